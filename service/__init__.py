@@ -1,0 +1,29 @@
+"""The Sambang Desa backend: create_app() wires settings, database, API and commands (no I/O at import)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service.settings import Settings
+
+# Requests larger than the upload limit are refused with 413 before they are read; the margin is for form fields.
+BODY_MARGIN = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    from service import api, cli
+    from service.context import Services
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + BODY_MARGIN,
+        TESTING=settings.testing,
+    )
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.extensions["sambang"] = Services(settings)
+    api.configure(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,44 @@
+"""The HTTP API: flask-smorest Api, blueprints, OpenAPI document and a self-hosted Swagger UI."""
+
+from __future__ import annotations
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
+
+from service.api import auth, errors, platform, reference, users
+from service.api.base import close_session
+
+API_PREFIX = "/api/v1"
+SWAGGER_ASSETS = "/api/docs/assets/"
+
+
+def configure(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Sambang Desa / Ngantor di Kecamatan",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_ASSETS,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Backend of the Bupati of Kabupaten Probolinggo's visit programme: visits, "
+                "field reports, complaints, notifications. Sign in with POST /api/v1/auth/login and use "
+                "'Authorize' with the access token."
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    api = Api(app)
+    api.register_blueprint(platform.blp)
+    for module in (auth, users, reference):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
+    errors.register(app)
+    app.teardown_appcontext(close_session)
+
+    @app.get(f"{SWAGGER_ASSETS}<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)

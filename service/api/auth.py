@@ -1,0 +1,78 @@
+"""Signing in and out: password login, Firebase sign-in, refresh-token rotation, logout."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from service.api.base import Blueprint, services, session
+from service.api.users import UserSchema
+from service.domain import auth as domain
+from service.domain import tokens
+
+blp = Blueprint("auth", __name__, description="Sign in, refresh, sign out")
+
+
+class LoginSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 256))
+
+
+class RefreshSchema(ma.Schema):
+    refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(1, 512))
+
+
+class FirebaseSchema(ma.Schema):
+    id_token = ma.fields.String(required=True, validate=ma.validate.Length(1, 8192))
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.Constant("Bearer")
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "access token lifetime, seconds"})
+    user = ma.fields.Nested(UserSchema, required=True)
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    def post(self, data):
+        """Username and password -> access and refresh tokens. Repeated failures for a username get 429."""
+        pair = domain.login(session(), services().tokens, services().login_throttle, data["username"], data["password"])
+        session().commit()
+        return pair
+
+
+@blp.route("/auth/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenPairSchema)
+    def post(self, data):
+        """A new pair for a refresh token; the old one stops working. Reusing it revokes the whole sign-in."""
+        try:
+            return tokens.rotate(session(), services().tokens, data["refresh_token"])
+        finally:
+            session().commit()  # the family revocation of a reuse must persist despite the 401
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(204)
+    def post(self, data):
+        """Revoke the refresh token (idempotent)."""
+        domain.logout(session(), data["refresh_token"])
+        session().commit()
+
+
+@blp.route("/auth/firebase")
+class FirebaseSignIn(MethodView):
+    @blp.arguments(FirebaseSchema)
+    @blp.response(200, TokenPairSchema)
+    def post(self, data):
+        """A Firebase Authentication ID token (phone sign-in) -> our tokens. First sign-in creates a resident."""
+        pair = domain.firebase_sign_in(session(), services().tokens, services().firebase.verify_id_token, data["id_token"])
+        session().commit()
+        return pair

@@ -1,0 +1,101 @@
+"""Project base classes and helpers for the API: Blueprint with auth, session, principal, list pages."""
+
+from __future__ import annotations
+
+import functools
+
+import flask_smorest
+import marshmallow as ma
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from service.context import Services
+from service.domain import access
+from service.domain.errors import Unauthorized
+from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
+from service.domain.tokens import user_id_from_access_token
+from service.models import User
+
+BEARER = [{"bearerAuth": []}]
+
+
+def services() -> Services:
+    return current_app.extensions["sambang"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use and closed (rolled back if uncommitted) at teardown."""
+    if "db_session" not in g:
+        g.db_session = services().db.session()
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def principal() -> access.Principal:
+    return g.get("principal", access.NOBODY)
+
+
+def current_user() -> User:
+    return session().get(User, principal().user_id)
+
+
+def _authenticate(optional: bool) -> access.Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        if optional:
+            return access.NOBODY
+        raise Unauthorized("Sign in required: send Authorization: Bearer <access token>.")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <access token>'.")
+    user = session().get(User, user_id_from_access_token(services().tokens, token.strip()))
+    if user is None or not user.is_active:
+        raise Unauthorized("Account disabled or removed.")
+    return access.Principal.of(user)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    def auth(self, optional: bool = False):
+        """Identify the caller from the bearer token before anything else runs (401 when required and absent).
+
+        What the caller may do is decided by service.domain.access, called from the view or domain.
+        """
+
+        def decorator(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                g.principal = _authenticate(optional)
+                return func(*args, **kwargs)
+
+            return self.doc(security=BEARER + ([{}] if optional else []))(wrapper)
+
+        return decorator
+
+
+class PageArgs(ma.Schema):
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT, validate=ma.validate.Range(1, MAX_LIMIT), metadata={"description": "page size"}
+    )
+    cursor = ma.fields.String(load_default=None, metadata={"description": "next_cursor of the previous page"})
+
+
+@functools.cache
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The list envelope of API.md: {items: [...], next_cursor}."""
+    return type(
+        f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
+        (ma.Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(allow_none=True, required=True),
+        },
+    )
+
+
+def paginate(stmt, keys: list, args: dict, desc: bool = False) -> Page:
+    return keyset_page(session(), stmt, keys, limit=args["limit"], cursor=args["cursor"], desc=desc)

@@ -1,0 +1,56 @@
+"""Every error, of every status, as JSON: {code, status, message, errors?}."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(code: int, message: str, errors=None, headers=None):
+    payload = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors:
+        payload["errors"] = errors
+    response = jsonify(payload)
+    response.status_code = code
+    response.headers.update(headers or {})
+    return response
+
+
+def handle_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    # webargs puts validation errors in "messages"; abort(..., errors=...) in "errors".
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or ("Invalid input: see errors." if errors else error.description or error.name)
+    return error_response(error.code, message, errors, headers)
+
+
+def handle_domain_error(error: DomainError):
+    headers = dict(error.headers or {})
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return error_response(error.status, error.message, error.errors, headers)
+
+
+def handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("unhandled error", exc_info=error)
+    return error_response(500, InternalServerError.description)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

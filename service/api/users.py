@@ -1,0 +1,103 @@
+"""People: the caller (/me) and user management (admin)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from service.api.base import Blueprint, PageArgs, page_of, paginate, principal, session
+from service.domain import access
+from service.domain import users as domain
+from service.models import User
+
+blp = Blueprint("users", __name__, description="The caller and user management")
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    username = ma.fields.String()
+    role = ma.fields.String()
+    kecamatan_code = ma.fields.String(allow_none=True)
+    desa_code = ma.fields.String(allow_none=True)
+    opd_code = ma.fields.String(allow_none=True)
+    display_name = ma.fields.String()
+    is_active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime(dump_only=True)
+
+
+_code = {"allow_none": True, "validate": ma.validate.Length(max=40)}
+
+
+class UserCreateSchema(ma.Schema):
+    username = ma.fields.String(required=True, validate=ma.validate.Length(3, 64))
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=256))
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(access.ROLES))
+    kecamatan_code = ma.fields.String(**_code)
+    desa_code = ma.fields.String(**_code)
+    opd_code = ma.fields.String(**_code)
+    display_name = ma.fields.String(validate=ma.validate.Length(max=120))
+
+
+class UserUpdateSchema(ma.Schema):
+    password = ma.fields.String(load_only=True, validate=ma.validate.Length(max=256))
+    role = ma.fields.String(validate=ma.validate.OneOf(access.ROLES))
+    kecamatan_code = ma.fields.String(**_code)
+    desa_code = ma.fields.String(**_code)
+    opd_code = ma.fields.String(**_code)
+    display_name = ma.fields.String(validate=ma.validate.Length(max=120))
+    is_active = ma.fields.Boolean()
+
+
+class UserListArgs(PageArgs):
+    role = ma.fields.String(validate=ma.validate.OneOf(access.ROLES))
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.auth()
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The caller: role and scope (kecamatan, desa or OPD)."""
+        access.require(principal(), "me.read")
+        return domain.get_user(session(), principal().user_id)
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.auth()
+    @blp.arguments(UserListArgs, location="query")
+    @blp.response(200, page_of(UserSchema))
+    def get(self, args):
+        """Users, by id (admin)."""
+        access.require(principal(), "users.read")
+        return paginate(domain.users_query(args.get("role")), [User.id], args)
+
+    @blp.auth()
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, data):
+        """Create a user with a role and the scope the role needs (admin)."""
+        access.require(principal(), "users.manage")
+        user = domain.create_user(session(), principal().user_id, data)
+        session().commit()
+        return user
+
+
+@blp.route("/users/<int:user_id>")
+class UserById(MethodView):
+    @blp.auth()
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One user (admin)."""
+        access.require(principal(), "users.read")
+        return domain.get_user(session(), user_id)
+
+    @blp.auth()
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, changes, user_id):
+        """Change role, scope, name, password or active flag (admin). Deactivation ends the user's sessions."""
+        access.require(principal(), "users.manage")
+        user = domain.update_user(session(), principal().user_id, user_id, changes)
+        session().commit()
+        return user

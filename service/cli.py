@@ -1,0 +1,88 @@
+"""Operator commands: migrate, seed, users create, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from service.domain import access
+from service.domain import users as users_domain
+from service.domain.errors import DomainError
+from service.domain.reference import load_reference_data
+
+
+def _services():
+    return current_app.extensions["sambang"]
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command():
+    """Apply database migrations (alembic upgrade head)."""
+    from service.migrate import upgrade
+
+    upgrade(_services().settings.database_url)
+    click.echo("database at head")
+
+
+@click.command("seed")
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+@with_appcontext
+def seed_command(data_dir: Path | None):
+    """Load reference data (kecamatan, desa, OPD) from a folder; safe to run again."""
+    services = _services()
+    directory = data_dir or services.settings.reference_data_dir
+    with services.db.session() as session:
+        try:
+            report = load_reference_data(session, directory)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+    for table, counts in report.counts.items():
+        click.echo(f"{table}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+users_group = AppGroup("users", help="Manage users.")
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(access.ROLES))
+@click.option("--kecamatan", "kecamatan_code", help="kecamatan code, for camat")
+@click.option("--desa", "desa_code", help="desa code, for kepala_desa")
+@click.option("--opd", "opd_code", help="OPD code, for opd_officer")
+@click.option("--display-name", default="")
+def create_user_command(username, role, kecamatan_code, desa_code, opd_code, display_name):
+    """Create a user; the password is read from standard input (prompted on a terminal)."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    data = dict(
+        username=username,
+        password=password,
+        role=role,
+        kecamatan_code=kecamatan_code,
+        desa_code=desa_code,
+        opd_code=opd_code,
+        display_name=display_name,
+    )
+    with _services().db.session() as session:
+        try:
+            user = users_domain.create_user(session, None, data)
+        except DomainError as exc:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
+            raise click.ClickException(f"{exc.message} {detail}".strip()) from None
+        session.commit()
+        click.echo(f"created user {user.id} {user.username} ({user.role})")
+
+
+def register(app: Flask) -> None:
+    from service.runner import serve_command
+
+    for command in (migrate_command, seed_command, users_group, serve_command):
+        app.cli.add_command(command)

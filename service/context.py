@@ -1,0 +1,46 @@
+"""Per-app wiring built once by create_app: settings, database, Redis, Firebase, token config, throttles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import redis
+
+from service.db import Database
+from service.domain.throttle import FailureThrottle
+from service.domain.tokens import TokenConfig
+from service.notify.firebase import Firebase
+from service.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def redis(self) -> redis.Redis | None:
+        """A client (connects lazily), or None when the app runs without Redis."""
+        s = self.settings
+        return redis.Redis.from_url(s.redis_url, socket_connect_timeout=2, socket_timeout=5) if s.redis_url else None
+
+    @cached_property
+    def tokens(self) -> TokenConfig:
+        s = self.settings
+        return TokenConfig(secret=s.secret_key, access_ttl=s.access_token_ttl, refresh_ttl=s.refresh_token_ttl)
+
+    @cached_property
+    def login_throttle(self) -> FailureThrottle:
+        s = self.settings
+        return FailureThrottle(
+            s.redis_url or "memory://", s.login_max_failures, s.login_failure_window, namespace="sambang-login"
+        )
+
+    @cached_property
+    def firebase(self) -> Firebase:
+        s = self.settings
+        return Firebase(s.firebase_project_id, s.firebase_credentials, s.firebase_cert_url)

@@ -1,0 +1,1 @@
+"""Business rules as functions over a SQLAlchemy session; never imports Flask."""

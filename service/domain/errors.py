@@ -1,0 +1,39 @@
+"""Domain errors; the API maps each to its HTTP status and the JSON error shape."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        self.headers = headers
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    """Input that passed the schema but breaks a rule; `errors` maps field -> messages."""
+
+    status = 422
+
+
+class TooManyRequests(DomainError):
+    status = 429

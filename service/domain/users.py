@@ -1,0 +1,106 @@
+"""Managing users: roles bound to the scope they need, unique usernames, audited changes."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.domain import audit, tokens
+from service.domain.access import KEPALA_DESA, ROLES, SCOPE_OF_ROLE
+from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.passwords import MIN_LENGTH, hash_password
+from service.models import Desa, Kecamatan, Opd, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+SCOPE_FIELDS = ("kecamatan_code", "desa_code", "opd_code")
+SCOPE_MODELS = {"kecamatan_code": Kecamatan, "desa_code": Desa, "opd_code": Opd}
+
+
+def _scope(session: Session, role: str, codes: dict) -> dict:
+    """Check that the role carries exactly the scope it needs; derive a kepala desa's kecamatan."""
+    if role not in ROLES:
+        raise Invalid("Unknown role.", {"role": [f"Must be one of: {', '.join(ROLES)}."]})
+    errors = {}
+    for name, model in SCOPE_MODELS.items():
+        if codes.get(name) and session.get(model, codes[name]) is None:
+            errors[name] = [f"Unknown code {codes[name]!r}."]
+    needed = SCOPE_OF_ROLE.get(role)
+    if needed and not codes.get(needed):
+        errors[needed] = [f"Required for role {role!r}."]
+    if errors:
+        raise Invalid("Invalid scope.", errors)
+    scope = {name: codes.get(name) if name == needed else None for name in SCOPE_FIELDS}
+    if role == KEPALA_DESA:
+        desa = session.get(Desa, scope["desa_code"])
+        if codes.get("kecamatan_code") not in (None, desa.kecamatan_code):
+            raise Invalid("Invalid scope.", {"kecamatan_code": ["The desa lies in another kecamatan."]})
+        scope["kecamatan_code"] = desa.kecamatan_code
+    return scope
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise Invalid("Password too short.", {"password": [f"At least {MIN_LENGTH} characters."]})
+
+
+def create_user(session: Session, actor_id: int | None, data: dict) -> User:
+    username = data["username"].strip().lower()
+    if not USERNAME_RE.match(username):
+        raise Invalid(
+            "Invalid username.", {"username": ["3-64 characters: lowercase letters, digits, dot, dash, underscore."]}
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"Username {username!r} is taken.")
+    _check_password(data["password"])
+    scope = _scope(session, data["role"], data)
+    user = User(
+        username=username,
+        password_hash=hash_password(data["password"]),
+        role=data["role"],
+        display_name=data.get("display_name") or "",
+        **scope,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor_id, "user.create", "user", user.id, {"role": user.role, **scope})
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return user
+
+
+def users_query(role: str | None = None) -> Select:
+    stmt = select(User)
+    return stmt.where(User.role == role) if role else stmt
+
+
+def update_user(session: Session, actor_id: int | None, user_id: int, changes: dict) -> User:
+    """Change role/scope, name, active flag or password. Deactivation or a new password ends all sessions."""
+    user = get_user(session, user_id)
+    recorded = {k: v for k, v in changes.items() if k != "password"}
+    if "role" in changes or any(f in changes for f in SCOPE_FIELDS):
+        role = changes.get("role", user.role)
+        codes = {f: changes.get(f, getattr(user, f)) for f in SCOPE_FIELDS}
+        if "role" in changes and changes["role"] != user.role:
+            # A new role starts from the scope given now, not the scope of the old role.
+            codes = {f: changes.get(f) for f in SCOPE_FIELDS}
+        for name, value in {"role": role, **_scope(session, role, codes)}.items():
+            setattr(user, name, value)
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    if "password" in changes:
+        _check_password(changes["password"])
+        user.password_hash = hash_password(changes["password"])
+        recorded["password"] = "changed"
+    if "is_active" in changes:
+        user.is_active = changes["is_active"]
+    if not user.is_active or "password" in changes:
+        tokens.revoke_user(session, user.id)
+    audit.record(session, actor_id, "user.update", "user", user.id, recorded)
+    return user

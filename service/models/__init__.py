@@ -1,0 +1,8 @@
+"""All models, imported so that Base.metadata knows every table."""
+
+from service.db import Base
+from service.models.audit import AuditEvent
+from service.models.reference import Desa, Kecamatan, Opd
+from service.models.users import RefreshToken, User
+
+__all__ = ["AuditEvent", "Base", "Desa", "Kecamatan", "Opd", "RefreshToken", "User"]

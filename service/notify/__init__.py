@@ -1,0 +1,1 @@
+"""Everything that talks to Firebase lives here; no other package imports firebase_admin."""

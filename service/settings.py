@@ -1,0 +1,116 @@
+"""Typed settings read once from the environment; bad values fail fast with a clear message."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "test")
+DEV_SECRET = "dev-only-secret-key-change-me-in-production-0000"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(f"DATABASE_URL is not a database URL: {raw!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError(f"DATABASE_URL must be sqlite or postgresql, got {url.drivername!r}")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        raise SettingsError("DATABASE_URL for PostgreSQL must use psycopg 3: postgresql+psycopg://...")
+    return raw
+
+
+def _redis_url(raw: str) -> str:
+    if raw and urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {raw!r}")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite:///{PROJECT_DIR / 'instance' / 'sambang.db'}"
+    # Empty means "no Redis": jobs run in process and rate limits are kept in memory.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = DEV_SECRET
+    access_token_ttl: int = 900
+    refresh_token_ttl: int = 30 * 24 * 3600
+    login_max_failures: int = 10
+    login_failure_window: int = 60
+    firebase_project_id: str = ""
+    firebase_credentials: str = ""
+    # Override of Google's ID-token certificate endpoint; tests point it at loopback.
+    firebase_cert_url: str = ""
+    reference_data_dir: Path = PROJECT_DIR / "data" / "probolinggo"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    locate_tolerance_m: int = 250
+
+    @property
+    def testing(self) -> bool:
+        return self.env == "test"
+
+    @property
+    def jobs_inline(self) -> bool:
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        app_env = env.get("APP_ENV", "development").strip() or "development"
+        if app_env not in ENVIRONMENTS:
+            raise SettingsError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if app_env == "production":
+                raise SettingsError("SECRET_KEY is required when APP_ENV=production")
+            secret = DEV_SECRET
+        elif len(secret) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters")
+        if env.get("FIREBASE_AUTH_EMULATOR_HOST") and app_env != "test":
+            # The emulator switch makes firebase-admin skip signature and expiry checks.
+            raise SettingsError("FIREBASE_AUTH_EMULATOR_HOST is set: refusing to start outside APP_ENV=test")
+        creds = env.get("FIREBASE_CREDENTIALS", "")
+        if creds and not Path(creds).is_file():
+            raise SettingsError(f"FIREBASE_CREDENTIALS names no file: {creds}")
+        data_dir = Path(env.get("REFERENCE_DATA_DIR") or cls.reference_data_dir)
+        return cls(
+            env=app_env,
+            database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
+            redis_url=_redis_url(env.get("REDIS_URL", cls.redis_url).strip()),
+            secret_key=secret,
+            access_token_ttl=_int(env, "ACCESS_TOKEN_TTL", cls.access_token_ttl, 30),
+            refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", cls.refresh_token_ttl, 60),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", cls.login_max_failures, 1),
+            login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", cls.login_failure_window, 1),
+            firebase_project_id=env.get("FIREBASE_PROJECT_ID", ""),
+            firebase_credentials=creds,
+            firebase_cert_url=env.get("FIREBASE_ID_TOKEN_CERT_URL", ""),
+            reference_data_dir=data_dir,
+            max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 25, 1) * 1024 * 1024,
+            locate_tolerance_m=_int(env, "LOCATE_TOLERANCE_M", cls.locate_tolerance_m, 0),
+        )

@@ -1,0 +1,175 @@
+"""Test fixtures on real services: PostgreSQL (or SQLite), Redis, and a loopback Firebase certificate server.
+
+TEST_DATABASE_URL picks the database (PostgreSQL by default; `make test` runs a second pass on SQLite);
+TEST_REDIS_URL the Redis DB the tests own (flushed per test).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import psycopg
+import pytest
+import redis
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from service import create_app
+from service.db import make_engine
+from service.domain import tokens
+from service.domain.reference import load_reference_data
+from service.migrate import upgrade
+from service.models import User
+from service.settings import PROJECT_DIR, Settings
+from tests.firebase_fake import FakeFirebaseCerts
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test"
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+FIREBASE_PROJECT = "sambang-test"
+SUMBER = "35.13.02"
+KRAKSAAN = "35.13.14"
+
+
+def pytest_report_header(config):
+    return f"database: {make_url(DATABASE_URL).render_as_string(hide_password=True)}; redis: {REDIS_URL}"
+
+
+def _require_services() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        pytest.exit(
+            f"Redis at {REDIS_URL} does not answer ({exc}); start it: "
+            'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+            returncode=3,
+        )
+    url = make_url(DATABASE_URL)
+    if url.get_backend_name() != "postgresql":
+        return
+    admin = url.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{url.database}"')
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0]
+        pytest.exit(
+            f"PostgreSQL at {url.host}:{url.port or 5432} does not answer ({first}); start it: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            returncode=3,
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    _require_services()
+    url = DATABASE_URL
+    if make_url(url).get_backend_name() == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """A database migrated from empty with `alembic upgrade head` and seeded once per run."""
+    eng = make_engine(database_url)
+    if eng.dialect.name == "postgresql":
+        with eng.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    upgrade(database_url)
+    with sessionmaker(bind=eng)() as session:
+        load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
+        session.commit()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    """One connection whose outer transaction is rolled back after the test; commits become savepoints."""
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def db(connection):
+    """A session inside the test's transaction, for setting up and checking rows."""
+    session = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)()
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def firebase_certs():
+    with FakeFirebaseCerts(FIREBASE_PROJECT) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings(database_url, firebase_certs) -> Settings:
+    return dataclasses.replace(
+        Settings.from_env({"APP_ENV": "test"}),
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        firebase_project_id=FIREBASE_PROJECT,
+        firebase_cert_url=firebase_certs.url,
+    )
+
+
+@pytest.fixture
+def app(settings, connection, redis_client):
+    application = create_app(settings)
+    application.extensions["sambang"].db.session_factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user directly (no password hashing unless a password is given)."""
+    from service.domain.passwords import hash_password
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str, password: str | None = None, **fields) -> User:
+        user = User(
+            username=fields.pop("username", f"{role}{next(counter)}"),
+            role=role,
+            password_hash=hash_password(password) if password else None,
+            **fields,
+        )
+        db.add(user)
+        db.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth_header(app):
+    """Authorization header with a real access token for a user."""
+    config = app.extensions["sambang"].tokens
+
+    def header(user: User) -> dict:
+        return {"Authorization": f"Bearer {tokens.access_token(config, user)}"}
+
+    return header
