@@ -29,8 +29,10 @@ seed: migrate
 run: seed
 	$(BIN)/python -m service serve
 
-# PostgreSQL and Redis first (all tests), then the embedded SQLite path (all but PostgreSQL-only tests).
+# Lint, then PostgreSQL and Redis (all tests), then the embedded SQLite path (all but PostgreSQL-only tests).
 test: install-dev
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only"
 

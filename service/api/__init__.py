@@ -7,7 +7,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from service.api import auth, errors, platform, reference, users
-from service.api.base import close_session
+from service.api.base import IdConverter, close_session, id_param_schema
 
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/api/docs/assets/"
@@ -31,7 +31,9 @@ def configure(app: Flask) -> None:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
+    app.url_map.converters["id"] = IdConverter
     api = Api(app)
+    api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
     for module in (auth, users, reference):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

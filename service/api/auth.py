@@ -73,6 +73,8 @@ class FirebaseSignIn(MethodView):
     @blp.response(200, TokenPairSchema)
     def post(self, data):
         """A Firebase Authentication ID token (phone sign-in) -> our tokens. First sign-in creates a resident."""
-        pair = domain.firebase_sign_in(session(), services().tokens, services().firebase.verify_id_token, data["id_token"])
+        pair = domain.firebase_sign_in(
+            session(), services().tokens, services().firebase.verify_id_token, data["id_token"]
+        )
         session().commit()
         return pair

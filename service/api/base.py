@@ -8,6 +8,8 @@ import flask_smorest
 import marshmallow as ma
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from service.context import Services
 from service.domain import access
@@ -17,6 +19,18 @@ from service.domain.tokens import user_id_from_access_token
 from service.models import User
 
 BEARER = [{"bearerAuth": []}]
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` path parameters: a row id, so anything out of range is a plain 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_param_schema(_converter) -> dict:
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def services() -> Services:
@@ -59,7 +73,19 @@ def _authenticate(optional: bool) -> access.Principal:
     return access.Principal.of(user)
 
 
+class StrictParser(FlaskParser):
+    """Unknown query parameters are an error (422), so a mistyped filter is never silently ignored."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
     def auth(self, optional: bool = False):
         """Identify the caller from the bearer token before anything else runs (401 when required and absent).
 

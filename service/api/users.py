@@ -8,6 +8,7 @@ from flask.views import MethodView
 from service.api.base import Blueprint, PageArgs, page_of, paginate, principal, session
 from service.domain import access
 from service.domain import users as domain
+from service.domain.passwords import MIN_LENGTH
 from service.models import User
 
 blp = Blueprint("users", __name__, description="The caller and user management")
@@ -26,11 +27,13 @@ class UserSchema(ma.Schema):
 
 
 _code = {"allow_none": True, "validate": ma.validate.Length(max=40)}
+_password = {"load_only": True, "validate": ma.validate.Length(MIN_LENGTH, 256)}
+_username = [ma.validate.Length(3, 64), ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
 
 
 class UserCreateSchema(ma.Schema):
-    username = ma.fields.String(required=True, validate=ma.validate.Length(3, 64))
-    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=256))
+    username = ma.fields.String(required=True, validate=_username)
+    password = ma.fields.String(required=True, **_password)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(access.ROLES))
     kecamatan_code = ma.fields.String(**_code)
     desa_code = ma.fields.String(**_code)
@@ -39,13 +42,18 @@ class UserCreateSchema(ma.Schema):
 
 
 class UserUpdateSchema(ma.Schema):
-    password = ma.fields.String(load_only=True, validate=ma.validate.Length(max=256))
+    password = ma.fields.String(**_password)
     role = ma.fields.String(validate=ma.validate.OneOf(access.ROLES))
     kecamatan_code = ma.fields.String(**_code)
     desa_code = ma.fields.String(**_code)
     opd_code = ma.fields.String(**_code)
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
     is_active = ma.fields.Boolean()
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Nothing to change: give at least one field.")
 
 
 class UserListArgs(PageArgs):
@@ -83,7 +91,7 @@ class Users(MethodView):
         return user
 
 
-@blp.route("/users/<int:user_id>")
+@blp.route("/users/<id:user_id>")
 class UserById(MethodView):
     @blp.auth()
     @blp.response(200, UserSchema)

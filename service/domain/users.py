@@ -83,6 +83,8 @@ def users_query(role: str | None = None) -> Select:
 def update_user(session: Session, actor_id: int | None, user_id: int, changes: dict) -> User:
     """Change role/scope, name, active flag or password. Deactivation or a new password ends all sessions."""
     user = get_user(session, user_id)
+    if user_id == actor_id and (changes.get("is_active") is False or changes.get("role", user.role) != user.role):
+        raise Conflict("You cannot deactivate your own account or change your own role.")
     recorded = {k: v for k, v in changes.items() if k != "password"}
     if "role" in changes or any(f in changes for f in SCOPE_FIELDS):
         role = changes.get("role", user.role)

@@ -45,9 +45,7 @@ class Firebase:
                 else:
                     # Token verification needs only the project id; this credential never fetches a token.
                     cred = google.oauth2.credentials.Credentials(token="no-credentials-configured")
-                _apps[key] = firebase_admin.initialize_app(
-                    cred, {"projectId": self.project_id}, name=f"sambang-{key}"
-                )
+                _apps[key] = firebase_admin.initialize_app(cred, {"projectId": self.project_id}, name=f"sambang-{key}")
             return _apps[key]
 
     def _client(self) -> auth.Client:

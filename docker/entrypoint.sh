@@ -1,0 +1,25 @@
+#!/bin/sh
+# Container roles. api: migrate, seed, then gunicorn; worker/scheduler: RQ with the scheduler.
+set -e
+role=${1:-api}
+[ $# -gt 0 ] && shift
+case "$role" in
+  api)
+    python -m service migrate
+    python -m service seed
+    exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" --access-logfile - "$@" wsgi:app
+    ;;
+  worker)
+    exec rq worker --url "$REDIS_URL" "$@" high default low
+    ;;
+  scheduler)
+    # RQ's scheduler runs inside a worker; several may run, RQ elects one holder per queue.
+    exec rq worker --url "$REDIS_URL" --with-scheduler "$@" high default low
+    ;;
+  migrate|seed|users)
+    exec python -m service "$role" "$@"
+    ;;
+  *)
+    exec "$role" "$@"
+    ;;
+esac

@@ -1,0 +1,106 @@
+"""Every endpoint x every role -> the expected status. A new endpoint must be added here to pass."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from service.domain import access
+from service.domain.access import Principal, covers
+from tests.conftest import KRAKSAAN, SUMBER
+
+ROLES = ("anonymous", *access.ROLES)
+OPEN = dict.fromkeys(ROLES, 200)
+
+
+def only(role_status: dict, default: int) -> dict:
+    return {role: role_status.get(role, default if role != "anonymous" else 401) for role in ROLES}
+
+
+SIGNED_IN = only({}, 200)
+ADMIN_ONLY = only({"admin": 200}, 403)
+
+# (method, path template) -> (request kwargs, {role: status})
+TABLE = {
+    ("GET", "/healthz"): ({}, OPEN),
+    ("GET", "/readyz"): ({}, OPEN),
+    ("POST", "/api/v1/auth/login"): ({"json": {"username": "x", "password": "y"}}, dict.fromkeys(ROLES, 401)),
+    ("POST", "/api/v1/auth/refresh"): ({"json": {"refresh_token": "unknown"}}, dict.fromkeys(ROLES, 401)),
+    ("POST", "/api/v1/auth/logout"): ({"json": {"refresh_token": "unknown"}}, dict.fromkeys(ROLES, 204)),
+    ("POST", "/api/v1/auth/firebase"): ({"json": {"id_token": "x.y.z"}}, dict.fromkeys(ROLES, 401)),
+    ("GET", "/api/v1/me"): ({}, SIGNED_IN),
+    ("GET", "/api/v1/users"): ({}, ADMIN_ONLY),
+    ("POST", "/api/v1/users"): (
+        {"json": {"username": "made.in.table", "password": "long enough", "role": "resident"}},
+        only({"admin": 201}, 403),
+    ),
+    ("GET", "/api/v1/users/{user_id}"): ({}, ADMIN_ONLY),
+    ("PATCH", "/api/v1/users/{user_id}"): ({"json": {"display_name": "Pak Lurah"}}, ADMIN_ONLY),
+    ("GET", "/api/v1/kecamatan"): ({}, OPEN),
+    ("GET", "/api/v1/kecamatan/{code}"): ({}, OPEN),
+    ("GET", "/api/v1/kecamatan/{code}/desa"): ({}, OPEN),
+    ("GET", "/api/v1/opd"): ({}, OPEN),
+    ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
+}
+NOT_API = re.compile(r"^/api/(docs|openapi\.json)")
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or NOT_API.match(rule.rule):
+            continue
+        template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            yield method, template
+
+
+def test_every_endpoint_is_in_the_table(app):
+    assert set(routes(app)) == set(TABLE)
+
+
+@pytest.fixture
+def people(make_user):
+    scopes = {
+        "camat": {"kecamatan_code": SUMBER},
+        "kepala_desa": {"desa_code": "35.13.02.2005", "kecamatan_code": SUMBER},
+        "opd_officer": {"opd_code": "dpupr"},
+    }
+    return {role: make_user(role, **scopes.get(role, {})) for role in access.ROLES}
+
+
+@pytest.mark.parametrize("method,template", sorted(TABLE))
+def test_status_for_every_role(client, people, auth_header, make_user, method, template):
+    kwargs, expected = TABLE[(method, template)]
+    target = make_user("resident")
+    path = template.format(user_id=target.id, code=SUMBER)
+    actual = {}
+    for role in ROLES:
+        headers = auth_header(people[role]) if role != "anonymous" else {}
+        actual[role] = client.open(path, method=method, headers=headers, **kwargs).status_code
+        if method == "POST" and template == "/api/v1/users" and actual[role] == 201:
+            kwargs = {"json": {**kwargs["json"], "username": "made.again"}}
+    assert actual == expected
+
+
+@pytest.mark.parametrize(
+    "principal,expected",
+    [
+        (Principal("admin"), (True, True)),
+        (Principal("bupati_office"), (True, True)),
+        (Principal("coordinator"), (True, True)),
+        (Principal("camat", kecamatan_code=SUMBER), (True, False)),
+        (Principal("kepala_desa", desa_code="35.13.02.2005", kecamatan_code=SUMBER), (True, False)),
+        (Principal("opd_officer", opd_code="dpupr"), (False, False)),
+        (Principal("resident"), (False, False)),
+        (access.NOBODY, (False, False)),
+    ],
+    ids=lambda v: v.role if isinstance(v, Principal) else None,
+)
+def test_area_scope(principal, expected):
+    """What lies in Sumber (desa Gemito) is covered; what lies in Kraksaan is not, except regency-wide."""
+    in_sumber = covers(principal, kecamatan_code=SUMBER, desa_code="35.13.02.2005")
+    in_kraksaan = covers(principal, kecamatan_code=KRAKSAAN, desa_code="35.13.14.1001")
+    assert (in_sumber, in_kraksaan) == expected
+    with_opd = covers(principal, opd_code="dpupr")
+    assert with_opd == (principal.role in access.REGENCY_WIDE or principal.role == "opd_officer")

@@ -1,0 +1,37 @@
+"""Operator commands: users create (password from stdin) and seed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from service.domain.passwords import verify_password
+from service.models import User
+
+
+def test_users_create_reads_the_password_from_stdin(app, db):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "camat.tiris", "--role", "camat", "--kecamatan", "35.13.07"],
+        input="s3cret-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.scalar(select(User).where(User.username == "camat.tiris"))
+    assert user.kecamatan_code == "35.13.07" and verify_password(user.password_hash, "s3cret-password")
+    login = app.test_client().post(
+        "/api/v1/auth/login", json={"username": "camat.tiris", "password": "s3cret-password"}
+    )
+    assert login.status_code == 200
+
+
+def test_users_create_explains_what_is_wrong(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "kades", "--role", "kepala_desa"], input="pw123456\n"
+    )
+    assert result.exit_code != 0
+    assert "desa_code" in result.output and "Required for role 'kepala_desa'" in result.output
+
+
+def test_seed_command_reports_nothing_changed(app):
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    assert "kecamatan: 0 inserted, 0 updated, 24 unchanged" in result.output

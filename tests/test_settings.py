@@ -1,0 +1,45 @@
+"""Settings fail fast with a message naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import create_app
+from service.settings import Settings, SettingsError
+
+
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"APP_ENV": "staging"}, "APP_ENV"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql+psycopg2://u@h/db"}, "psycopg 3"),
+        ({"DATABASE_URL": "::not a url::"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
+        ({"ACCESS_TOKEN_TTL": "soon"}, "ACCESS_TOKEN_TTL"),
+        ({"ACCESS_TOKEN_TTL": "1"}, "ACCESS_TOKEN_TTL"),
+        ({"APP_ENV": "production"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"FIREBASE_CREDENTIALS": "/nonexistent/sa.json"}, "FIREBASE_CREDENTIALS"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"),
+    ],
+)
+def test_bad_settings_fail_fast(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_app_refuses_to_start_with_the_auth_emulator_outside_tests(monkeypatch):
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9099")
+    monkeypatch.setenv("APP_ENV", "development")
+    with pytest.raises(SettingsError):
+        create_app()
+    assert Settings.from_env({"APP_ENV": "test", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}).testing
+
+
+def test_defaults_are_usable_without_any_environment():
+    settings = Settings.from_env({})
+    assert settings.database_url.startswith("sqlite:///") and settings.env == "development"
+    assert Settings.from_env({"REDIS_URL": ""}).jobs_inline
+    production = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s" * 40, "MAX_UPLOAD_MB": "10"})
+    assert production.max_upload_bytes == 10 * 1024 * 1024
