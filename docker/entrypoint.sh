@@ -10,11 +10,11 @@ case "$role" in
     exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" --access-logfile - "$@" wsgi:app
     ;;
   worker)
-    exec rq worker --url "$REDIS_URL" "$@" high default low
+    exec python -m service worker --no-scheduler "$@"
     ;;
   scheduler)
     # RQ's scheduler runs inside a worker; several may run, RQ elects one holder per queue.
-    exec rq worker --url "$REDIS_URL" --with-scheduler "$@" high default low
+    exec python -m service worker "$@"
     ;;
   migrate|seed|users)
     exec python -m service "$role" "$@"

@@ -82,7 +82,8 @@ def create_user_command(username, role, kecamatan_code, desa_code, opd_code, dis
 
 
 def register(app: Flask) -> None:
+    from service.jobs.worker import worker_command
     from service.runner import serve_command
 
-    for command in (migrate_command, seed_command, users_group, serve_command):
+    for command in (migrate_command, seed_command, users_group, serve_command, worker_command):
         app.cli.add_command(command)

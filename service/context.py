@@ -20,7 +20,13 @@ class Services:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        return Database(self.settings.database_url, info={"dispatcher": self.dispatcher})
+
+    @cached_property
+    def dispatcher(self):
+        from service.jobs.dispatch import Dispatcher
+
+        return Dispatcher(self)
 
     @cached_property
     def redis(self) -> redis.Redis | None:
@@ -43,4 +49,4 @@ class Services:
     @cached_property
     def firebase(self) -> Firebase:
         s = self.settings
-        return Firebase(s.firebase_project_id, s.firebase_credentials, s.firebase_cert_url)
+        return Firebase(s.firebase_project_id, s.firebase_credentials, s.firebase_cert_url, s.fcm_endpoint)

@@ -71,11 +71,18 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 
 class Database:
-    """The engine and the session factory of one app; tests may rebind the factory."""
+    """The engine and the session factory of one app. `info` reaches every session (the job dispatcher)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, info: dict | None = None):
         self.engine = make_engine(url)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.info = info or {}
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False, info=self.info)
+
+    def rebind(self, connection) -> None:
+        """Tests: sessions join the test's outer transaction; their commits become savepoints."""
+        self.session_factory = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, info=self.info
+        )
 
     def session(self) -> Session:
         return self.session_factory()

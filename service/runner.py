@@ -15,7 +15,6 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from service.jobs import QUEUES
 from service.settings import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
@@ -42,11 +41,11 @@ def serve_command(host, port, web_workers, job_workers):
     commands = []
     if settings.redis_url and redis_answers(settings.redis_url):
         click.echo(f"jobs: {job_workers} RQ worker(s) with scheduler on {settings.redis_url}")
-        worker = [str(BIN / "rq"), "worker", "--url", settings.redis_url, "--with-scheduler", *QUEUES]
-        commands += [worker] * job_workers
+        commands += [[sys.executable, "-m", "service", "worker"]] * job_workers
     else:
         click.echo(f"jobs: in process (Redis at {settings.redis_url or '(not configured)'} does not answer)")
         env["REDIS_URL"] = ""
+        env["INLINE_SWEEPER"] = "1"  # the API processes sweep for delayed and retried jobs themselves
     commands.append([str(BIN / "gunicorn"), "-b", f"{host}:{port}", "-w", str(web_workers), "wsgi:app"])
     click.echo(f"api: http://{host}:{port}/api/docs")
     children = [subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR) for cmd in commands]

@@ -66,6 +66,10 @@ class Settings:
     firebase_credentials: str = ""
     # Override of Google's ID-token certificate endpoint; tests point it at loopback.
     firebase_cert_url: str = ""
+    # Override of FCM's base URL (https://fcm.googleapis.com); tests point it at a fake on loopback.
+    fcm_endpoint: str = ""
+    job_sweep_interval: int = 60  # seconds between recovery sweeps
+    job_sweep_grace: int = 60  # a due job is re-enqueued only after it waited this long
     reference_data_dir: Path = PROJECT_DIR / "data" / "probolinggo"
     max_upload_bytes: int = 25 * 1024 * 1024
     locate_tolerance_m: int = 250
@@ -110,6 +114,9 @@ class Settings:
             firebase_project_id=env.get("FIREBASE_PROJECT_ID", ""),
             firebase_credentials=creds,
             firebase_cert_url=env.get("FIREBASE_ID_TOKEN_CERT_URL", ""),
+            fcm_endpoint=env.get("FCM_ENDPOINT", "").rstrip("/"),
+            job_sweep_interval=_int(env, "JOB_SWEEP_INTERVAL", cls.job_sweep_interval, 1),
+            job_sweep_grace=_int(env, "JOB_SWEEP_GRACE", cls.job_sweep_grace, 0),
             reference_data_dir=data_dir,
             max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 25, 1) * 1024 * 1024,
             locate_tolerance_m=_int(env, "LOCATE_TOLERANCE_M", cls.locate_tolerance_m, 0),

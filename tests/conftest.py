@@ -19,9 +19,11 @@ from service import create_app
 from service.db import make_engine
 from service.domain import tokens
 from service.domain.reference import load_reference_data
+from service.jobs import runtime
 from service.migrate import upgrade
 from service.models import User
 from service.settings import PROJECT_DIR, Settings
+from tests.fcm_fake import FakeFCM, service_account_file
 from tests.firebase_fake import FakeFirebaseCerts
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test"
@@ -97,9 +99,9 @@ def connection(engine):
 
 
 @pytest.fixture
-def db(connection):
-    """A session inside the test's transaction, for setting up and checking rows."""
-    session = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)()
+def db(app):
+    """A session inside the test's transaction, like the app's own (its commits enqueue jobs)."""
+    session = app.extensions["sambang"].db.session()
     yield session
     session.close()
 
@@ -108,6 +110,26 @@ def db(connection):
 def firebase_certs():
     with FakeFirebaseCerts(FIREBASE_PROJECT) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def fcm_server():
+    with FakeFCM(FIREBASE_PROJECT) as server:
+        yield server
+
+
+@pytest.fixture
+def fcm(fcm_server):
+    fcm_server.reset()
+    yield fcm_server
+    fcm_server.release()
+
+
+@pytest.fixture(scope="session")
+def service_account(tmp_path_factory, fcm_server) -> str:
+    return service_account_file(
+        tmp_path_factory.mktemp("firebase") / "sa.json", FIREBASE_PROJECT, f"{fcm_server.url}/token"
+    )
 
 
 @pytest.fixture
@@ -119,23 +141,50 @@ def redis_client():
 
 
 @pytest.fixture
-def settings(database_url, firebase_certs) -> Settings:
+def settings(database_url, firebase_certs, fcm_server, service_account) -> Settings:
     return dataclasses.replace(
         Settings.from_env({"APP_ENV": "test"}),
         database_url=database_url,
         redis_url=REDIS_URL,
         firebase_project_id=FIREBASE_PROJECT,
+        firebase_credentials=service_account,
         firebase_cert_url=firebase_certs.url,
+        fcm_endpoint=fcm_server.url,
+        job_sweep_grace=0,
     )
+
+
+def make_app(settings: Settings, connection):
+    """An app whose sessions (the API's and the jobs') join the test's transaction."""
+    application = create_app(settings)
+    application.extensions["sambang"].db.rebind(connection)
+    return application
 
 
 @pytest.fixture
 def app(settings, connection, redis_client):
-    application = create_app(settings)
-    application.extensions["sambang"].db.session_factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    return application
+    application = make_app(settings, connection)
+    runtime.use(application.extensions["sambang"])  # jobs run by in-process workers use the same services
+    yield application
+    runtime.use(None)
+
+
+@pytest.fixture
+def services(app):
+    return app.extensions["sambang"]
+
+
+@pytest.fixture
+def work(services):
+    """Run the queued jobs in this process (RQ SimpleWorker, real Redis), like a worker would."""
+    from rq import SimpleWorker
+
+    from service.jobs import QUEUES
+
+    def run(with_scheduler: bool = False) -> None:
+        SimpleWorker(list(QUEUES), connection=services.redis).work(burst=True, with_scheduler=with_scheduler)
+
+    return run
 
 
 @pytest.fixture

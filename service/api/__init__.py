@@ -6,8 +6,8 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import auth, errors, platform, reference, users
-from service.api.base import IdConverter, close_session, id_param_schema
+from service.api import auth, errors, jobs_dashboard, notifications, platform, reference, users
+from service.api.base import IdConverter, TextConverter, close_session, id_param_schema
 
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/api/docs/assets/"
@@ -32,13 +32,15 @@ def configure(app: Flask) -> None:
         },
     )
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["string"] = TextConverter
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference):
+    for module in (auth, users, reference, notifications):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
+    jobs_dashboard.mount(app)
     app.teardown_appcontext(close_session)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")

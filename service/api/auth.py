@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, services, session
+from service.api.base import Blueprint, Schema, services, session
 from service.api.users import UserSchema
 from service.domain import auth as domain
 from service.domain import tokens
@@ -13,20 +13,24 @@ from service.domain import tokens
 blp = Blueprint("auth", __name__, description="Sign in, refresh, sign out")
 
 
-class LoginSchema(ma.Schema):
+class LoginSchema(Schema):
     username = ma.fields.String(required=True, validate=ma.validate.Length(1, 64))
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(1, 256))
 
 
-class RefreshSchema(ma.Schema):
+class RefreshSchema(Schema):
     refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(1, 512))
 
 
-class FirebaseSchema(ma.Schema):
+class LogoutSchema(RefreshSchema):
+    device_token = ma.fields.String(validate=ma.validate.Length(1, 512), metadata={"description": "stop pushes"})
+
+
+class FirebaseSchema(Schema):
     id_token = ma.fields.String(required=True, validate=ma.validate.Length(1, 8192))
 
 
-class TokenPairSchema(ma.Schema):
+class TokenPairSchema(Schema):
     access_token = ma.fields.String(required=True)
     refresh_token = ma.fields.String(required=True)
     token_type = ma.fields.Constant("Bearer")
@@ -59,11 +63,11 @@ class Refresh(MethodView):
 
 @blp.route("/auth/logout")
 class Logout(MethodView):
-    @blp.arguments(RefreshSchema)
+    @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, data):
-        """Revoke the refresh token (idempotent)."""
-        domain.logout(session(), data["refresh_token"])
+        """Revoke the refresh token and forget the device token given, if any (idempotent)."""
+        domain.logout(session(), data["refresh_token"], data.get("device_token"))
         session().commit()
 
 

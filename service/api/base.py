@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from service.context import Services
 from service.domain import access
@@ -27,6 +27,12 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class TextConverter(BaseConverter):
+    """`<string:...>` path parameters, without NUL (no database stores it): such a path is a plain 404."""
+
+    regex = "[^/\x00]{1,200}"
 
 
 def id_param_schema(_converter) -> dict:
@@ -54,11 +60,7 @@ def principal() -> access.Principal:
     return g.get("principal", access.NOBODY)
 
 
-def current_user() -> User:
-    return session().get(User, principal().user_id)
-
-
-def _authenticate(optional: bool) -> access.Principal:
+def authenticate(optional: bool) -> access.Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
@@ -95,7 +97,7 @@ class Blueprint(flask_smorest.Blueprint):
         def decorator(func):
             @functools.wraps(func)
             def wrapper(*args, **kwargs):
-                g.principal = _authenticate(optional)
+                g.principal = authenticate(optional)
                 return func(*args, **kwargs)
 
             return self.doc(security=BEARER + ([{}] if optional else []))(wrapper)
@@ -103,7 +105,43 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
-class PageArgs(ma.Schema):
+def _unstorable(value) -> bool:
+    """Text no database stores: NUL characters, and halves of surrogate pairs that JSON escapes can carry."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+class Schema(ma.Schema):
+    """Base of every API schema: text must be storable Unicode."""
+
+    @ma.pre_load
+    def valid_text(self, data, **kwargs):
+        if isinstance(data, dict):
+            bad = {
+                key: ["Not storable text (NUL or a lone surrogate)."]
+                for key, value in data.items()
+                if _unstorable(value)
+            }
+            if bad:
+                raise ma.ValidationError(bad)
+        return data
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON boolean is true or false, not 1, "yes" or "on" (query strings keep marshmallow's leniency)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class PageArgs(Schema):
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT, validate=ma.validate.Range(1, MAX_LIMIT), metadata={"description": "page size"}
     )
@@ -115,7 +153,7 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The list envelope of API.md: {items: [...], next_cursor}."""
     return type(
         f"{item_schema.__name__.removesuffix('Schema')}PageSchema",
-        (ma.Schema,),
+        (Schema,),
         {
             "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
             "next_cursor": ma.fields.String(allow_none=True, required=True),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api.base import Blueprint, services, session
+from service.api.base import Blueprint, Schema, services, session
 from service.domain.health import readiness
 
 blp = Blueprint("platform", __name__, description="Probes for load balancers and orchestrators")
 
 
-class HealthSchema(ma.Schema):
+class HealthSchema(Schema):
     status = ma.fields.String(required=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, PageArgs, page_of, paginate, services, session
+from service.api.base import Blueprint, PageArgs, Schema, page_of, paginate, services, session
 from service.domain import geo
 from service.domain import reference as domain
 from service.models import Desa, Kecamatan, Opd
@@ -14,7 +14,7 @@ from service.models.reference import SECTORS
 blp = Blueprint("reference", __name__, description="Kecamatan, desa, OPD and point lookup (public)")
 
 
-class KecamatanSchema(ma.Schema):
+class KecamatanSchema(Schema):
     code = ma.fields.String(required=True, metadata={"example": "35.13.02"})
     name = ma.fields.String(required=True)
     lat = ma.fields.Float(required=True)
@@ -28,7 +28,7 @@ class KecamatanDetailSchema(KecamatanSchema):
     boundary = ma.fields.Dict(allow_none=True, metadata={"description": "GeoJSON geometry, with ?geometry=1"})
 
 
-class DesaSchema(ma.Schema):
+class DesaSchema(Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     type = ma.fields.String(required=True, metadata={"description": "desa or kelurahan"})
@@ -36,7 +36,7 @@ class DesaSchema(ma.Schema):
     lon = ma.fields.Float(required=True)
 
 
-class OpdSchema(ma.Schema):
+class OpdSchema(Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     short_name = ma.fields.String(required=True)
@@ -47,16 +47,16 @@ class OpdListArgs(PageArgs):
     sector = ma.fields.String(validate=ma.validate.OneOf(SECTORS))
 
 
-class GeometryArgs(ma.Schema):
+class GeometryArgs(Schema):
     geometry = ma.fields.Boolean(load_default=False)
 
 
-class PointArgs(ma.Schema):
+class PointArgs(Schema):
     lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
     lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
 
 
-class LocationSchema(ma.Schema):
+class LocationSchema(Schema):
     kecamatan_code = ma.fields.String(required=True)
     kecamatan_name = ma.fields.String(required=True)
     desa_code = ma.fields.String(allow_none=True, required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, PageArgs, page_of, paginate, principal, session
+from service.api.base import Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
 from service.domain import access
 from service.domain import users as domain
 from service.domain.passwords import MIN_LENGTH
@@ -14,7 +14,7 @@ from service.models import User
 blp = Blueprint("users", __name__, description="The caller and user management")
 
 
-class UserSchema(ma.Schema):
+class UserSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     username = ma.fields.String()
     role = ma.fields.String()
@@ -23,6 +23,7 @@ class UserSchema(ma.Schema):
     opd_code = ma.fields.String(allow_none=True)
     display_name = ma.fields.String()
     is_active = ma.fields.Boolean()
+    locale = ma.fields.String()
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
@@ -31,7 +32,7 @@ _password = {"load_only": True, "validate": ma.validate.Length(MIN_LENGTH, 256)}
 _username = [ma.validate.Length(3, 64), ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
 
 
-class UserCreateSchema(ma.Schema):
+class UserCreateSchema(Schema):
     username = ma.fields.String(required=True, validate=_username)
     password = ma.fields.String(required=True, **_password)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(access.ROLES))
@@ -41,14 +42,25 @@ class UserCreateSchema(ma.Schema):
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(Schema):
     password = ma.fields.String(**_password)
     role = ma.fields.String(validate=ma.validate.OneOf(access.ROLES))
     kecamatan_code = ma.fields.String(**_code)
     desa_code = ma.fields.String(**_code)
     opd_code = ma.fields.String(**_code)
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
-    is_active = ma.fields.Boolean()
+    is_active = JsonBoolean()
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Nothing to change: give at least one field.")
+
+
+class ProfileSchema(Schema):
+    display_name = ma.fields.String(validate=ma.validate.Length(max=120))
+    locale = ma.fields.String(validate=ma.validate.OneOf(("id", "en")))
+    kecamatan_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=16))
 
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
@@ -68,6 +80,16 @@ class Me(MethodView):
         """The caller: role and scope (kecamatan, desa or OPD)."""
         access.require(principal(), "me.read")
         return domain.get_user(session(), principal().user_id)
+
+    @blp.auth()
+    @blp.arguments(ProfileSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, changes):
+        """Your name, language (id/en) and, for residents, the kecamatan you follow for announcements."""
+        access.require(principal(), "me.update")
+        user = domain.update_profile(session(), principal().user_id, changes)
+        session().commit()
+        return user
 
 
 @blp.route("/users")

@@ -32,6 +32,12 @@ EVERYONE = SIGNED_IN | {ANONYMOUS}
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "me.read": SIGNED_IN,
+    "me.update": SIGNED_IN,
+    "devices.manage": SIGNED_IN,
+    "notifications.read": SIGNED_IN,
+    "notifications.test": frozenset({ADMIN}),
+    "broadcasts.create": frozenset({ADMIN, BUPATI_OFFICE}),
+    "jobs.monitor": frozenset({ADMIN}),
     "reference.read": EVERYONE,
     "users.read": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),

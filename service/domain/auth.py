@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, tokens
+from service.domain import audit, devices, tokens
 from service.domain.access import RESIDENT
-from service.domain.errors import TooManyRequests, Unauthorized
+from service.domain.errors import NotFound, TooManyRequests, Unauthorized
 from service.domain.passwords import verify_password
 from service.domain.throttle import FailureThrottle
 from service.models import User
@@ -18,6 +19,13 @@ from service.models import User
 def login(
     session: Session, config: tokens.TokenConfig, throttle: FailureThrottle, username: str, password: str
 ) -> tokens.TokenPair:
+    user = check_password(session, throttle, username, password)
+    audit.record(session, user.id, "auth.login", "user", user.id)
+    return tokens.issue_pair(session, config, user)
+
+
+def check_password(session: Session, throttle: FailureThrottle, username: str, password: str) -> User:
+    """The active user with this username and password; failures count towards the throttle."""
     key = username.strip().lower()
     if not throttle.allowed(key):
         raise TooManyRequests(
@@ -28,8 +36,7 @@ def login(
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
         throttle.failed(key)
         raise Unauthorized("Wrong username or password.")
-    audit.record(session, user.id, "auth.login", "user", user.id)
-    return tokens.issue_pair(session, config, user)
+    return user
 
 
 def firebase_sign_in(
@@ -56,7 +63,11 @@ def firebase_sign_in(
     return tokens.issue_pair(session, config, user)
 
 
-def logout(session: Session, refresh_token: str) -> None:
+def logout(session: Session, refresh_token: str, device_token: str | None = None) -> None:
     row = tokens.revoke(session, refresh_token)
-    if row is not None:
-        audit.record(session, row.user_id, "auth.logout", "refresh_family", row.family)
+    if row is None:
+        return
+    audit.record(session, row.user_id, "auth.logout", "refresh_family", row.family)
+    if device_token:
+        with contextlib.suppress(NotFound):  # a device of someone else or already gone: nothing to do
+            devices.unregister(session, row.user_id, device_token)

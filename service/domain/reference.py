@@ -11,6 +11,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.domain import audit
 from service.domain.errors import Invalid, NotFound
 from service.models import Desa, Kecamatan, Opd
 from service.models.reference import SECTORS
@@ -102,6 +103,8 @@ def load_reference_data(session: Session, directory: Path) -> SeedReport:
             note=rec.get("note") or None,
         )
         _upsert(session, report, Opd, "code", values)
+    if report.changed:
+        audit.record(session, None, "reference.seed", "reference_data", directory.name, report.counts)
     session.flush()
     return report
 

@@ -7,11 +7,11 @@ import re
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, tokens
-from service.domain.access import KEPALA_DESA, ROLES, SCOPE_OF_ROLE
-from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain import audit, devices, tokens
+from service.domain.access import KEPALA_DESA, RESIDENT, ROLES, SCOPE_OF_ROLE
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.passwords import MIN_LENGTH, hash_password
-from service.models import Desa, Kecamatan, Opd, User
+from service.models import Desa, Device, Kecamatan, Opd, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 SCOPE_FIELDS = ("kecamatan_code", "desa_code", "opd_code")
@@ -94,6 +94,8 @@ def update_user(session: Session, actor_id: int | None, user_id: int, changes: d
             codes = {f: changes.get(f) for f in SCOPE_FIELDS}
         for name, value in {"role": role, **_scope(session, role, codes)}.items():
             setattr(user, name, value)
+        for device in session.scalars(select(Device).where(Device.user_id == user.id)):
+            devices.want_topic(session, device, user)
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     if "password" in changes:
@@ -105,4 +107,23 @@ def update_user(session: Session, actor_id: int | None, user_id: int, changes: d
     if not user.is_active or "password" in changes:
         tokens.revoke_user(session, user.id)
     audit.record(session, actor_id, "user.update", "user", user.id, recorded)
+    return user
+
+
+def update_profile(session: Session, user_id: int, changes: dict) -> User:
+    """What users change themselves: name, language, and for residents the kecamatan they follow."""
+    user = get_user(session, user_id)
+    if "kecamatan_code" in changes and changes["kecamatan_code"] != user.kecamatan_code:
+        if user.role != RESIDENT:
+            raise Forbidden("Your kecamatan comes with your role; an admin changes it.")
+        code = changes["kecamatan_code"]
+        if code is not None and session.get(Kecamatan, code) is None:
+            raise Invalid("Unknown kecamatan.", {"kecamatan_code": [f"Unknown code {code!r}."]})
+        user.kecamatan_code = code
+        for device in session.scalars(select(Device).where(Device.user_id == user.id)):
+            devices.want_topic(session, device, user)
+    for name in ("display_name", "locale"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    audit.record(session, user.id, "user.profile", "user", user.id, changes)
     return user

@@ -2,7 +2,22 @@
 
 from service.db import Base
 from service.models.audit import AuditEvent
+from service.models.jobs import JobIntent
+from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.reference import Desa, Kecamatan, Opd
 from service.models.users import RefreshToken, User
 
-__all__ = ["AuditEvent", "Base", "Desa", "Kecamatan", "Opd", "RefreshToken", "User"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Broadcast",
+    "Delivery",
+    "Desa",
+    "Device",
+    "JobIntent",
+    "Kecamatan",
+    "Notification",
+    "Opd",
+    "RefreshToken",
+    "User",
+]

@@ -23,6 +23,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     firebase_uid: Mapped[str | None] = mapped_column(String(128), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(16), default="id")  # id | en: language of the inbox texts
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

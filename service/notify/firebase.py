@@ -1,4 +1,4 @@
-"""The one module that touches firebase_admin: app initialisation and ID-token verification.
+"""Initialising firebase-admin once per process; ID-token verification; the messaging endpoint for pushes.
 
 Private firebase-admin attributes are used only here (the version is pinned in requirements.txt).
 """
@@ -10,7 +10,7 @@ import threading
 
 import firebase_admin
 import google.oauth2.credentials
-from firebase_admin import _token_gen, auth, credentials
+from firebase_admin import _token_gen, auth, credentials, messaging
 
 from service.domain.errors import DomainError, Unauthorized
 
@@ -26,15 +26,21 @@ _apps: dict[str, firebase_admin.App] = {}
 class Firebase:
     """Lazily initialised once per process and configuration; no I/O until first used."""
 
-    def __init__(self, project_id: str, credentials_file: str = "", cert_url: str = ""):
+    def __init__(self, project_id: str, credentials_file: str = "", cert_url: str = "", fcm_endpoint: str = ""):
         self.project_id = project_id
         self.credentials_file = credentials_file
         self.cert_url = cert_url
+        self.fcm_endpoint = fcm_endpoint
         self._auth_client: auth.Client | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.project_id)
+
+    @property
+    def messaging_enabled(self) -> bool:
+        """Sending needs a real credential (a service account), not just the project id."""
+        return bool(self.project_id and self.credentials_file)
 
     def app(self) -> firebase_admin.App:
         key = hashlib.sha256(f"{self.project_id}|{self.credentials_file}".encode()).hexdigest()[:16]
@@ -60,6 +66,16 @@ class Firebase:
                 finally:
                     _token_gen.ID_TOKEN_CERT_URI = default
         return self._auth_client
+
+    def messaging_app(self) -> firebase_admin.App:
+        """The app for firebase_admin.messaging calls, its FCM endpoint moved when FCM_ENDPOINT is set."""
+        app = self.app()
+        if self.fcm_endpoint:
+            service = messaging._get_messaging_service(app)
+            with _lock:
+                service._fcm_url = f"{self.fcm_endpoint}/v1/projects/{self.project_id}/messages:send"
+                service._fcm_topic_url = f"{self.fcm_endpoint}/v1/projects/{self.project_id}/registrations"
+        return app
 
     def verify_id_token(self, id_token: str) -> dict:
         """The token's claims (with `uid`), after firebase-admin checks signature, expiry, audience, issuer."""

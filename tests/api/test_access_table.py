@@ -8,6 +8,7 @@ import pytest
 
 from service.domain import access
 from service.domain.access import Principal, covers
+from service.models import Device, Notification
 from tests.conftest import KRAKSAAN, SUMBER
 
 ROLES = ("anonymous", *access.ROLES)
@@ -30,6 +31,19 @@ TABLE = {
     ("POST", "/api/v1/auth/logout"): ({"json": {"refresh_token": "unknown"}}, dict.fromkeys(ROLES, 204)),
     ("POST", "/api/v1/auth/firebase"): ({"json": {"id_token": "x.y.z"}}, dict.fromkeys(ROLES, 401)),
     ("GET", "/api/v1/me"): ({}, SIGNED_IN),
+    ("PATCH", "/api/v1/me"): ({"json": {"display_name": "Pak Camat"}}, SIGNED_IN),
+    ("POST", "/api/v1/devices"): (
+        lambda role: {"json": {"token": f"token-of-{role}", "platform": "android"}},
+        only({}, 201),
+    ),
+    ("DELETE", "/api/v1/devices/{token}"): ({}, only({}, 404)),  # not the caller's device
+    ("GET", "/api/v1/notifications"): ({}, SIGNED_IN),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): ({}, only({}, 404)),  # not the caller's
+    ("POST", "/api/v1/notifications/test"): ({"json": {}}, only({"admin": 202}, 403)),
+    ("POST", "/api/v1/broadcasts"): (
+        {"json": {"kecamatan_code": SUMBER, "title": "Kerja bakti", "body": "Minggu pagi di balai desa."}},
+        only({"admin": 202, "bupati_office": 202}, 403),
+    ),
     ("GET", "/api/v1/users"): ({}, ADMIN_ONLY),
     ("POST", "/api/v1/users"): (
         {"json": {"username": "made.in.table", "password": "long enough", "role": "resident"}},
@@ -43,7 +57,7 @@ TABLE = {
     ("GET", "/api/v1/opd"): ({}, OPEN),
     ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
 }
-NOT_API = re.compile(r"^/api/(docs|openapi\.json)")
+NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq")  # the dashboard has its own test
 
 
 def routes(app):
@@ -70,14 +84,21 @@ def people(make_user):
 
 
 @pytest.mark.parametrize("method,template", sorted(TABLE))
-def test_status_for_every_role(client, people, auth_header, make_user, method, template):
+def test_status_for_every_role(client, people, auth_header, make_user, db, method, template):
     kwargs, expected = TABLE[(method, template)]
     target = make_user("resident")
-    path = template.format(user_id=target.id, code=SUMBER)
+    other_device = Device(user_id=target.id, token="someone-elses-token", platform="ios")
+    other_notification = Notification(user_id=target.id, kind="test")
+    db.add_all([other_device, other_notification])
+    db.commit()
+    path = template.format(
+        user_id=target.id, code=SUMBER, token=other_device.token, notification_id=other_notification.id
+    )
     actual = {}
     for role in ROLES:
         headers = auth_header(people[role]) if role != "anonymous" else {}
-        actual[role] = client.open(path, method=method, headers=headers, **kwargs).status_code
+        request = kwargs(role) if callable(kwargs) else kwargs
+        actual[role] = client.open(path, method=method, headers=headers, **request).status_code
         if method == "POST" and template == "/api/v1/users" and actual[role] == 201:
             kwargs = {"json": {**kwargs["json"], "username": "made.again"}}
     assert actual == expected

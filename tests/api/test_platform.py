@@ -70,3 +70,18 @@ def test_swagger_ui_is_served_without_a_cdn(client):
     assert assets and all(a.startswith("/api/docs/assets/") for a in assets)
     for asset in assets:
         assert client.get(asset).status_code == 200
+
+
+def test_text_no_database_stores_is_refused_not_a_500(client, make_user, auth_header):
+    assert client.get("/api/v1/kecamatan/%00").status_code == 404
+    admin = make_user("admin")
+    body = {"username": "nul.user", "password": "long password", "role": "admin", "display_name": "a\x00b"}
+    response = client.post("/api/v1/users", json=body, headers=auth_header(admin))
+    assert response.status_code == 422 and "display_name" in response.json["errors"]["json"]
+    surrogate = client.post(
+        "/api/v1/users",
+        data='{"username": "x.user", "password": "long password", "role": "admin", "display_name": "\\ud800"}',
+        content_type="application/json",
+        headers=auth_header(admin),
+    )
+    assert surrogate.status_code == 422

@@ -1,0 +1,74 @@
+"""Push devices of users, and keeping their FCM topic subscription in line with the user's kecamatan."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain import audit, outbox
+from service.domain.errors import NotFound
+from service.domain.push import TRANSIENT, PushSender, topic_for_kecamatan
+from service.domain.texts import locale_of
+from service.models import Device, User
+
+
+def register(
+    session: Session, user: User, token: str, platform: str, app_version=None, locale=None
+) -> tuple[Device, bool]:
+    """Idempotent per token; a token registered by another user moves to this one (a shared or resold phone)."""
+    device = session.scalar(select(Device).where(Device.token == token))
+    created = device is None
+    if created:
+        device = Device(token=token, user_id=user.id, platform=platform)
+        session.add(device)
+    elif device.user_id != user.id:
+        audit.record(session, user.id, "device.move", "device", device.id, {"from_user": device.user_id})
+        device.user_id = user.id
+    device.platform, device.app_version = platform, app_version
+    device.locale = locale_of(locale or user.locale)
+    session.flush()
+    want_topic(session, device, user)
+    return device, created
+
+
+def unregister(session: Session, user_id: int, token: str) -> None:
+    device = session.scalar(select(Device).where(Device.token == token, Device.user_id == user_id))
+    if device is None:
+        raise NotFound("Device not found.")
+    if device.topic:
+        outbox.defer(session, "notify.unsubscribe", token, device.topic)
+    session.delete(device)
+
+
+def want_topic(session: Session, device: Device, user: User) -> None:
+    """Follow the user's kecamatan topic (public announcements); schedule the change if it differs."""
+    device.topic_wanted = topic_for_kecamatan(user.kecamatan_code) if user.kecamatan_code else None
+    if device.topic_wanted != device.topic:
+        outbox.defer(session, "notify.sync_topic", device.id)
+
+
+def sync_topic(session: Session, device_id: int, sender: PushSender) -> bool:
+    """Move the device from its current topic to the wanted one. Returns True when it should be retried."""
+    device = session.get(Device, device_id)
+    if device is None or device.topic == device.topic_wanted or not sender.enabled:
+        return False
+    if device.topic:
+        (result,) = sender.unsubscribe([device.token], device.topic)
+        if result.error == TRANSIENT:
+            return True
+        device.topic = None
+    if device.topic_wanted:
+        (result,) = sender.subscribe([device.token], device.topic_wanted)
+        if result.error == TRANSIENT:
+            return True
+        if result.ok:
+            device.topic = device.topic_wanted
+    return False
+
+
+def unsubscribe_token(token: str, topic: str, sender: PushSender) -> bool:
+    """For a device already forgotten. Returns True when it should be retried."""
+    if not sender.enabled:
+        return False
+    (result,) = sender.unsubscribe([token], topic)
+    return result.error == TRANSIENT

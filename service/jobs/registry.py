@@ -1,0 +1,54 @@
+"""The named jobs: each takes a context and ids, is idempotent, and commits its own work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+
+class TransientError(Exception):
+    """Worth retrying later (a remote service was unavailable); anything else is retried the same way."""
+
+
+@dataclass
+class JobContext:
+    """What a job function gets besides its ids."""
+
+    session: Session
+    services: object  # service.context.Services
+
+    @cached_property
+    def sender(self):
+        from service.notify.push import FirebasePushSender
+
+        return FirebasePushSender(self.services.firebase)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: Callable
+    queue: str = "default"
+    timeout: int = 60  # seconds; RQ kills the job after this
+    retry_intervals: tuple[int, ...] = (10, 60, 300)  # RQ retries with these back-offs
+    on_give_up: Callable | None = None  # (session, error, *args): record the failure on the business row
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def job(name: str, **options) -> Callable:
+    def register(func: Callable) -> Callable:
+        JOBS[name] = JobSpec(name=name, func=func, **options)
+        return func
+
+    return register
+
+
+def spec(name: str) -> JobSpec:
+    if not JOBS:
+        from service.jobs import notify  # noqa: F401  (registers the jobs)
+    return JOBS[name]

@@ -1,0 +1,71 @@
+"""The recovery sweep: enqueue again every job intent that is due but not running; it reschedules itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from rq import Queue
+
+from service.db import utcnow
+from service.domain import outbox
+from service.jobs import runtime
+from service.jobs.dispatch import enqueue
+
+log = logging.getLogger(__name__)
+SWEEP_QUEUE = "low"
+
+
+def sweep_once(services) -> int:
+    """Hand every overdue, unleased intent to RQ again (or run it here without Redis). Returns how many."""
+    settings = services.settings
+    with services.db.session() as session:
+        items = outbox.due(session, utcnow(), settings.job_sweep_grace)
+    if services.redis is None:
+        services.dispatcher.dispatch(items)
+        return len(items)
+    enqueued = sum(enqueue(services.redis, item) for item in items)
+    if enqueued:
+        log.info("sweep re-enqueued %d job(s)", enqueued)
+    return enqueued
+
+
+def _slot_id(at: dt.datetime, interval: int) -> tuple[str, dt.datetime]:
+    slot = int(at.timestamp()) // interval + 1
+    return f"sweep-{slot}", dt.datetime.fromtimestamp(slot * interval, dt.UTC)
+
+
+def schedule_next_sweep(services) -> str:
+    """Schedule the sweep for the next slot. Every worker may call this: one slot, one job id, one run."""
+    interval = services.settings.job_sweep_interval
+    job_id, at = _slot_id(utcnow(), interval)
+    Queue(SWEEP_QUEUE, connection=services.redis).enqueue_at(
+        at, periodic_sweep, job_id=job_id, job_timeout=max(interval, 60), description="recovery sweep"
+    )
+    return job_id
+
+
+def periodic_sweep() -> int:
+    """The scheduled RQ job: sweep, then schedule the next one."""
+    services = runtime.services()
+    try:
+        return sweep_once(services)
+    finally:
+        schedule_next_sweep(services)
+
+
+def start_inline_sweeper(services) -> threading.Thread:
+    """Without Redis there is no RQ scheduler: a daemon thread of the API process sweeps instead."""
+
+    def loop():
+        stop = threading.Event()
+        while not stop.wait(services.settings.job_sweep_interval):
+            try:
+                sweep_once(services)
+            except Exception:
+                log.exception("in-process sweep failed")
+
+    thread = threading.Thread(target=loop, name="inline-sweeper", daemon=True)
+    thread.start()
+    return thread
