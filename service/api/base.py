@@ -132,6 +132,15 @@ class Schema(ma.Schema):
         return data
 
 
+class PatchSchema(Schema):
+    """A PATCH body: every field optional, but at least one given."""
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Nothing to change: give at least one field.")
+
+
 class JsonBoolean(ma.fields.Boolean):
     """A JSON boolean is true or false, not 1, "yes" or "on" (query strings keep marshmallow's leniency)."""
 

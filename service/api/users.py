@@ -5,7 +5,17 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
+from service.api.base import (
+    Blueprint,
+    JsonBoolean,
+    PageArgs,
+    PatchSchema,
+    Schema,
+    page_of,
+    paginate,
+    principal,
+    session,
+)
 from service.domain import access
 from service.domain import users as domain
 from service.domain.passwords import MIN_LENGTH
@@ -42,7 +52,7 @@ class UserCreateSchema(Schema):
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
 
 
-class UserUpdateSchema(Schema):
+class UserUpdateSchema(PatchSchema):
     password = ma.fields.String(**_password)
     role = ma.fields.String(validate=ma.validate.OneOf(access.ROLES))
     kecamatan_code = ma.fields.String(**_code)
@@ -51,21 +61,11 @@ class UserUpdateSchema(Schema):
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
     is_active = JsonBoolean()
 
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Nothing to change: give at least one field.")
 
-
-class ProfileSchema(Schema):
+class ProfileSchema(PatchSchema):
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
     locale = ma.fields.String(validate=ma.validate.OneOf(("id", "en")))
     kecamatan_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=16))
-
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Nothing to change: give at least one field.")
 
 
 class UserListArgs(PageArgs):
