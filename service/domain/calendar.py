@@ -1,0 +1,32 @@
+"""Working days in Indonesia: Monday to Friday, not a national holiday nor cuti bersama (the `holidays` package)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import holidays
+
+
+@cache
+def _indonesia(year: int) -> holidays.HolidayBase:
+    # "public" are the national holidays, "government" the cuti bersama (joint leave days) of civil servants.
+    return holidays.Indonesia(years=year, categories=("public", "government"), language="id")
+
+
+def holiday_name(day: dt.date) -> str | None:
+    return _indonesia(day.year).get(day)
+
+
+def is_working_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and holiday_name(day) is None
+
+
+def working_days(start: dt.date, end: dt.date, exclude: set[dt.date] = frozenset()) -> list[dt.date]:
+    """Working days from start to end inclusive, without the excluded (blackout) dates."""
+    days, day = [], start
+    while day <= end:
+        if is_working_day(day) and day not in exclude:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
