@@ -81,9 +81,41 @@ def create_user_command(username, role, kecamatan_code, desa_code, opd_code, dis
         click.echo(f"created user {user.id} {user.username} ({user.role})")
 
 
+visits_group = AppGroup("visits", help="The visit rotation.")
+
+
+@visits_group.command("plan")
+@click.option("--program", "program_id", required=True, type=int)
+@click.option("--dry-run", is_flag=True, help="Show the plan without saving it.")
+def plan_command(program_id: int, dry_run: bool):
+    """(Re)plan a program and print it as a table."""
+    import datetime as dt
+
+    from service.domain.notifications import WIB
+    from service.domain.visits import plan_program
+
+    today = dt.datetime.now(WIB).date()
+    with _services().db.session() as session:
+        try:
+            outcome = plan_program(session, None, program_id, today, dry_run=dry_run)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        if not dry_run:
+            session.commit()
+    click.echo(f"{'date':<22} {'kecamatan':<14} {'status':<10} {'rank':>4} {'score':>6}  reason")
+    for v in outcome.visits:
+        when = f"{v.date:%a %d %b %Y}" if v.date else "-"
+        click.echo(f"{when:<22} {v.kecamatan_name:<14} {v.status:<10} {v.rank:>4} {v.score:>6g}  {v.reason}")
+    click.echo(
+        f"{outcome.status}, travel {outcome.travel_km} km within months, {outcome.inversions} priority inversion(s)"
+        + (f"; does not fit: {', '.join(outcome.unplaced)}" if outcome.unplaced else "")
+        + ("; dry run, nothing saved" if dry_run else "; saved")
+    )
+
+
 def register(app: Flask) -> None:
     from service.jobs.worker import worker_command
     from service.runner import serve_command
 
-    for command in (migrate_command, seed_command, users_group, serve_command, worker_command):
+    for command in (migrate_command, seed_command, users_group, visits_group, serve_command, worker_command):
         app.cli.add_command(command)

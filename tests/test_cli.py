@@ -35,3 +35,20 @@ def test_seed_command_reports_nothing_changed(app):
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     assert "kecamatan: 0 inserted, 0 updated, 24 unchanged" in result.output
+
+
+def test_visits_plan_prints_the_rotation(app, db):
+    import datetime as dt
+
+    from service.models import Program
+
+    program = Program(
+        name="2025", start_date=dt.date(2025, 4, 16), end_date=dt.date(2025, 12, 31), first_kecamatan_code="35.13.02"
+    )
+    db.add(program)
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["visits", "plan", "--program", str(program.id), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].startswith("Wed 16 Apr 2025") and "Sumber" in lines[1] and "pinned first" in lines[1]
+    assert len(lines) == 26 and "dry run, nothing saved" in lines[-1]

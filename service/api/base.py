@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
@@ -109,7 +110,7 @@ def _unstorable(value) -> bool:
     """Text no database stores: NUL characters, and halves of surrogate pairs that JSON escapes can carry."""
     if isinstance(value, str):
         return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
         return any(_unstorable(v) for v in value)
@@ -121,7 +122,7 @@ class Schema(ma.Schema):
 
     @ma.pre_load
     def valid_text(self, data, **kwargs):
-        if isinstance(data, dict):
+        if isinstance(data, Mapping):  # JSON bodies, and webargs' proxies of query strings
             bad = {
                 key: ["Not storable text (NUL or a lone surrogate)."]
                 for key, value in data.items()

@@ -38,6 +38,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notifications.test": frozenset({ADMIN}),
     "broadcasts.create": frozenset({ADMIN, BUPATI_OFFICE}),
     "jobs.monitor": frozenset({ADMIN}),
+    "programs.read": SIGNED_IN,
+    "programs.manage": frozenset({ADMIN, BUPATI_OFFICE}),
+    "visits.read": SIGNED_IN,  # which visits: see visits.visible
+    "visits.manage": frozenset({ADMIN, BUPATI_OFFICE}),  # postpone, complete, cancel
+    "visits.confirm": frozenset({ADMIN, BUPATI_OFFICE, CAMAT}),  # a camat: his kecamatan's visit
+    "visits.agenda": frozenset({ADMIN, BUPATI_OFFICE, CAMAT}),  # a camat: his kecamatan's visit
+    "visits.briefing": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT}),
+    "findings.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
+    "findings.create": frozenset({ADMIN, BUPATI_OFFICE}),
+    "findings.update": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER}),  # an officer: his OPD's findings
     "reference.read": EVERYONE,
     "users.read": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),

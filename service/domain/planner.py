@@ -37,6 +37,7 @@ from service.domain.calendar import working_days
 # Deterministic time limits (about seconds on one core): the answer depends on the input, not on the machine.
 STAGE_LIMIT = 0.6  # priority and travel: often proven optimal well within it
 EARLINESS_LIMIT = 0.2  # the last tie-break: the best found is kept
+MAX_GROUPS = 20_000  # month groups enumerated for the travel bound (24 kecamatan, 3 a month: 2,024 triples)
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,8 @@ def travel_bound(sites, per_month: int, max_groups: int) -> tuple[int, list[tupl
     """The least travel any plan placing every kecamatan can have: the best partition of the kecamatan into at
     most `max_groups` groups (months) of at most `per_month` (set partitioning, a MIP solved exactly by CBC),
     ignoring dates and priorities, in hundreds of metres. A plan whose travel equals it is optimal in travel."""
+    if math.comb(len(sites), per_month) > MAX_GROUPS:
+        return 0, []  # too many groups to enumerate: no bound, the search starts from the greedy plan
     groups = [g for size in range(1, per_month + 1) for g in itertools.combinations(range(len(sites)), size)]
     solver = pywraplp.Solver.CreateSolver("CBC")
     chosen = [solver.BoolVar(f"g{i}") for i in range(len(groups))]

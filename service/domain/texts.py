@@ -15,11 +15,63 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Uji notifikasi", "Ini pesan uji dari Sambang Desa. Notifikasi di ponsel Anda berfungsi."),
         "en": ("Test notification", "This is a test message from Sambang Desa. Notifications on your phone work."),
     },
+    "visit_planned": {
+        "id": ("Jadwal Ngantor di Kecamatan", "Bupati dijadwalkan ngantor di Kecamatan {kecamatan} pada {date}."),
+        "en": ("Visit scheduled", "The Bupati is scheduled to work from Kecamatan {kecamatan} on {date_en}."),
+    },
+    "visit_moved": {
+        "id": ("Jadwal kunjungan berubah", "Kunjungan Bupati ke Kecamatan {kecamatan} dipindah ke {date}. {reason}"),
+        "en": ("Visit moved", "The Bupati's visit to Kecamatan {kecamatan} moved to {date_en}. {reason}"),
+    },
+    "visit_unscheduled": {
+        "id": (
+            "Kunjungan ditunda",
+            "Kunjungan Bupati ke Kecamatan {kecamatan} ditunda; tanggal baru menyusul. {reason}",
+        ),
+        "en": (
+            "Visit postponed",
+            "The Bupati's visit to Kecamatan {kecamatan} is postponed; a new date will follow. {reason}",
+        ),
+    },
+    "visit_cancelled": {
+        "id": ("Kunjungan dibatalkan", "Kunjungan Bupati ke Kecamatan {kecamatan} pada {date} dibatalkan. {reason}"),
+        "en": ("Visit cancelled", "The Bupati's visit to Kecamatan {kecamatan} on {date_en} is cancelled. {reason}"),
+    },
+    "visit_reminder": {
+        "id": ("Pengingat kunjungan", "{days} hari lagi Bupati ngantor di Kecamatan {kecamatan} ({date}). Cek agenda."),
+        "en": (
+            "Visit reminder",
+            "In {days} day(s) the Bupati works from Kecamatan {kecamatan} ({date_en}). Check the agenda.",
+        ),
+    },
+    "visit_confirmed": {
+        "id": ("Bupati ngantor di kecamatan Anda", "Bupati akan ngantor di Kecamatan {kecamatan} pada {date}."),
+        "en": ("The Bupati comes to your kecamatan", "The Bupati will work from Kecamatan {kecamatan} on {date_en}."),
+    },
+    "finding_assigned": {
+        "id": ("Temuan baru untuk ditindaklanjuti", "Temuan di Kecamatan {kecamatan}: {description} Batas: {due}."),
+        "en": ("New finding to follow up", "Finding in Kecamatan {kecamatan}: {description} Due: {due}."),
+    },
     "announcement": {
         "id": ("{title}", "{body}"),
         "en": ("{title_en}", "{body_en}"),
     },
 }
+
+
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS_ID = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)  # fmt: skip
+
+
+def date_params(day) -> dict:
+    """A date for the texts, both ways: 'Selasa, 9 Desember 2025' and 'Tuesday 9 December 2025'."""
+    return {
+        "date": f"{DAYS_ID[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]} {day.year}",
+        "date_en": f"{day:%A} {day.day} {day:%B %Y}",
+    }
 
 
 def locale_of(tag: str | None) -> str:

@@ -49,6 +49,6 @@ def job(name: str, **options) -> Callable:
 
 
 def spec(name: str) -> JobSpec:
-    if not JOBS:
-        from service.jobs import notify  # noqa: F401  (registers the jobs)
+    if name not in JOBS:
+        from service.jobs import notify, visits  # noqa: F401  (importing registers their jobs)
     return JOBS[name]

@@ -6,6 +6,7 @@ from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.reference import Desa, Kecamatan, Opd
 from service.models.users import RefreshToken, User
+from service.models.visits import Finding, Program, Visit
 
 __all__ = [
     "AuditEvent",
@@ -14,10 +15,13 @@ __all__ = [
     "Delivery",
     "Desa",
     "Device",
+    "Finding",
     "JobIntent",
     "Kecamatan",
     "Notification",
     "Opd",
+    "Program",
     "RefreshToken",
     "User",
+    "Visit",
 ]

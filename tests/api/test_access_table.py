@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from service.domain import access
 from service.domain.access import Principal, covers
-from service.models import Device, Notification
+from service.models import Device, Finding, Notification, Program, Visit
 from tests.conftest import KRAKSAAN, SUMBER
 
 ROLES = ("anonymous", *access.ROLES)
@@ -57,6 +58,54 @@ TABLE = {
     ("GET", "/api/v1/opd"): ({}, OPEN),
     ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
 }
+MANAGERS = {"admin": 200, "bupati_office": 200}
+VISIBLE_ONLY_TO_AREA = {"opd_officer": 404, "resident": 404}  # a planned visit: outside the public schedule
+TABLE.update(
+    {
+        ("GET", "/api/v1/programs"): ({}, SIGNED_IN),
+        ("POST", "/api/v1/programs"): (
+            {"json": {"name": "P", "start_date": "2030-01-01", "end_date": "2030-12-31"}},
+            only({"admin": 201, "bupati_office": 201}, 403),
+        ),
+        ("GET", "/api/v1/programs/{program_id}"): ({}, SIGNED_IN),
+        ("PATCH", "/api/v1/programs/{program_id}"): ({"json": {"name": "Q"}}, only(MANAGERS, 403)),
+        ("POST", "/api/v1/programs/{program_id}/plan"): ({"query_string": {"dry_run": 1}}, only(MANAGERS, 403)),
+        ("GET", "/api/v1/visits"): ({}, SIGNED_IN),
+        ("GET", "/api/v1/visits/{visit_id}"): ({}, only({**VISIBLE_ONLY_TO_AREA}, 200)),
+        ("POST", "/api/v1/visits/{visit_id}/confirm"): (
+            {},
+            only({**VISIBLE_ONLY_TO_AREA, **MANAGERS, "camat": 200}, 403),
+        ),
+        ("POST", "/api/v1/visits/{visit_id}/postpone"): (
+            {"json": {"reason": "Rapat di provinsi"}},
+            only({**VISIBLE_ONLY_TO_AREA, **MANAGERS}, 403),
+        ),
+        ("POST", "/api/v1/visits/{visit_id}/complete"): ({}, only(MANAGERS, 403)),  # a confirmed (public) visit
+        ("POST", "/api/v1/visits/{visit_id}/cancel"): (
+            {"json": {"reason": "Banjir"}},
+            only({**VISIBLE_ONLY_TO_AREA, **MANAGERS}, 403),
+        ),
+        ("PUT", "/api/v1/visits/{visit_id}/agenda"): (
+            {"json": {"agenda": [{"kind": "puskesmas", "name": "Puskesmas"}]}},
+            only({**VISIBLE_ONLY_TO_AREA, **MANAGERS, "camat": 200}, 403),
+        ),
+        ("GET", "/api/v1/visits/{visit_id}/briefing"): ({}, only({**MANAGERS, "coordinator": 200, "camat": 200}, 403)),
+        ("GET", "/api/v1/visits/{visit_id}/findings"): ({}, only({**VISIBLE_ONLY_TO_AREA}, 200)),
+        ("POST", "/api/v1/visits/{visit_id}/findings"): (
+            {"json": {"description": "Jalan rusak", "opd_code": "dpupr", "due_date": "2030-01-31"}},
+            only({"admin": 201, "bupati_office": 201}, 403),
+        ),
+        ("GET", "/api/v1/findings"): ({}, only({"resident": 403}, 200)),
+        ("GET", "/api/v1/findings/{finding_id}"): ({}, only({"resident": 403, "opd_officer": 404}, 200)),
+        ("PATCH", "/api/v1/findings/{finding_id}"): (
+            {"json": {"follow_up": "Sedang dikerjakan"}},
+            only({**MANAGERS, "opd_officer": 404}, 403),
+        ),
+        ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
+        ("GET", "/api/v1/me/calendar"): ({}, SIGNED_IN),
+        ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
+    }
+)
 NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq")  # the dashboard has its own test
 
 
@@ -91,11 +140,30 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
     other_notification = Notification(user_id=target.id, kind="test")
     db.add_all([other_device, other_notification])
     db.commit()
-    path = template.format(
-        user_id=target.id, code=SUMBER, token=other_device.token, notification_id=other_notification.id
-    )
     actual = {}
     for role in ROLES:
+        # A fresh visit (in Sumber, with a finding for Dinkes) per caller, as callers change its state.
+        status = "confirmed" if template.endswith("/complete") else "planned"
+        program = Program(name="T", start_date=dt.date(2030, 1, 1), end_date=dt.date(2030, 12, 31))
+        db.add(program)
+        db.flush()
+        visit = Visit(program_id=program.id, kecamatan_code=SUMBER, date=dt.date(2030, 3, 4), status=status)
+        db.add(visit)
+        db.flush()
+        finding = Finding(
+            visit_id=visit.id, kecamatan_code=SUMBER, description="x", opd_code="dinkes", due_date=dt.date(2030, 5, 1)
+        )
+        db.add(finding)
+        db.commit()
+        path = template.format(
+            user_id=target.id,
+            code=SUMBER,
+            token=other_device.token,
+            notification_id=other_notification.id,
+            program_id=program.id,
+            visit_id=visit.id,
+            finding_id=finding.id,
+        )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs
         actual[role] = client.open(path, method=method, headers=headers, **request).status_code

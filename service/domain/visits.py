@@ -1,0 +1,428 @@
+"""The visit rotation: programs, planning and re-planning, the visit status flow, reminders and announcements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, notifications, outbox, planner
+from service.domain.access import Principal
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.texts import date_params
+from service.models import Finding, Kecamatan, Program, User, Visit
+from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
+
+WIB = notifications.WIB
+REMINDER_DAYS = (7, 1)  # H-7 and H-1
+REMINDER_TIME = dt.time(8, 0)  # WIB
+PUBLIC = (CONFIRMED, DONE)
+MAX_PROGRAM_DAYS = 3 * 366  # the public schedule: what everyone signed in may see
+
+# (status, action) -> new status. Every other move is refused with 409.
+TRANSITIONS = {
+    (PLANNED, "confirm"): CONFIRMED,
+    (PLANNED, "postpone"): POSTPONED,
+    (CONFIRMED, "postpone"): POSTPONED,
+    (CONFIRMED, "complete"): DONE,
+    (PLANNED, "cancel"): CANCELLED,
+    (CONFIRMED, "cancel"): CANCELLED,
+    (POSTPONED, "cancel"): CANCELLED,
+}
+PERMISSION_OF_ACTION = {
+    "confirm": "visits.confirm",
+    "postpone": "visits.manage",
+    "complete": "visits.manage",
+    "cancel": "visits.manage",
+}
+
+
+# --- programs
+
+
+def create_program(session: Session, actor_id: int, data: dict) -> Program:
+    _check_program(session, data)
+    program = Program(created_by=actor_id, **_program_fields(data))
+    session.add(program)
+    session.flush()
+    audit.record(session, actor_id, "program.create", "program", program.id, _jsonable(data))
+    return program
+
+
+def update_program(session: Session, actor_id: int, program_id: int, changes: dict) -> Program:
+    program = get_program(session, program_id)
+    merged = {
+        "start_date": program.start_date,
+        "end_date": program.end_date,
+        "first_kecamatan_code": program.first_kecamatan_code,
+        **changes,
+    }
+    _check_program(session, merged)
+    for name, value in _program_fields(changes).items():
+        setattr(program, name, value)
+    audit.record(session, actor_id, "program.update", "program", program.id, _jsonable(changes))
+    return program
+
+
+def _program_fields(data: dict) -> dict:
+    fields = {k: v for k, v in data.items() if k not in ("blackout_dates", "priorities")}
+    if "blackout_dates" in data:
+        fields["blackout_dates"] = sorted({d.isoformat() for d in data["blackout_dates"]})
+    if "priorities" in data:
+        fields["priorities"] = {code: score for code, score in data["priorities"].items() if score is not None}
+    return fields
+
+
+def _check_program(session: Session, data: dict) -> None:
+    if data["end_date"] < data["start_date"]:
+        raise Invalid("The program ends before it starts.", {"end_date": ["Must be on or after start_date."]})
+    if (data["end_date"] - data["start_date"]).days > MAX_PROGRAM_DAYS:
+        raise Invalid("A rotation spans at most three years.", {"end_date": ["At most 3 years after start_date."]})
+    codes = {c for c in [data.get("first_kecamatan_code"), *data.get("priorities", {})] if c}
+    known = set(session.scalars(select(Kecamatan.code).where(Kecamatan.code.in_(codes))))
+    if codes - known:
+        raise Invalid("Unknown kecamatan.", {"kecamatan": [f"Unknown code(s): {', '.join(sorted(codes - known))}."]})
+
+
+def _jsonable(data: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items() if k != "blackout_dates"}
+
+
+def programs_query() -> Select:
+    return select(Program)
+
+
+def get_program(session: Session, program_id: int) -> Program:
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound("Program not found.")
+    return program
+
+
+# --- challenge scores
+
+
+def challenge_scores(session: Session, program: Program, today: dt.date) -> dict[str, float]:
+    """How much a kecamatan needs the Bupati, from what the system holds (higher = earlier):
+
+        score = 2 x open findings + 3 x overdue findings (open past their due date)
+
+    over the kecamatan's findings of every visit. Complaints and field reports join the formula when they
+    exist (3 x overdue complaints + 1 x open complaints + 1 x problem reports of the last 90 days).
+    A score set by the Bupati's office in the program's `priorities` replaces the computed one.
+    """
+    scores = {code: 0.0 for code in session.scalars(select(Kecamatan.code))}
+    rows = session.execute(select(Finding.kecamatan_code, Finding.due_date).where(Finding.status != CLOSED)).all()
+    for code, due in rows:
+        scores[code] += 2 + (3 if due < today else 0)
+    scores.update({code: float(score) for code, score in program.priorities.items()})
+    return scores
+
+
+# --- planning
+
+
+@dataclass
+class PlannedVisit:
+    kecamatan_code: str
+    kecamatan_name: str
+    date: dt.date | None
+    status: str
+    score: float
+    rank: int
+    reason: str
+    visit_id: int | None = None
+
+
+@dataclass
+class PlanOutcome:
+    program_id: int
+    dry_run: bool
+    status: str  # the solver's: OPTIMAL or FEASIBLE
+    travel_km: float
+    inversions: int
+    visits: list[PlannedVisit] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
+
+
+def plan_program(
+    session: Session, actor_id: int | None, program_id: int, today: dt.date, dry_run: bool = False, why: str = ""
+) -> PlanOutcome:
+    """(Re)plan a program: confirmed and done visits stay; planned and postponed ones (and kecamatan without a
+    visit yet) get the planner's dates. What does not fit before the end date is listed, never dropped."""
+    program = get_program(session, program_id)
+    names = dict(session.execute(select(Kecamatan.code, Kecamatan.name)).all())
+    kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
+    visits = {v.kecamatan_code: v for v in session.scalars(select(Visit).where(Visit.program_id == program.id))}
+    scores = challenge_scores(session, program, today)
+    fixed, free = [], []
+    for code, kec in kecamatan.items():
+        visit = visits.get(code)
+        site = planner.Site(code, kec.lat, kec.lon, scores[code], visit.not_before if visit else None)
+        if visit is not None and visit.status in (CONFIRMED, DONE) and visit.date:
+            fixed.append((site, visit.date))
+        elif visit is None or visit.status in (PLANNED, POSTPONED):
+            free.append(site)
+    started = any(v.status != PLANNED or v.date for v in visits.values())
+    earliest = max(program.start_date, today + dt.timedelta(days=1)) if started else program.start_date
+    first = program.first_kecamatan_code if not any(d for _, d in fixed) else None
+    request = planner.PlanRequest(
+        sites=tuple(free),
+        start=earliest,
+        end=program.end_date,
+        per_month=program.per_month,
+        min_gap_days=program.min_gap_days,
+        first_code=first,
+        blackout=frozenset(dt.date.fromisoformat(d) for d in program.blackout_dates),
+        fixed=tuple(fixed),
+    )
+    result = planner.plan(request)
+    outcome = PlanOutcome(program.id, dry_run, result.status, result.travel_km, result.inversions)
+    for site in sorted(free, key=lambda s: (result.dates.get(s.code) or dt.date.max, s.code)):
+        day = result.dates.get(site.code)
+        reason = (
+            f"rank {result.ranks[site.code]} (score {site.score:g})"
+            if day
+            else f"does not fit between {earliest} and {program.end_date}"
+        )
+        if site.code == first and day:
+            reason = f"pinned first; {reason}"
+        planned = PlannedVisit(
+            site.code, names[site.code], day, PLANNED if day else POSTPONED, site.score, result.ranks[site.code], reason
+        )
+        outcome.visits.append(planned)
+        if not day:
+            outcome.unplaced.append(site.code)
+        if not dry_run:
+            planned.visit_id = _apply(session, actor_id, program, visits.get(site.code), planned, why).id
+    for site, day in fixed:
+        visit = visits[site.code]
+        outcome.visits.append(
+            PlannedVisit(
+                site.code,
+                names[site.code],
+                day,
+                visit.status,
+                site.score,
+                result.ranks[site.code],
+                visit.reason,
+                visit.id,
+            )
+        )
+    outcome.visits.sort(key=lambda v: (v.date or dt.date.max, v.kecamatan_code))
+    if not dry_run:
+        audit.record(
+            session,
+            actor_id,
+            "program.plan",
+            "program",
+            program.id,
+            {"status": result.status, "unplaced": outcome.unplaced, "why": why},
+        )
+    return outcome
+
+
+def _apply(session, actor_id, program, visit: Visit | None, planned: PlannedVisit, why: str) -> Visit:
+    """Save one planned visit; tell the kecamatan when its date is new or moved; move its reminders."""
+    if visit is None:
+        visit = Visit(program_id=program.id, kecamatan_code=planned.kecamatan_code, status=planned.status)
+        session.add(visit)
+        session.flush()
+    before = (visit.status, visit.date)
+    visit.score, visit.rank = planned.score, planned.rank
+    if before == (planned.status, planned.date):
+        return visit
+    visit.status, visit.date = planned.status, planned.date
+    visit.reason = why or planned.reason
+    visit.sequence += 1
+    audit.record(
+        session,
+        actor_id,
+        "visit.plan",
+        "visit",
+        visit.id,
+        {
+            "from": [before[0], before[1] and before[1].isoformat()],
+            "to": [visit.status, visit.date and visit.date.isoformat()],
+            "why": visit.reason,
+        },
+    )
+    kind = "visit_planned" if before[1] is None and visit.date else "visit_moved" if visit.date else "visit_unscheduled"
+    _tell_kecamatan(session, visit, kind, reason=why)
+    _schedule_reminders(session, visit)
+    return visit
+
+
+# --- the status flow
+
+
+def transition(
+    session: Session,
+    principal: Principal,
+    visit_id: int,
+    action: str,
+    today: dt.date,
+    reason: str = "",
+    not_before: dt.date | None = None,
+) -> Visit:
+    visit = get_visible_visit(session, principal, visit_id)
+    access.require(principal, PERMISSION_OF_ACTION[action])
+    if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
+        raise Forbidden("Only the camat of this kecamatan may confirm its visit.")
+    target = TRANSITIONS.get((visit.status, action))
+    if target is None:
+        raise Conflict(
+            f"A {visit.status} visit cannot be {action}ed."
+            if action != "complete"
+            else f"A {visit.status} visit cannot be completed."
+        )
+    if action in ("postpone", "cancel") and not reason.strip():
+        raise Invalid("Say why.", {"reason": ["Required to postpone or cancel a visit."]})
+    before, old_date = visit.status, visit.date
+    visit.status = target
+    visit.reason = reason or visit.reason
+    if action == "postpone":
+        visit.not_before = not_before or (old_date + dt.timedelta(days=1) if old_date else None)
+    audit.record(
+        session,
+        principal.user_id,
+        f"visit.{action}",
+        "visit",
+        visit.id,
+        {
+            "from": before,
+            "to": target,
+            "reason": reason,
+            "not_before": visit.not_before and visit.not_before.isoformat(),
+        },
+    )
+    if action == "confirm":
+        kec = session.get(Kecamatan, visit.kecamatan_code)
+        notifications.broadcast(
+            session,
+            principal.user_id,
+            visit.kecamatan_code,
+            "visit_confirmed",
+            {"kecamatan": kec.name, **date_params(visit.date)},
+            {"type": "visit", "id": visit.id},
+        )
+    if action in ("postpone", "cancel"):
+        visit.sequence += 1
+        if action == "cancel":
+            _tell_kecamatan(session, visit, "visit_cancelled", reason=reason)
+            _schedule_reminders(session, visit)
+        session.flush()
+        # Postponing or cancelling frees a day: the other planned visits (and this postponed one) move.
+        plan_program(session, principal.user_id, visit.program_id, today, why=f"{visit.kecamatan_code}: {reason}")
+    return visit
+
+
+# --- notifications of a visit
+
+
+def _recipients(session: Session, kecamatan_code: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(User.id).where(
+                User.kecamatan_code == kecamatan_code,
+                User.role.in_((access.CAMAT, access.KEPALA_DESA)),
+                User.is_active.is_(True),
+            )
+        )
+    )
+
+
+def _tell_kecamatan(session: Session, visit: Visit, kind: str, reason: str = "") -> None:
+    kec = session.get(Kecamatan, visit.kecamatan_code)
+    params = {
+        "kecamatan": kec.name,
+        "reason": reason,
+        **(date_params(visit.date) if visit.date else {"date": "-", "date_en": "-"}),
+    }
+    for user_id in _recipients(session, visit.kecamatan_code):
+        notifications.notify(session, user_id, kind, params, {"type": "visit", "id": visit.id})
+
+
+def _reminder_key(visit_id: int, days: int) -> str:
+    return f"visits.remind-{visit_id}-{days}"
+
+
+def _schedule_reminders(session: Session, visit: Visit) -> None:
+    """H-7 and H-1 at 08:00 WIB; they move with the visit and vanish when it is cancelled or unscheduled."""
+    for days in REMINDER_DAYS:
+        key = _reminder_key(visit.id, days)
+        if visit.status not in (PLANNED, CONFIRMED) or visit.date is None:
+            outbox.cancel(session, key)
+            continue
+        at = dt.datetime.combine(visit.date - dt.timedelta(days=days), REMINDER_TIME, tzinfo=WIB).astimezone(dt.UTC)
+        if at <= utcnow():
+            outbox.cancel(session, key)
+            continue
+        outbox.defer(session, "visits.remind", visit.id, days, key=key, run_at=at)
+
+
+def remind(session: Session, visit_id: int, days: int) -> None:
+    """The reminder job: only for a visit still on, and still that many days ahead."""
+    visit = session.get(Visit, visit_id)
+    if visit is None or visit.status not in (PLANNED, CONFIRMED) or visit.date is None:
+        return
+    kec = session.get(Kecamatan, visit.kecamatan_code)
+    params = {"kecamatan": kec.name, "days": days, **date_params(visit.date)}
+    for user_id in _recipients(session, visit.kecamatan_code):
+        notifications.notify(session, user_id, "visit_reminder", params, {"type": "visit", "id": visit.id}, urgent=True)
+
+
+# --- reading, scoped
+
+
+def visible(principal: Principal) -> Select:
+    """Visits the caller may see: everything regency-wide; a camat or kepala desa his kecamatan's visits; and
+    everyone signed in the public schedule (confirmed and done visits)."""
+    stmt = select(Visit)
+    if principal.role in access.REGENCY_WIDE:
+        return stmt
+    if principal.role in (access.CAMAT, access.KEPALA_DESA) and principal.kecamatan_code:
+        return stmt.where(or_(Visit.kecamatan_code == principal.kecamatan_code, Visit.status.in_(PUBLIC)))
+    return stmt.where(Visit.status.in_(PUBLIC))
+
+
+def get_visible_visit(session: Session, principal: Principal, visit_id: int) -> Visit:
+    visit = session.scalar(visible(principal).where(Visit.id == visit_id))
+    if visit is None:
+        raise NotFound("Visit not found.")
+    return visit
+
+
+def visits_query(principal: Principal, filters: dict) -> Select:
+    stmt = visible(principal)
+    if filters.get("program_id"):
+        stmt = stmt.where(Visit.program_id == filters["program_id"])
+    if filters.get("kecamatan_code"):
+        stmt = stmt.where(Visit.kecamatan_code == filters["kecamatan_code"])
+    if filters.get("status"):
+        stmt = stmt.where(Visit.status == filters["status"])
+    if filters.get("month"):
+        year, month = map(int, filters["month"].split("-"))
+        first = dt.date(year, month, 1)
+        stmt = stmt.where(Visit.date >= first, Visit.date < (first + dt.timedelta(days=32)).replace(day=1))
+    if filters.get("from"):
+        stmt = stmt.where(Visit.date >= filters["from"])
+    if filters.get("to"):
+        stmt = stmt.where(Visit.date <= filters["to"])
+    return stmt
+
+
+def update_agenda(session: Session, principal: Principal, visit_id: int, agenda: list[dict]) -> Visit:
+    visit = get_visible_visit(session, principal, visit_id)
+    access.require(principal, "visits.agenda")
+    if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
+        raise Forbidden("Only the camat of this kecamatan may edit its agenda.")
+    if visit.status in (DONE, CANCELLED):
+        raise Conflict(f"The agenda of a {visit.status} visit is closed.")
+    visit.agenda = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()} for item in agenda]
+    visit.sequence += 1
+    audit.record(session, principal.user_id, "visit.agenda", "visit", visit.id, {"items": len(agenda)})
+    return visit

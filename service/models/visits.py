@@ -1,0 +1,68 @@
+"""The visit rotation: programs, visits (one per kecamatan per program), and findings (temuan) with follow-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, utcnow
+
+PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED = "planned", "confirmed", "done", "postponed", "cancelled"
+VISIT_STATUSES = (PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED)
+OPEN, IN_PROGRESS, CLOSED = "open", "in_progress", "closed"
+FINDING_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    per_month: Mapped[int] = mapped_column(default=3)
+    min_gap_days: Mapped[int] = mapped_column(default=4)
+    first_kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"))
+    blackout_dates: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates: the Bupati's other duties
+    priorities: Mapped[dict] = mapped_column(JSON, default=dict)  # kecamatan code -> manual challenge score
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+    __table_args__ = (UniqueConstraint("program_id", "kecamatan_code"), Index("ix_visits_date", "date"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"), index=True)
+    date: Mapped[dt.date | None] = mapped_column(Date)  # None: postponed and not yet fitted
+    status: Mapped[str] = mapped_column(String(16), default=PLANNED)
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # challenge score when last planned
+    rank: Mapped[int] = mapped_column(default=0)  # 1 = greatest challenge
+    reason: Mapped[str] = mapped_column(Text, default="")  # why this date, or why it moved
+    not_before: Mapped[dt.date | None] = mapped_column(Date)
+    agenda: Mapped[list] = mapped_column(JSON, default=list)  # [{kind, name, desa_code?, time?, note?}]
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: bumps when the event changes
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Finding(Base):
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    opd_code: Mapped[str] = mapped_column(ForeignKey("opd.code"), index=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    follow_up: Mapped[str] = mapped_column(Text, default="")  # the OPD's latest tindak lanjut
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None]
