@@ -103,6 +103,17 @@ class VisitSchema(Schema):
     updated_at = ma.fields.AwareDateTime()
 
 
+class HistorySchema(Schema):
+    at = ma.fields.AwareDateTime()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String()
+    data = ma.fields.Dict()
+
+
+class VisitDetailSchema(VisitSchema):
+    history = ma.fields.List(ma.fields.Nested(HistorySchema))
+
+
 class VisitListArgs(PageArgs):
     program_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
     month = ma.fields.String(
@@ -250,11 +261,11 @@ class Visits(MethodView):
 @blp.route("/visits/<id:visit_id>")
 class VisitById(MethodView):
     @blp.auth()
-    @blp.response(200, VisitSchema)
+    @blp.response(200, VisitDetailSchema)
     def get(self, visit_id):
-        """One visit with its agenda."""
+        """One visit with its agenda and its history (who changed what, when and why)."""
         access.require(principal(), "visits.read")
-        return visits.get_visible_visit(session(), principal(), visit_id)
+        return visits.visit_detail(session(), principal(), visit_id)
 
 
 def _transition_view(action: str, summary: str):

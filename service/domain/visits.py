@@ -13,7 +13,7 @@ from service.domain import access, audit, notifications, outbox, planner
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.models import Finding, Kecamatan, Program, User, Visit
+from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, User, Visit
 from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 WIB = notifications.WIB
@@ -422,7 +422,22 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, agenda:
         raise Forbidden("Only the camat of this kecamatan may edit its agenda.")
     if visit.status in (DONE, CANCELLED):
         raise Conflict(f"The agenda of a {visit.status} visit is closed.")
+    codes = {item["desa_code"] for item in agenda if item.get("desa_code")}
+    ours = set(session.scalars(select(Desa.code).where(Desa.kecamatan_code == visit.kecamatan_code)))
+    if codes - ours:
+        raise Invalid("Desa outside this kecamatan.", {"agenda": [f"Unknown here: {', '.join(sorted(codes - ours))}."]})
     visit.agenda = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()} for item in agenda]
     visit.sequence += 1
     audit.record(session, principal.user_id, "visit.agenda", "visit", visit.id, {"items": len(agenda)})
     return visit
+
+
+def visit_detail(session: Session, principal: Principal, visit_id: int) -> dict:
+    """A visit with its history: every change, who made it, when and why (from the audit trail)."""
+    visit = get_visible_visit(session, principal, visit_id)
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "visit", AuditEvent.entity_id == str(visit.id))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return {**{c.key: getattr(visit, c.key) for c in Visit.__table__.columns}, "history": list(events)}

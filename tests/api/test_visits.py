@@ -203,3 +203,16 @@ def test_a_due_reminder_reaches_the_camat(client, office, camat, db, services, w
     assert kinds == ["visit_planned", "visit_reminder"]
     reminded = db.scalar(select(Notification).where(Notification.kind == "visit_reminder"))
     assert reminded.params["days"] == 7 and reminded.urgent
+
+
+def test_visit_history_and_agenda_desa_checks(client, office, camat, auth_header, db):
+    program_id = future_program(client, office)
+    client.post(f"/api/v1/programs/{program_id}/plan", headers=office)
+    visit = db.scalar(select(Visit).where(Visit.kecamatan_code == SUMBER))
+    client.post(f"/api/v1/visits/{visit.id}/confirm", headers=auth_header(camat))
+    detail = client.get(f"/api/v1/visits/{visit.id}", headers=office).json
+    assert [h["action"] for h in detail["history"]] == ["visit.plan", "visit.confirm"]
+    assert detail["history"][1]["actor_id"] == camat.id and detail["history"][1]["data"]["to"] == "confirmed"
+    elsewhere = {"agenda": [{"kind": "desa", "name": "Desa lain", "desa_code": "35.13.14.1001"}]}
+    response = client.put(f"/api/v1/visits/{visit.id}/agenda", json=elsewhere, headers=office)
+    assert response.status_code == 422 and "agenda" in response.json["errors"]
