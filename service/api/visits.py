@@ -50,7 +50,7 @@ class ProgramPatchSchema(PatchSchema):
     min_gap_days = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 30))
     first_kecamatan_code = ma.fields.String(allow_none=True, validate=_code)
     blackout_dates = ma.fields.List(ma.fields.Date(), validate=ma.validate.Length(max=400))
-    priorities = ProgramSchema._declared_fields["priorities"].__class__(
+    priorities = ma.fields.Dict(
         keys=ma.fields.String(validate=_code),
         values=ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 1000)),
     )

@@ -158,16 +158,21 @@ def plan_program(
     kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
     visits = {v.kecamatan_code: v for v in session.scalars(select(Visit).where(Visit.program_id == program.id))}
     scores = challenge_scores(session, program, today)
+    started = any(v.status != PLANNED or v.date for v in visits.values())
+    # Once a rotation runs, only days from tomorrow on can change; what lies before stays as it is.
+    earliest = max(program.start_date, today + dt.timedelta(days=1)) if started else program.start_date
     fixed, free = [], []
     for code, kec in kecamatan.items():
         visit = visits.get(code)
         site = planner.Site(code, kec.lat, kec.lon, scores[code], visit.not_before if visit else None)
-        if visit is not None and visit.status in (CONFIRMED, DONE) and visit.date:
+        if (
+            visit is not None
+            and visit.date
+            and (visit.status in (CONFIRMED, DONE) or (visit.status == PLANNED and visit.date < earliest))
+        ):
             fixed.append((site, visit.date))
         elif visit is None or visit.status in (PLANNED, POSTPONED):
             free.append(site)
-    started = any(v.status != PLANNED or v.date for v in visits.values())
-    earliest = max(program.start_date, today + dt.timedelta(days=1)) if started else program.start_date
     first = program.first_kecamatan_code if not any(d for _, d in fixed) else None
     request = planner.PlanRequest(
         sites=tuple(free),

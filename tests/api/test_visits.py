@@ -216,3 +216,16 @@ def test_visit_history_and_agenda_desa_checks(client, office, camat, auth_header
     elsewhere = {"agenda": [{"kind": "desa", "name": "Desa lain", "desa_code": "35.13.14.1001"}]}
     response = client.put(f"/api/v1/visits/{visit.id}/agenda", json=elsewhere, headers=office)
     assert response.status_code == 422 and "agenda" in response.json["errors"]
+
+
+def test_replanning_never_moves_the_past(client, office, db):
+    program_id = create_program(client, office)  # 2025: every day of it lies in the past
+    client.post(f"/api/v1/programs/{program_id}/plan", headers=office)
+    before = dict(db.execute(select(Visit.id, Visit.date)).all())
+    visit = db.scalar(select(Visit).where(Visit.kecamatan_code == "35.13.14"))
+    response = client.post(f"/api/v1/visits/{visit.id}/postpone", json={"reason": "Hujan deras"}, headers=office)
+    assert response.status_code == 200
+    assert response.json["status"] == "postponed" and response.json["date"] is None, "no day left before the end"
+    db.expire_all()
+    after = dict(db.execute(select(Visit.id, Visit.date)).all())
+    assert {k: v for k, v in after.items() if k != visit.id} == {k: v for k, v in before.items() if k != visit.id}
