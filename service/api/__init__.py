@@ -6,7 +6,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import auth, errors, jobs_dashboard, notifications, platform, reference, users, visits
+from service.api import auth, errors, jobs_dashboard, notifications, platform, reference, reports, users, visits
 from service.api.base import IdConverter, TextConverter, close_session, id_param_schema
 
 API_PREFIX = "/api/v1"
@@ -36,7 +36,7 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits):
+    for module in (auth, users, reference, notifications, visits, reports):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)

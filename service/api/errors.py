@@ -13,8 +13,8 @@ from service.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def error_response(code: int, message: str, errors=None, headers=None):
-    payload = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+def error_response(code: int, message: str, errors=None, headers=None, details=None):
+    payload = {"code": code, "status": HTTPStatus(code).phrase, "message": message, **(details or {})}
     if errors:
         payload["errors"] = errors
     response = jsonify(payload)
@@ -40,7 +40,7 @@ def handle_domain_error(error: DomainError):
     headers = dict(error.headers or {})
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
-    return error_response(error.status, error.message, error.errors, headers)
+    return error_response(error.status, error.message, error.errors, headers, error.details)
 
 
 def handle_unexpected(error: Exception):

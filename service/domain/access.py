@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "visits.confirm": frozenset({ADMIN, BUPATI_OFFICE, CAMAT}),  # a camat: his kecamatan's visit
     "visits.agenda": frozenset({ADMIN, BUPATI_OFFICE, CAMAT}),  # a camat: his kecamatan's visit
     "visits.briefing": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT}),
+    "reports.create": frozenset({ADMIN, BUPATI_OFFICE, CAMAT, KEPALA_DESA}),
+    "reports.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA}),
     "findings.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "findings.create": frozenset({ADMIN, BUPATI_OFFICE}),
     "findings.update": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER}),  # an officer: his OPD's findings

@@ -6,11 +6,12 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None):
+    def __init__(self, message: str, errors: dict | None = None, headers: dict | None = None, details=None):
         super().__init__(message)
         self.message = message
         self.errors = errors
         self.headers = headers
+        self.details = details or {}  # extra top-level fields of the error body, e.g. existing_id
 
 
 class Unauthorized(DomainError):

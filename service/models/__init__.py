@@ -5,6 +5,7 @@ from service.models.audit import AuditEvent
 from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.reference import Desa, Kecamatan, Opd
+from service.models.reports import Report
 from service.models.users import RefreshToken, User
 from service.models.visits import Finding, Program, Visit
 
@@ -22,6 +23,7 @@ __all__ = [
     "Opd",
     "Program",
     "RefreshToken",
+    "Report",
     "User",
     "Visit",
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 
 from service.domain import access
 from service.domain.access import Principal, covers
-from service.models import Device, Finding, Notification, Program, Visit
+from service.models import Device, Finding, Notification, Program, Report, Visit
 from tests.conftest import KRAKSAAN, SUMBER
 
 ROLES = ("anonymous", *access.ROLES)
@@ -102,6 +103,21 @@ TABLE.update(
             only({**MANAGERS, "opd_officer": 404}, 403),
         ),
         ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
+        ("POST", "/api/v1/reports"): (
+            lambda role: {
+                "json": {
+                    "client_uuid": f"00000000-0000-4000-8000-{ROLES.index(role):012d}",
+                    "title": "Jalan berlubang",
+                    "category": "infrastruktur",
+                    "lat": -7.955629,
+                    "lon": 113.087587,
+                    "captured_at": "2026-11-20T09:00:00+07:00",
+                }
+            },
+            only({"admin": 201, "bupati_office": 201, "camat": 201, "kepala_desa": 201}, 403),
+        ),
+        ("GET", "/api/v1/reports"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
+        ("GET", "/api/v1/reports/{report_id}"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
         ("GET", "/api/v1/me/calendar"): ({}, SIGNED_IN),
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
@@ -154,6 +170,18 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             visit_id=visit.id, kecamatan_code=SUMBER, description="x", opd_code="dinkes", due_date=dt.date(2030, 5, 1)
         )
         db.add(finding)
+        field_report = Report(
+            client_uuid=str(uuid.uuid4()),
+            content_hash="x",
+            title="x",
+            category="lainnya",
+            kecamatan_code=SUMBER,
+            desa_code="35.13.02.2005",
+            lat=-7.95,
+            lon=113.08,
+            captured_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
+        )
+        db.add(field_report)
         db.commit()
         path = template.format(
             user_id=target.id,
@@ -163,6 +191,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             program_id=program.id,
             visit_id=visit.id,
             finding_id=finding.id,
+            report_id=field_report.id,
         )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs

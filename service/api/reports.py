@@ -1,0 +1,75 @@
+"""Field reports: submit (idempotent by client_uuid), list for the phone's sync, read one."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+
+from service.api.base import Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session
+from service.domain import reports
+from service.models import Report
+from service.models.reports import CATEGORIES
+
+blp = Blueprint("reports", __name__, description="Field reports from village heads and camat staff")
+
+
+class ReportSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    client_uuid = ma.fields.UUID(required=True, metadata={"description": "made by the phone; a retry reuses it"})
+    title = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    body = ma.fields.String(load_default="", validate=ma.validate.Length(max=10000))
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
+    kecamatan_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 16))
+    desa_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 20))
+    visit_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1))
+    finding_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1))
+    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    accuracy_m = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    captured_at = ma.fields.AwareDateTime(required=True, metadata={"description": "on the phone, with offset"})
+    received_at = ma.fields.AwareDateTime(dump_only=True)
+    updated_at = ma.fields.AwareDateTime(dump_only=True)
+    author_id = ma.fields.Integer(dump_only=True, allow_none=True)
+    flags = ma.fields.List(ma.fields.String(), dump_only=True)
+    photos = ma.fields.List(ma.fields.Dict(), dump_only=True, dump_default=list)
+
+
+class ReportListArgs(PageArgs):
+    kecamatan_code = ma.fields.String(validate=ma.validate.Length(1, 16))
+    desa_code = ma.fields.String(validate=ma.validate.Length(1, 20))
+    visit_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+    category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
+    since = ma.fields.AwareDateTime(metadata={"description": "only reports changed since (delta sync)"})
+
+
+@blp.route("/reports")
+class Reports(MethodView):
+    @blp.auth()
+    @blp.arguments(ReportSchema)
+    @blp.response(201, ReportSchema)
+    @blp.alt_response(200, schema=ReportSchema, description="A retry: the report with this client_uuid")
+    def post(self, data):
+        """Submit a report. Same client_uuid and content again: 200 with the report; other content: 409."""
+        data["client_uuid"] = str(data["client_uuid"])
+        result = reports.submit(session(), principal(), data, services().settings.locate_tolerance_m)
+        session().commit()
+        return result.report, 201 if result.created else 200
+
+    @blp.auth()
+    @blp.etag
+    @blp.arguments(ReportListArgs, location="query")
+    @blp.response(200, page_of(ReportSchema))
+    def get(self, args):
+        """Reports in the caller's area, newest capture first; ?since= for the phone's delta sync."""
+        stmt = reports.reports_query(principal(), args)
+        return paginate(stmt, [Report.captured_at, Report.id], args, desc=True)
+
+
+@blp.route("/reports/<id:report_id>")
+class ReportById(MethodView):
+    @blp.auth()
+    @blp.etag
+    @blp.response(200, ReportSchema)
+    def get(self, report_id):
+        """One report with its flags (and photos, once uploaded)."""
+        return reports.get(session(), principal(), report_id)

@@ -1,0 +1,152 @@
+"""Field reports: idempotent submission by client UUID (as ODK Central does it), area and flags, scoped reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, geo
+from service.domain.access import Principal
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.models import Desa, Finding, Kecamatan, Report, Visit
+
+CONTENT = ("title", "body", "category", "kecamatan_code", "desa_code", "visit_id", "finding_id", "lat", "lon",
+           "accuracy_m", "captured_at")  # fmt: skip
+OUTSIDE_AUTHOR_AREA = "outside_author_area"  # the point lies in another kecamatan than the author's
+OUTSIDE_REGENCY = "outside_regency"  # the point lies outside every kecamatan (beyond the tolerance)
+
+
+@dataclass
+class Submission:
+    report: Report
+    created: bool
+
+
+def content_hash(data: dict) -> str:
+    """What the phone sent, canonically: a retry hashes the same, any change does not."""
+    canonical = {
+        key: (data[key].astimezone(dt.UTC).isoformat() if isinstance(data.get(key), dt.datetime) else data.get(key))
+        for key in CONTENT
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def submit(session: Session, principal: Principal, data: dict, tolerance_m: float) -> Submission:
+    """Create the report, or recognise a retry. The unique client_uuid decides under concurrency: one INSERT
+    wins, the others find its row (no check-then-insert race)."""
+    access.require(principal, "reports.create")
+    digest = content_hash(data)
+    existing = session.scalar(select(Report).where(Report.client_uuid == data["client_uuid"]))
+    if existing is not None:
+        return Submission(_same_or_conflict(existing, digest, principal), created=False)
+    kecamatan_code, desa_code, flags = _area(session, principal, data, tolerance_m)
+    _check_links(session, data)
+    values = {
+        **{key: data.get(key) for key in CONTENT},
+        "client_uuid": data["client_uuid"],
+        "content_hash": digest,
+        "author_id": principal.user_id,
+        "kecamatan_code": kecamatan_code,
+        "desa_code": desa_code,
+        "flags": flags,
+        "received_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # RETURNING gives the new id, or nothing when another request's row already holds the uuid.
+    inserted = session.execute(
+        dialect.insert(Report)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_uuid"])
+        .returning(Report.id)
+    ).scalar()
+    report = session.scalar(select(Report).where(Report.client_uuid == data["client_uuid"]))
+    if inserted is None:
+        return Submission(_same_or_conflict(report, digest, principal), created=False)
+    audit.record(session, principal.user_id, "report.create", "report", report.id, {"flags": flags})
+    return Submission(report, created=True)
+
+
+def _same_or_conflict(report: Report, digest: str, principal: Principal) -> Report:
+    if report.content_hash == digest and report.author_id == principal.user_id:
+        return report
+    raise Conflict(
+        "This client_uuid belongs to another report: give a new uuid for new content.",
+        details={"existing_id": report.id},
+    )
+
+
+def _area(session: Session, principal: Principal, data: dict, tolerance_m: float) -> tuple[str, str | None, list]:
+    """The kecamatan and desa of a report, from the author's scope, what was given, and the point."""
+    try:
+        located = geo.locate(session, data["lat"], data["lon"], tolerance_m)
+    except NotFound:
+        located = None
+    flags = [] if located else [OUTSIDE_REGENCY]
+    given_kec, given_desa = data.get("kecamatan_code"), data.get("desa_code")
+    if given_desa is not None and session.get(Desa, given_desa) is None:
+        raise Invalid("Unknown desa.", {"desa_code": [f"Unknown code {given_desa!r}."]})
+    if given_kec is not None and session.get(Kecamatan, given_kec) is None:
+        raise Invalid("Unknown kecamatan.", {"kecamatan_code": [f"Unknown code {given_kec!r}."]})
+    if principal.role == access.KEPALA_DESA:
+        if given_desa not in (None, principal.desa_code):
+            raise Forbidden("A village head reports for his own desa.")
+        kecamatan_code, desa_code = principal.kecamatan_code, principal.desa_code
+    elif principal.role == access.CAMAT:
+        if given_kec not in (None, principal.kecamatan_code):
+            raise Forbidden("A camat reports for his own kecamatan.")
+        kecamatan_code = principal.kecamatan_code
+        desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
+    else:
+        kecamatan_code = given_kec or (session.get(Desa, given_desa).kecamatan_code if given_desa else None)
+        kecamatan_code = kecamatan_code or (located.kecamatan_code if located else None)
+        if kecamatan_code is None:
+            raise Invalid("The point is outside the regency.", {"kecamatan_code": ["Give it for such a point."]})
+        desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
+    if desa_code and session.get(Desa, desa_code).kecamatan_code != kecamatan_code:
+        raise Invalid("The desa lies in another kecamatan.", {"desa_code": ["Not in this kecamatan."]})
+    if located and located.kecamatan_code != kecamatan_code:
+        flags.append(OUTSIDE_AUTHOR_AREA)
+    return kecamatan_code, desa_code, flags
+
+
+def _check_links(session: Session, data: dict) -> None:
+    if data.get("visit_id") and session.get(Visit, data["visit_id"]) is None:
+        raise Invalid("Unknown visit.", {"visit_id": ["No such visit."]})
+    if data.get("finding_id") and session.get(Finding, data["finding_id"]) is None:
+        raise Invalid("Unknown finding.", {"finding_id": ["No such finding."]})
+
+
+def visible(principal: Principal) -> Select:
+    """Regency-wide roles see all; a camat his kecamatan's; a village head his desa's."""
+    access.require(principal, "reports.read")
+    stmt = select(Report)
+    if principal.role in access.REGENCY_WIDE:
+        return stmt
+    if principal.role == access.CAMAT:
+        return stmt.where(Report.kecamatan_code == principal.kecamatan_code)
+    return stmt.where(Report.desa_code == principal.desa_code)
+
+
+def reports_query(principal: Principal, filters: dict) -> Select:
+    stmt = visible(principal)
+    for name in ("kecamatan_code", "desa_code", "visit_id", "category"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(Report, name) == filters[name])
+    if filters.get("since"):
+        stmt = stmt.where(Report.updated_at >= filters["since"])
+    return stmt
+
+
+def get(session: Session, principal: Principal, report_id: int) -> Report:
+    report = session.scalar(visible(principal).where(Report.id == report_id))
+    if report is None:
+        raise NotFound("Report not found.")
+    return report

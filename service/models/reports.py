@@ -1,0 +1,51 @@
+"""Field reports from village heads and camat staff: geotagged, captured offline, idempotent by client UUID."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, utcnow
+
+CATEGORIES = (
+    "infrastruktur",  # roads, bridges, irrigation
+    "bencana",  # floods, landslides
+    "kesehatan",  # health posts, staff, outbreaks
+    "pendidikan",
+    "sosial",
+    "ekonomi",
+    "pemerintahan",
+    "persiapan_kunjungan",  # preparing the Bupati's visit
+    "tindak_lanjut",  # evidence of follow-up on a finding
+    "lainnya",
+)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_kecamatan_captured", "kecamatan_code", "captured_at", "id"),
+        Index("ix_reports_desa_captured", "desa_code", "captured_at", "id"),
+        Index("ix_reports_updated", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)  # made by the phone; retries are harmless
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of what was sent, to tell a retry from a change
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(32))
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"))
+    desa_code: Mapped[str | None] = mapped_column(ForeignKey("desa.code"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    captured_at: Mapped[dt.datetime]  # on the phone, maybe days before it had a signal
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # e.g. outside_author_area, outside_regency
