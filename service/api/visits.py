@@ -9,6 +9,7 @@ from flask import Response, url_for
 from flask.views import MethodView
 
 from service.api.base import Blueprint, PageArgs, PatchSchema, Schema, page_of, paginate, principal, session
+from service.api.reports import ReportSchema
 from service.db import utcnow
 from service.domain import access, findings, ics, visits
 from service.domain.notifications import WIB
@@ -174,7 +175,7 @@ class BriefingSchema(Schema):
     open_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     overdue_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     open_complaints = ma.fields.Dict()
-    recent_reports = ma.fields.List(ma.fields.Dict())
+    recent_reports = ma.fields.List(ma.fields.Nested(ReportSchema))
 
 
 class CalendarSchema(Schema):

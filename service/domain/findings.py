@@ -12,7 +12,7 @@ from service.domain import access, audit, notifications
 from service.domain.access import Principal
 from service.domain.errors import Forbidden, Invalid, NotFound
 from service.domain.visits import get_visible_visit
-from service.models import Finding, Kecamatan, Opd, User, Visit
+from service.models import Finding, Kecamatan, Opd, Report, User, Visit
 from service.models.visits import CLOSED, FINDING_STATUSES
 
 
@@ -95,7 +95,7 @@ def update(session: Session, principal: Principal, finding_id: int, changes: dic
 
 def briefing(session: Session, principal: Principal, visit_id: int, today: dt.date) -> dict:
     """What the Bupati should know before going: the agenda, open and overdue findings of the kecamatan from
-    earlier visits, and (as those modules arrive) open complaints by category and recent field reports."""
+    earlier visits, the field reports of the last 90 days, and (when complaints exist) open complaints."""
     access.require(principal, "visits.briefing")
     visit = get_visible_visit(session, principal, visit_id)
     if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
@@ -115,8 +115,19 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
         "open_findings": earlier,
         "overdue_findings": [f for f in earlier if f.due_date < today],
         "open_complaints": {"total": 0, "by_category": []},
-        "recent_reports": [],
+        "recent_reports": list(
+            session.scalars(
+                select(Report)
+                .where(Report.kecamatan_code == visit.kecamatan_code, Report.captured_at >= _days_ago(today, 90))
+                .order_by(Report.captured_at.desc(), Report.id.desc())
+                .limit(20)
+            )
+        ),
     }
+
+
+def _days_ago(today: dt.date, days: int) -> dt.datetime:
+    return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
 
 
 def get(session: Session, principal: Principal, finding_id: int) -> Finding:

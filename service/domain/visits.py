@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -13,14 +13,15 @@ from service.domain import access, audit, notifications, outbox, planner
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, User, Visit
+from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, Report, User, Visit
 from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 WIB = notifications.WIB
 REMINDER_DAYS = (7, 1)  # H-7 and H-1
 REMINDER_TIME = dt.time(8, 0)  # WIB
-PUBLIC = (CONFIRMED, DONE)
-MAX_PROGRAM_DAYS = 3 * 366  # the public schedule: what everyone signed in may see
+PUBLIC = (CONFIRMED, DONE)  # the public schedule: what everyone signed in may see
+MAX_PROGRAM_DAYS = 3 * 366
+NOT_PROBLEMS = ("persiapan_kunjungan", "tindak_lanjut")  # report categories that do not raise the score
 
 # (status, action) -> new status. Every other move is refused with 409.
 TRANSITIONS = {
@@ -109,15 +110,24 @@ def challenge_scores(session: Session, program: Program, today: dt.date) -> dict
     """How much a kecamatan needs the Bupati, from what the system holds (higher = earlier):
 
         score = 2 x open findings + 3 x overdue findings (open past their due date)
+              + 1 x field reports of a problem (not visit preparation or follow-up) of the last 90 days
 
-    over the kecamatan's findings of every visit. Complaints and field reports join the formula when they
-    exist (3 x overdue complaints + 1 x open complaints + 1 x problem reports of the last 90 days).
+    over the kecamatan's findings of every visit. Complaints join the formula when they exist
+    (3 x overdue complaints + 1 x open complaints).
     A score set by the Bupati's office in the program's `priorities` replaces the computed one.
     """
     scores = {code: 0.0 for code in session.scalars(select(Kecamatan.code))}
     rows = session.execute(select(Finding.kecamatan_code, Finding.due_date).where(Finding.status != CLOSED)).all()
     for code, due in rows:
         scores[code] += 2 + (3 if due < today else 0)
+    since = dt.datetime.combine(today - dt.timedelta(days=90), dt.time(), tzinfo=dt.UTC)
+    problems = session.execute(
+        select(Report.kecamatan_code, func.count())
+        .where(Report.captured_at >= since, Report.category.not_in(NOT_PROBLEMS))
+        .group_by(Report.kecamatan_code)
+    ).all()
+    for code, count in problems:
+        scores[code] += count
     scores.update({code: float(score) for code, score in program.priorities.items()})
     return scores
 

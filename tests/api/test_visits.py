@@ -229,3 +229,22 @@ def test_replanning_never_moves_the_past(client, office, db):
     db.expire_all()
     after = dict(db.execute(select(Visit.id, Visit.date)).all())
     assert {k: v for k, v in after.items() if k != visit.id} == {k: v for k, v in before.items() if k != visit.id}
+
+
+def test_problem_reports_raise_the_score_and_reach_the_briefing(client, office, make_user, auth_header, db):
+    import uuid
+
+    kades = make_user("kepala_desa", desa_code="35.13.02.2005", kecamatan_code=SUMBER)
+    captured = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat()
+    for category in ("bencana", "bencana", "persiapan_kunjungan"):
+        body = {"client_uuid": str(uuid.uuid4()), "title": "Banjir", "category": category,
+                "lat": -7.955629, "lon": 113.087587, "captured_at": captured}  # fmt: skip
+        assert client.post("/api/v1/reports", json=body, headers=auth_header(kades)).status_code == 201
+    program_id = future_program(client, office)
+    plan = client.post(f"/api/v1/programs/{program_id}/plan?dry_run=1", headers=office).json
+    sumber = next(v for v in plan["visits"] if v["kecamatan_code"] == SUMBER)
+    assert sumber["score"] == 2.0, "two flood reports count; the visit preparation does not"
+    client.post(f"/api/v1/programs/{program_id}/plan", headers=office)
+    visit = db.scalar(select(Visit).where(Visit.program_id == program_id, Visit.kecamatan_code == SUMBER))
+    briefing = client.get(f"/api/v1/visits/{visit.id}/briefing", headers=office).json
+    assert [r["category"] for r in briefing["recent_reports"]] == ["persiapan_kunjungan", "bencana", "bencana"]
