@@ -164,8 +164,8 @@ def plan_program(
     """(Re)plan a program: confirmed and done visits stay; planned and postponed ones (and kecamatan without a
     visit yet) get the planner's dates. What does not fit before the end date is listed, never dropped."""
     program = get_program(session, program_id)
-    names = dict(session.execute(select(Kecamatan.code, Kecamatan.name)).all())
     kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
+    names = {code: k.name for code, k in kecamatan.items()}
     visits = {v.kecamatan_code: v for v in session.scalars(select(Visit).where(Visit.program_id == program.id))}
     scores = challenge_scores(session, program, today)
     started = any(v.status != PLANNED or v.date for v in visits.values())
