@@ -89,15 +89,12 @@ visits_group = AppGroup("visits", help="The visit rotation.")
 @click.option("--dry-run", is_flag=True, help="Show the plan without saving it.")
 def plan_command(program_id: int, dry_run: bool):
     """(Re)plan a program and print it as a table."""
-    import datetime as dt
-
-    from service.domain.notifications import WIB
+    from service.domain.calendar import today
     from service.domain.visits import plan_program
 
-    today = dt.datetime.now(WIB).date()
     with _services().db.session() as session:
         try:
-            outcome = plan_program(session, None, program_id, today, dry_run=dry_run)
+            outcome = plan_program(session, None, program_id, today(), dry_run=dry_run)
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         if not dry_run:

@@ -36,6 +36,9 @@ class TextConverter(BaseConverter):
     regex = "[^/\x00]{1,200}"
 
 
+ID_RANGE = ma.validate.Range(1, MAX_ID)  # an id field in a body or query
+
+
 def id_param_schema(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 
-from service.api.base import Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
+from service.api.base import ID_RANGE, Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
 from service.domain import access, devices, texts
 from service.domain import notifications as domain
 from service.domain.users import get_user
@@ -41,9 +41,7 @@ class NotificationSchema(Schema):
 
 
 class TestPushSchema(Schema):
-    user_id = ma.fields.Integer(
-        strict=True, validate=ma.validate.Range(1, 2**31 - 1), metadata={"description": "default: you"}
-    )
+    user_id = ma.fields.Integer(strict=True, validate=ID_RANGE, metadata={"description": "default: you"})
     urgent = JsonBoolean(load_default=True, metadata={"description": "test pushes ignore quiet hours"})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session
+from service.api.base import ID_RANGE, Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session
 from service.domain import reports
 from service.models import Report
 from service.models.reports import CATEGORIES
@@ -21,8 +21,8 @@ class ReportSchema(Schema):
     category = ma.fields.String(required=True, validate=ma.validate.OneOf(CATEGORIES))
     kecamatan_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 16))
     desa_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 20))
-    visit_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1))
-    finding_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1))
+    visit_id = ma.fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
+    finding_id = ma.fields.Integer(allow_none=True, strict=True, validate=ID_RANGE)
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
     lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
     accuracy_m = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 100000))
@@ -37,7 +37,7 @@ class ReportSchema(Schema):
 class ReportListArgs(PageArgs):
     kecamatan_code = ma.fields.String(validate=ma.validate.Length(1, 16))
     desa_code = ma.fields.String(validate=ma.validate.Length(1, 20))
-    visit_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+    visit_id = ma.fields.Integer(validate=ID_RANGE)
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     since = ma.fields.AwareDateTime(metadata={"description": "only reports changed since (delta sync)"})
 

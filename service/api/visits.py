@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask import Response, url_for
 from flask.views import MethodView
 
-from service.api.base import Blueprint, PageArgs, PatchSchema, Schema, page_of, paginate, principal, session
+from service.api.base import ID_RANGE, Blueprint, PageArgs, PatchSchema, Schema, page_of, paginate, principal, session
 from service.api.reports import ReportSchema
 from service.db import utcnow
 from service.domain import access, findings, ics, visits
-from service.domain.notifications import WIB
+from service.domain.calendar import today
 from service.models import Finding, Program, Visit
 from service.models.visits import FINDING_STATUSES, VISIT_STATUSES
 
 blp = Blueprint("visits", __name__, description="Sambang Desa / Ngantor di Kecamatan: the visit rotation")
 AGENDA_KINDS = ("puskesmas", "polsek", "koramil", "school", "market", "village_office", "desa", "other")
 _code = ma.validate.Length(1, 16)
-
-
-def today() -> dt.date:
-    return utcnow().astimezone(WIB).date()
 
 
 class ProgramSchema(Schema):
@@ -116,7 +110,7 @@ class VisitDetailSchema(VisitSchema):
 
 
 class VisitListArgs(PageArgs):
-    program_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+    program_id = ma.fields.Integer(validate=ID_RANGE)
     month = ma.fields.String(
         validate=ma.validate.Regexp(r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"), metadata={"example": "2025-05"}
     )
@@ -161,7 +155,7 @@ class FindingPatchSchema(PatchSchema):
 
 
 class FindingListArgs(PageArgs):
-    visit_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+    visit_id = ma.fields.Integer(validate=ID_RANGE)
     opd_code = ma.fields.String(validate=ma.validate.Length(1, 40))
     kecamatan_code = ma.fields.String(validate=_code)
     status = ma.fields.String(validate=ma.validate.OneOf(FINDING_STATUSES))

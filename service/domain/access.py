@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.domain.errors import Forbidden, NotFound, Unauthorized
+from service.domain.errors import Forbidden, Unauthorized
 
 ADMIN = "admin"
 BUPATI_OFFICE = "bupati_office"
@@ -108,8 +108,3 @@ def covers(principal: Principal, *, kecamatan_code=None, desa_code=None, opd_cod
     if principal.role == OPD_OFFICER:
         return opd_code is not None and opd_code == principal.opd_code
     return False
-
-
-def require_covers(principal: Principal, what: str = "Resource", **area) -> None:
-    if not covers(principal, **area):
-        raise NotFound(f"{what} not found.")

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+WIB = ZoneInfo("Asia/Jakarta")  # the regency's time; times are stored in UTC
+
+
+def today() -> dt.date:
+    """Today's date in Probolinggo."""
+    return dt.datetime.now(WIB).date()
 
 
 @cache

@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, notifications
+from service.domain import access, audit, notifications, reports
 from service.domain.access import Principal
 from service.domain.errors import Forbidden, Invalid, NotFound
 from service.domain.visits import get_visible_visit
@@ -118,16 +118,12 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
         "recent_reports": list(
             session.scalars(
                 select(Report)
-                .where(Report.kecamatan_code == visit.kecamatan_code, Report.captured_at >= _days_ago(today, 90))
+                .where(Report.kecamatan_code == visit.kecamatan_code, Report.captured_at >= reports.recent_since(today))
                 .order_by(Report.captured_at.desc(), Report.id.desc())
                 .limit(20)
             )
         ),
     }
-
-
-def _days_ago(today: dt.date, days: int) -> dt.datetime:
-    return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
 
 
 def get(session: Session, principal: Principal, finding_id: int) -> Finding:

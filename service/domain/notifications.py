@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.domain import audit, outbox, reference, texts
+from service.domain.calendar import WIB
 from service.domain.errors import NotFound
 from service.domain.push import TRANSIENT, UNREGISTERED, Push, PushSender, topic_for_kecamatan
 from service.models import Broadcast, Delivery, Device, Notification, User
 from service.models.notifications import DISABLED, FAILED, NO_DEVICES, PENDING, SENT
 
-WIB = ZoneInfo("Asia/Jakarta")
 QUIET_START, QUIET_END = dt.time(21, 0), dt.time(6, 0)  # non-urgent pushes wait for the morning
 VIA_TOPIC = "topic"  # push_state of inbox copies of a broadcast: the topic push reached the devices
 

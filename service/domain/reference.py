@@ -36,10 +36,6 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def _float(value: str | None) -> float | None:
-    return float(value) if value not in (None, "") else None
-
-
 def _upsert(session: Session, report: SeedReport, model, key: str, values: dict) -> None:
     row = session.get(model, values[key])
     if row is None:

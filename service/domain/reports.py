@@ -21,6 +21,11 @@ CONTENT = ("title", "body", "category", "kecamatan_code", "desa_code", "visit_id
            "accuracy_m", "captured_at")  # fmt: skip
 OUTSIDE_AUTHOR_AREA = "outside_author_area"  # the point lies in another kecamatan than the author's
 OUTSIDE_REGENCY = "outside_regency"  # the point lies outside every kecamatan (beyond the tolerance)
+RECENT_DAYS = 90  # what counts as recent for briefings and challenge scores
+
+
+def recent_since(today: dt.date) -> dt.datetime:
+    return dt.datetime.combine(today - dt.timedelta(days=RECENT_DAYS), dt.time(), tzinfo=dt.UTC)
 
 
 @dataclass

@@ -9,14 +9,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, notifications, outbox, planner
+from service.domain import access, audit, notifications, outbox, planner, reports
 from service.domain.access import Principal
+from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
 from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, Report, User, Visit
 from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
 
-WIB = notifications.WIB
 REMINDER_DAYS = (7, 1)  # H-7 and H-1
 REMINDER_TIME = dt.time(8, 0)  # WIB
 PUBLIC = (CONFIRMED, DONE)  # the public schedule: what everyone signed in may see
@@ -106,7 +106,7 @@ def get_program(session: Session, program_id: int) -> Program:
 # --- challenge scores
 
 
-def challenge_scores(session: Session, program: Program, today: dt.date) -> dict[str, float]:
+def challenge_scores(session: Session, program: Program, today: dt.date, codes) -> dict[str, float]:
     """How much a kecamatan needs the Bupati, from what the system holds (higher = earlier):
 
         score = 2 x open findings + 3 x overdue findings (open past their due date)
@@ -116,14 +116,13 @@ def challenge_scores(session: Session, program: Program, today: dt.date) -> dict
     (3 x overdue complaints + 1 x open complaints).
     A score set by the Bupati's office in the program's `priorities` replaces the computed one.
     """
-    scores = {code: 0.0 for code in session.scalars(select(Kecamatan.code))}
+    scores = dict.fromkeys(codes, 0.0)
     rows = session.execute(select(Finding.kecamatan_code, Finding.due_date).where(Finding.status != CLOSED)).all()
     for code, due in rows:
         scores[code] += 2 + (3 if due < today else 0)
-    since = dt.datetime.combine(today - dt.timedelta(days=90), dt.time(), tzinfo=dt.UTC)
     problems = session.execute(
         select(Report.kecamatan_code, func.count())
-        .where(Report.captured_at >= since, Report.category.not_in(NOT_PROBLEMS))
+        .where(Report.captured_at >= reports.recent_since(today), Report.category.not_in(NOT_PROBLEMS))
         .group_by(Report.kecamatan_code)
     ).all()
     for code, count in problems:
@@ -167,7 +166,7 @@ def plan_program(
     kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
     names = {code: k.name for code, k in kecamatan.items()}
     visits = {v.kecamatan_code: v for v in session.scalars(select(Visit).where(Visit.program_id == program.id))}
-    scores = challenge_scores(session, program, today)
+    scores = challenge_scores(session, program, today, kecamatan)
     started = any(v.status != PLANNED or v.date for v in visits.values())
     # Once a rotation runs, only days from tomorrow on can change; what lies before stays as it is.
     earliest = max(program.start_date, today + dt.timedelta(days=1)) if started else program.start_date
@@ -289,11 +288,7 @@ def transition(
         raise Forbidden("Only the camat of this kecamatan may confirm its visit.")
     target = TRANSITIONS.get((visit.status, action))
     if target is None:
-        raise Conflict(
-            f"A {visit.status} visit cannot be {action}ed."
-            if action != "complete"
-            else f"A {visit.status} visit cannot be completed."
-        )
+        raise Conflict(f"Cannot {action} a {visit.status} visit.")
     if action in ("postpone", "cancel") and not reason.strip():
         raise Invalid("Say why.", {"reason": ["Required to postpone or cancel a visit."]})
     before, old_date = visit.status, visit.date
