@@ -12,6 +12,7 @@ from service.domain.throttle import FailureThrottle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
 from service.settings import Settings
+from service.storage import Storage, make_storage
 
 
 @dataclass
@@ -50,3 +51,7 @@ class Services:
     def firebase(self) -> Firebase:
         s = self.settings
         return Firebase(s.firebase_project_id, s.firebase_credentials, s.firebase_cert_url, s.fcm_endpoint)
+
+    @cached_property
+    def storage(self) -> Storage:
+        return make_storage(self.settings)

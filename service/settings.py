@@ -73,6 +73,16 @@ class Settings:
     reference_data_dir: Path = PROJECT_DIR / "data" / "probolinggo"
     max_upload_bytes: int = 25 * 1024 * 1024
     locate_tolerance_m: int = 250
+    storage_backend: str = "local"  # or "s3"
+    storage_dir: Path = PROJECT_DIR / "instance" / "media"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS itself; else any S3-compatible server (MinIO, Ceph, moto)
+    s3_region: str = "us-east-1"
+    signed_url_ttl: int = 900  # seconds a photo URL stays valid
+    upload_expiry: int = 24 * 3600  # seconds an unfinished resumable upload is kept
+    photo_max_pixels: int = 120_000_000  # decompression-bomb guard; phones reach about 100 MP
+    photo_max_distance_m: int = 500  # photo GPS farther than this from the report's point is flagged
+    photo_max_time_diff: int = 24 * 3600  # seconds between taking the photo and capturing the report
 
     @property
     def testing(self) -> bool:
@@ -102,6 +112,12 @@ class Settings:
         if creds and not Path(creds).is_file():
             raise SettingsError(f"FIREBASE_CREDENTIALS names no file: {creds}")
         data_dir = Path(env.get("REFERENCE_DATA_DIR") or cls.reference_data_dir)
+        backend = env.get("STORAGE_BACKEND", "").strip() or cls.storage_backend
+        if backend not in ("local", "s3"):
+            raise SettingsError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+        bucket = env.get("S3_BUCKET", "").strip()
+        if backend == "s3" and not bucket:
+            raise SettingsError("S3_BUCKET is required when STORAGE_BACKEND=s3")
         return cls(
             env=app_env,
             database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
@@ -120,4 +136,14 @@ class Settings:
             reference_data_dir=data_dir,
             max_upload_bytes=_int(env, "MAX_UPLOAD_MB", 25, 1) * 1024 * 1024,
             locate_tolerance_m=_int(env, "LOCATE_TOLERANCE_M", cls.locate_tolerance_m, 0),
+            storage_backend=backend,
+            storage_dir=Path(env.get("STORAGE_DIR") or cls.storage_dir),
+            s3_bucket=bucket,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", "").strip(),
+            s3_region=env.get("S3_REGION", "").strip() or cls.s3_region,
+            signed_url_ttl=_int(env, "SIGNED_URL_TTL", cls.signed_url_ttl, 10),
+            upload_expiry=_int(env, "UPLOAD_EXPIRY_HOURS", 24, 1) * 3600,
+            photo_max_pixels=_int(env, "PHOTO_MAX_MEGAPIXELS", 120, 1) * 1_000_000,
+            photo_max_distance_m=_int(env, "PHOTO_MAX_DISTANCE_M", cls.photo_max_distance_m, 1),
+            photo_max_time_diff=_int(env, "PHOTO_MAX_TIME_DIFF_HOURS", 24, 1) * 3600,
         )

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 
 import psycopg
 import pytest
 import redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
+from werkzeug.serving import make_server
 
 from service import create_app
 from service.db import make_engine
@@ -141,7 +143,7 @@ def redis_client():
 
 
 @pytest.fixture
-def settings(database_url, firebase_certs, fcm_server, service_account) -> Settings:
+def settings(database_url, firebase_certs, fcm_server, service_account, tmp_path) -> Settings:
     return dataclasses.replace(
         Settings.from_env({"APP_ENV": "test"}),
         database_url=database_url,
@@ -151,6 +153,7 @@ def settings(database_url, firebase_certs, fcm_server, service_account) -> Setti
         firebase_cert_url=firebase_certs.url,
         fcm_endpoint=fcm_server.url,
         job_sweep_grace=0,
+        storage_dir=tmp_path / "media",
     )
 
 
@@ -190,6 +193,18 @@ def work(services):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real loopback HTTP server, for clients that speak HTTP themselves (tuspy, raw sockets).
+    One request at a time: the requests share the test's database connection."""
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture

@@ -6,7 +6,19 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from service.api import auth, errors, jobs_dashboard, notifications, platform, reference, reports, users, visits
+from service.api import (
+    auth,
+    errors,
+    jobs_dashboard,
+    notifications,
+    photos,
+    platform,
+    reference,
+    reports,
+    uploads,
+    users,
+    visits,
+)
 from service.api.base import IdConverter, TextConverter, close_session, id_param_schema
 
 API_PREFIX = "/api/v1"
@@ -36,8 +48,9 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits, reports):
+    for module in (auth, users, reference, notifications, visits, reports, photos):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")  # tus: a protocol, not in OpenAPI
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
     jobs_dashboard.mount(app)

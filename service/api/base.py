@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import current_app, g, request
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from service.context import Services
@@ -80,17 +81,29 @@ def authenticate(optional: bool) -> access.Principal:
 
 
 class StrictParser(FlaskParser):
-    """Unknown query parameters are an error (422), so a mistyped filter is never silently ignored."""
+    """Unknown query parameters are an error (422), so a mistyped filter is never silently ignored.
 
+    The `form_and_files` location reads a multipart body's fields and files with one schema.
+    """
+
+    __location_map__ = {**FlaskParser.__location_map__, "form_and_files": "load_form_and_files"}
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": ma.RAISE,
         "querystring": ma.RAISE,
+        "form_and_files": ma.RAISE,
     }
+
+    def load_form_and_files(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
 
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "form_and_files": "multipart/form-data",
+    }
 
     def auth(self, optional: bool = False):
         """Identify the caller from the bearer token before anything else runs (401 when required and absent).

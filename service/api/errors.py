@@ -13,12 +13,16 @@ from service.domain.errors import DomainError
 log = logging.getLogger(__name__)
 
 
+EXTRA_PHRASES = {460: "Checksum Mismatch"}  # tus's checksum extension
+
+
 def error_response(code: int, message: str, errors=None, headers=None, details=None):
-    payload = {"code": code, "status": HTTPStatus(code).phrase, "message": message, **(details or {})}
+    phrase = EXTRA_PHRASES.get(code) or HTTPStatus(code).phrase
+    payload = {"code": code, "status": phrase, "message": message, **(details or {})}
     if errors:
         payload["errors"] = errors
     response = jsonify(payload)
-    response.status_code = code
+    response.status = f"{code} {phrase}"
     response.headers.update(headers or {})
     return response
 

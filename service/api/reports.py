@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 
 from service.api.base import ID_RANGE, Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session
+from service.api.photos import PhotoBriefSchema
 from service.domain import reports
 from service.models import Report
 from service.models.reports import CATEGORIES
@@ -31,7 +32,7 @@ class ReportSchema(Schema):
     updated_at = ma.fields.AwareDateTime(dump_only=True)
     author_id = ma.fields.Integer(dump_only=True, allow_none=True)
     flags = ma.fields.List(ma.fields.String(), dump_only=True)
-    photos = ma.fields.List(ma.fields.Dict(), dump_only=True, dump_default=list)
+    photos = ma.fields.List(ma.fields.Nested(PhotoBriefSchema), dump_only=True)
 
 
 class ReportListArgs(PageArgs):

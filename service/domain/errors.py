@@ -38,3 +38,19 @@ class Invalid(DomainError):
 
 class TooManyRequests(DomainError):
     status = 429
+
+
+class Gone(DomainError):
+    status = 410
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMedia(DomainError):
+    status = 415

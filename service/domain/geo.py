@@ -17,6 +17,7 @@ from service.models import Desa, Kecamatan
 # Metres per degree of latitude, and of longitude at the equator (WGS84, rounded).
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0
+EARTH_RADIUS_M = 6_371_008.8  # mean radius
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,11 @@ def locate(session: Session, lat: float, lon: float, tolerance_m: float = 0) -> 
         inside=distance == 0,
         distance_m=round(distance, 1),
     )
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in metres: right from next door to the other side of the world."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    half_lon = math.radians(lon2 - lon1) / 2
+    a = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(half_lon) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

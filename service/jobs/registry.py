@@ -50,5 +50,5 @@ def job(name: str, **options) -> Callable:
 
 def spec(name: str) -> JobSpec:
     if name not in JOBS:
-        from service.jobs import notify, visits  # noqa: F401  (importing registers their jobs)
+        from service.jobs import notify, photos, visits  # noqa: F401  (importing registers their jobs)
     return JOBS[name]

@@ -1,4 +1,4 @@
-"""The recovery sweep: enqueue again every job intent that is due but not running; it reschedules itself."""
+"""The periodic sweep: re-enqueue due job intents that are not running, drop expired uploads; it reschedules itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from rq import Queue
 
 from service.db import utcnow
-from service.domain import outbox
+from service.domain import outbox, uploads
 from service.jobs import runtime
 from service.jobs.dispatch import enqueue
 
@@ -22,6 +22,10 @@ def sweep_once(services) -> int:
     settings = services.settings
     with services.db.session() as session:
         items = outbox.due(session, utcnow(), settings.job_sweep_grace)
+        purged = uploads.purge_expired(session, services.storage, utcnow())
+        session.commit()
+    if purged:
+        log.info("sweep removed %d expired upload(s)", purged)
     if services.redis is None:
         services.dispatcher.dispatch(items)
         return len(items)

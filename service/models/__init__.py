@@ -4,6 +4,7 @@ from service.db import Base
 from service.models.audit import AuditEvent
 from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
+from service.models.photos import Photo, Upload
 from service.models.reference import Desa, Kecamatan, Opd
 from service.models.reports import Report
 from service.models.users import RefreshToken, User
@@ -21,9 +22,11 @@ __all__ = [
     "Kecamatan",
     "Notification",
     "Opd",
+    "Photo",
     "Program",
     "RefreshToken",
     "Report",
+    "Upload",
     "User",
     "Visit",
 ]

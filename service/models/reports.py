@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
+from service.models.photos import Photo
 
 CATEGORIES = (
     "infrastruktur",  # roads, bridges, irrigation
@@ -48,4 +49,5 @@ class Report(Base):
     captured_at: Mapped[dt.datetime]  # on the phone, maybe days before it had a signal
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    flags: Mapped[list] = mapped_column(JSON, default=list)  # e.g. outside_author_area, outside_regency
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # e.g. outside_author_area, photo_no_gps
+    photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", lazy="selectin", viewonly=True)

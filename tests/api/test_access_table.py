@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import io
 import re
 import uuid
 
@@ -10,10 +12,19 @@ import pytest
 
 from service.domain import access
 from service.domain.access import Principal, covers
-from service.models import Device, Finding, Notification, Program, Report, Visit
+from service.models import Device, Finding, Notification, Photo, Program, Report, Upload, Visit
 from tests.conftest import KRAKSAAN, SUMBER
+from tests.images import sample
 
 ROLES = ("anonymous", *access.ROLES)
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+TUS_METADATA = f"client_uuid {b64(str(uuid.uuid4()))}"
 OPEN = dict.fromkeys(ROLES, 200)
 
 
@@ -118,6 +129,28 @@ TABLE.update(
         ),
         ("GET", "/api/v1/reports"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
         ("GET", "/api/v1/reports/{report_id}"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
+        ("POST", "/api/v1/reports/{report_id}/photos"): (
+            lambda role: {
+                "data": {"file": (io.BytesIO(sample("portrait_1.jpg")), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+                "content_type": "multipart/form-data",
+            },
+            only({"admin": 202, "bupati_office": 202, "camat": 202, "kepala_desa": 202}, 403),
+        ),
+        ("GET", "/api/v1/photos/{photo_id}"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
+        # A pending photo has no derivative yet: 404 for those who may read it.
+        ("GET", "/api/v1/photos/{photo_id}/{variant}"): ({}, only({"opd_officer": 403, "resident": 403}, 404)),
+        ("POST", "/api/v1/uploads"): (
+            lambda role: {"headers": {**TUS, "Upload-Length": "1000", "Upload-Metadata": TUS_METADATA}},
+            only({"admin": 201, "bupati_office": 201, "camat": 201, "kepala_desa": 201}, 403),
+        ),
+        ("PATCH", "/api/v1/uploads/{upload_id}"): (
+            {"headers": {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, "data": b"x"},
+            only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),  # someone else's
+        ),
+        ("DELETE", "/api/v1/uploads/{upload_id}"): (
+            {"headers": TUS},
+            only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),
+        ),
         ("GET", "/api/v1/me/calendar"): ({}, SIGNED_IN),
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
@@ -182,6 +215,24 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             captured_at=dt.datetime(2026, 11, 20, tzinfo=dt.UTC),
         )
         db.add(field_report)
+        db.flush()
+        photo = Photo(
+            report_id=field_report.id,
+            client_uuid=str(uuid.uuid4()),
+            sha256="x",
+            size_bytes=1,
+            media_type="image/jpeg",
+            original_key="originals/x",
+        )
+        someone_elses_upload = Upload(
+            id=uuid.uuid4().hex,
+            user_id=target.id,
+            report_id=field_report.id,
+            client_uuid=str(uuid.uuid4()),
+            length=10,
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        )
+        db.add_all([photo, someone_elses_upload])
         db.commit()
         path = template.format(
             user_id=target.id,
@@ -192,9 +243,16 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             visit_id=visit.id,
             finding_id=finding.id,
             report_id=field_report.id,
+            photo_id=photo.id,
+            variant="thumb",
+            upload_id=someone_elses_upload.id,
         )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs
+        if template == "/api/v1/uploads":
+            request["headers"]["Upload-Metadata"] += f",report_id {b64(str(field_report.id))}"
+        request = dict(request)
+        headers = {**headers, **request.pop("headers", {})}
         actual[role] = client.open(path, method=method, headers=headers, **request).status_code
         if method == "POST" and template == "/api/v1/users" and actual[role] == 201:
             kwargs = {"json": {**kwargs["json"], "username": "made.again"}}

@@ -1,0 +1,119 @@
+"""tus 1.0 resumable uploads of report photos (core, creation, expiration, checksum, termination).
+
+A protocol of headers, not JSON, so it lives outside the OpenAPI document; the tus clients for Android, iOS and
+Python speak it as is. Metadata: `report_id`, `client_uuid` (and optionally `filename`, ignored).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, request
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.http import http_date
+
+from service.api.base import authenticate, principal, services, session
+from service.domain import uploads
+from service.domain.errors import DomainError, PreconditionFailed, UnsupportedMedia
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,expiration,checksum,termination"
+CHUNK_TYPE = "application/offset+octet-stream"
+
+bp = Blueprint("uploads", __name__)
+
+
+@bp.before_request
+def speak_tus():
+    if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise PreconditionFailed(f"Send Tus-Resumable: {TUS_VERSION}.", headers={"Tus-Version": TUS_VERSION})
+    if request.method != "OPTIONS":
+        g.principal = authenticate(optional=False)
+
+
+@bp.after_request
+def tus_headers(response: Response) -> Response:
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("", methods=["OPTIONS"])
+def capabilities():
+    return Response(
+        status=204,
+        headers={
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": EXTENSIONS,
+            "Tus-Max-Size": str(services().settings.max_upload_bytes),
+            "Tus-Checksum-Algorithm": ",".join(uploads.CHECKSUM_ALGORITHMS),
+        },
+    )
+
+
+@bp.post("")
+def create():
+    if request.headers.get("Upload-Defer-Length"):
+        raise DomainError("Upload-Defer-Length is not supported: give Upload-Length.")
+    length = _header_int("Upload-Length")
+    metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
+    upload = uploads.create(session(), principal(), length, metadata, services().settings)
+    session().commit()
+    return Response(status=201, headers={"Location": f"{request.base_url}/{upload.id}", **_state(upload)})
+
+
+@bp.route("/<string:upload_id>", methods=["HEAD"])
+def offset(upload_id):
+    upload = uploads.get(session(), principal(), upload_id)
+    return Response(status=200, headers={"Upload-Length": str(upload.length), **_state(upload)})
+
+
+@bp.patch("/<string:upload_id>")
+def append(upload_id):
+    if request.mimetype != CHUNK_TYPE:
+        raise UnsupportedMedia(f"PATCH bodies must be {CHUNK_TYPE}.")
+    upload = uploads.append(
+        session(),
+        services().storage,
+        principal(),
+        upload_id,
+        _header_int("Upload-Offset"),
+        _Body(request.stream),
+        request.content_length,
+        request.headers.get("Upload-Checksum"),
+        services().settings,
+    )
+    session().commit()
+    return Response(status=204, headers=_state(upload))
+
+
+@bp.delete("/<string:upload_id>")
+def terminate(upload_id):
+    uploads.terminate(session(), services().storage, principal(), upload_id)
+    session().commit()
+    return Response(status=204)
+
+
+def _state(upload) -> dict:
+    headers = {"Upload-Offset": str(upload.offset), "Upload-Expires": http_date(upload.expires_at)}
+    if upload.photo_id:  # complete: where the phone follows the photo's processing
+        headers["Photo-Location"] = f"/api/v1/photos/{upload.photo_id}"
+    return headers
+
+
+def _header_int(name: str) -> int:
+    raw = request.headers.get(name, "")
+    if not raw.isdigit() or len(raw) > 15:
+        raise DomainError(f"{name} must be a non-negative integer.", {name: [raw or "missing"]})
+    return int(raw)
+
+
+class _Body:
+    """The request body; a connection that breaks mid-chunk just ends it (the domain keeps what arrived)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.stream.read(size)
+        except ClientDisconnected:
+            return b""

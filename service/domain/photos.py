@@ -1,0 +1,280 @@
+"""Photos of field reports: accepting an upload (idempotent by client UUID), the processing job, evidence flags."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, geo, imaging, outbox, reports
+from service.domain.access import Principal
+from service.domain.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMedia
+from service.models import Photo, Report
+from service.models.photos import FAILED, PENDING, PROCESSING, READY
+from service.settings import Settings
+from service.storage import Missing, Storage
+
+PROCESS_JOB = "photos.process"
+VARIANTS = ("display", "thumb")
+# Evidence flags of a photo; the report carries each as "photo_<flag>".
+NO_GPS = "no_gps"
+GPS_FAR_FROM_REPORT = "gps_far_from_report"
+GPS_OUTSIDE_REGENCY = "gps_outside_regency"
+NO_TIMESTAMP = "no_timestamp"
+TAKEN_FAR_FROM_CAPTURE = "taken_far_from_capture"
+REUSED = "reused"
+REUSE_MAX_BITS = 3  # phash distance of a re-encoded or resized copy; unrelated photos differ by about 32
+REPORT_FLAG_PREFIX = "photo_"
+
+
+class Incoming:
+    """An upload read once on its way to storage: its type from the first bytes, its sha256 and size, a limit."""
+
+    def __init__(self, stream: BinaryIO, max_bytes: int):
+        self.stream, self.max_bytes = stream, max_bytes
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self._pending = _read_up_to(stream, imaging.SNIFF_BYTES)
+        self.media_type = imaging.sniff(self._pending)
+        self.empty = not self._pending
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._pending:
+            cut = len(self._pending) if size is None or size < 0 else size
+            chunk, self._pending = self._pending[:cut], self._pending[cut:]
+        else:
+            chunk = self.stream.read(size)
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise TooLarge(f"The file is larger than {self.max_bytes // (1024 * 1024)} MB.")
+        self.digest.update(chunk)
+        return chunk
+
+    def drain(self) -> str:
+        while self.read(1024 * 1024):
+            pass
+        return self.digest.hexdigest()
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@dataclass
+class Accepted:
+    photo: Photo
+    created: bool
+
+
+def accept(
+    session: Session, storage: Storage, principal: Principal, report_id: int, client_uuid: str, stream, max_bytes: int
+) -> Accepted:
+    """Store the original and queue its processing, or recognise a retry of the same client_uuid.
+
+    Only what may add to the report gets this far (404 outside the caller's area); the type is decided by the
+    bytes. The unique client_uuid decides under concurrency, as for reports.
+    """
+    access.require(principal, "reports.create")
+    report = reports.get(session, principal, report_id)
+    incoming = Incoming(stream, max_bytes)
+    existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
+    if existing is not None:
+        return Accepted(_same_or_conflict(existing, report.id, incoming.drain(), principal), created=False)
+    if incoming.empty:
+        raise Invalid("The file is empty.", {"file": ["Empty file."]})
+    if incoming.media_type is None:
+        raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
+    key = f"originals/{report.id}/{secrets.token_hex(16)}"
+    storage.put(key, incoming)
+    values = {
+        "report_id": report.id,
+        "client_uuid": client_uuid,
+        "uploader_id": principal.user_id,
+        "sha256": incoming.digest.hexdigest(),
+        "size_bytes": incoming.size,
+        "media_type": incoming.media_type,
+        "original_key": key,
+        "status": PENDING,
+        "flags": [],
+        "evidence": {},
+        "created_at": utcnow(),
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Photo)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_uuid"])
+        .returning(Photo.id)
+    ).scalar()
+    if inserted is None:  # another request with this uuid won the race: ours is a duplicate
+        storage.delete(key)
+        existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
+        return Accepted(_same_or_conflict(existing, report.id, values["sha256"], principal), created=False)
+    _touch(session, report.id)
+    outbox.defer(session, PROCESS_JOB, inserted)
+    audit.record(session, principal.user_id, "photo.create", "photo", inserted, {"report_id": report.id})
+    return Accepted(session.get(Photo, inserted), created=True)
+
+
+def _same_or_conflict(photo: Photo, report_id: int, sha256: str, principal: Principal) -> Photo:
+    if photo.report_id == report_id and photo.sha256 == sha256 and photo.uploader_id == principal.user_id:
+        return photo
+    raise Conflict(
+        "This client_uuid belongs to another photo: give a new uuid for a new file.",
+        details={"existing_id": photo.id},
+    )
+
+
+def _touch(session: Session, report_id: int) -> None:
+    """A report whose photos changed is new to the phones' delta sync."""
+    session.execute(
+        update(Report)
+        .where(Report.id == report_id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get(session: Session, principal: Principal, photo_id: int) -> Photo:
+    """A photo, for whoever may read its report (404 otherwise)."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        access.require(principal, "reports.read")
+        raise NotFound("Photo not found.")
+    reports.get(session, principal, photo.report_id)
+    return photo
+
+
+def find(session: Session, photo_id: int) -> Photo:
+    """A photo by id, for callers already authorised otherwise (a signed URL)."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound("Photo not found.")
+    return photo
+
+
+def derivative_key(photo_id: int, variant: str) -> str:
+    return f"derived/{photo_id}/{variant}.jpg"
+
+
+def start(session: Session, photo_id: int) -> bool:
+    """Mark the photo as processing; False when there is nothing (more) to do."""
+    photo = session.get(Photo, photo_id)
+    if photo is None or photo.status in (READY, FAILED):
+        return False
+    photo.status = PROCESSING
+    return True
+
+
+def process(session: Session, storage: Storage, settings: Settings, photo_id: int) -> None:
+    """The photo job after start(): decode, derive, judge; the photo ends `ready` or `failed`. A run cut short
+    (worker killed) is run again by the sweep: derivatives are overwritten, nothing is added twice."""
+    photo = session.get(Photo, photo_id)
+    try:
+        with storage.open(photo.original_key) as original:
+            derived = imaging.derive(original, photo.media_type, settings.photo_max_pixels)
+    except Missing:
+        return _fail(session, photo, "The original file is missing from storage.")
+    except imaging.Rejected as exc:
+        return _fail(session, photo, str(exc))
+    for variant in VARIANTS:
+        storage.put(derivative_key(photo.id, variant), io.BytesIO(getattr(derived, variant)))
+    report = session.get(Report, photo.report_id)
+    photo.width, photo.height = derived.width, derived.height
+    photo.exif_lat, photo.exif_lon = derived.evidence.lat, derived.evidence.lon
+    photo.taken_at = derived.evidence.taken_at
+    photo.phash = derived.phash
+    for number, band in enumerate(_bands(derived.phash)):
+        setattr(photo, f"phash_band{number}", band)
+    photo.flags, photo.evidence = _judge(session, settings, photo, report, derived.evidence)
+    photo.status, photo.error, photo.processed_at = READY, None, utcnow()
+    session.flush()
+    _refresh_report_flags(session, report)
+    audit.record(session, None, "photo.ready", "photo", photo.id, {"flags": photo.flags})
+
+
+def _fail(session: Session, photo: Photo, reason: str) -> None:
+    photo.status, photo.error, photo.processed_at = FAILED, reason, utcnow()
+    _touch(session, photo.report_id)
+    audit.record(session, None, "photo.failed", "photo", photo.id, {"error": reason})
+
+
+def give_up(session: Session, error: str, photo_id: int) -> None:
+    """The job failed on every retry (storage down, a crash): the photo fails with the reason, never stays stuck."""
+    photo = session.get(Photo, photo_id)
+    if photo is not None and photo.status in (PENDING, PROCESSING):
+        _fail(session, photo, f"Processing failed: {error}")
+
+
+def _judge(session: Session, settings: Settings, photo: Photo, report: Report, evidence: imaging.Evidence):
+    """Flags for reviewers, with the figures behind them: where and when the photo says it was taken, and
+    whether the same picture already came with another report."""
+    flags, figures = [], {}
+    if evidence.lat is None:
+        flags.append(NO_GPS)
+    else:
+        distance = geo.distance_m(report.lat, report.lon, evidence.lat, evidence.lon)
+        figures["distance_m"] = round(distance)
+        if distance > settings.photo_max_distance_m:
+            flags.append(GPS_FAR_FROM_REPORT)
+        try:
+            geo.locate(session, evidence.lat, evidence.lon, settings.locate_tolerance_m)
+        except NotFound:
+            flags.append(GPS_OUTSIDE_REGENCY)
+    if evidence.taken_at is None:
+        flags.append(NO_TIMESTAMP)
+    else:
+        difference = abs((evidence.taken_at - report.captured_at).total_seconds())
+        figures["time_difference_hours"] = round(difference / 3600, 1)
+        if difference > settings.photo_max_time_diff:
+            flags.append(TAKEN_FAR_FROM_CAPTURE)
+    reused = _reused_in(session, photo)
+    if reused:
+        flags.append(REUSED)
+        figures["reused_from_report_ids"] = reused
+    return flags, figures
+
+
+def _bands(phash: str) -> list[int]:
+    value = int(phash, 16)
+    return [(value >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
+
+
+def _reused_in(session: Session, photo: Photo) -> list[int]:
+    """Other reports with a photo within REUSE_MAX_BITS of this one's hash. Two such hashes agree on at least
+    one of the four 16-bit bands (pigeonhole), so indexed band lookups find every candidate."""
+    value = int(photo.phash, 16)
+    bands = _bands(photo.phash)
+    rows = session.execute(
+        select(Photo.report_id, Photo.phash)
+        .where(
+            Photo.status == READY,
+            Photo.report_id != photo.report_id,
+            or_(*(getattr(Photo, f"phash_band{number}") == band for number, band in enumerate(bands))),
+        )
+        .limit(500)
+    )
+    return sorted({rid for rid, other in rows if (value ^ int(other, 16)).bit_count() <= REUSE_MAX_BITS})[:20]
+
+
+def _refresh_report_flags(session: Session, report: Report) -> None:
+    """The report shows every flag of its ready photos as photo_<flag>, next to its own flags."""
+    photo_flags = set()
+    for flags in session.scalars(select(Photo.flags).where(Photo.report_id == report.id, Photo.status == READY)):
+        photo_flags.update(REPORT_FLAG_PREFIX + flag for flag in flags)
+    own = [flag for flag in report.flags if not flag.startswith(REPORT_FLAG_PREFIX)]
+    report.flags = own + sorted(photo_flags)
+    report.updated_at = utcnow()

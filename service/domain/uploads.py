@@ -1,0 +1,236 @@
+"""Resumable photo uploads (tus 1.0): what has arrived is kept as parts in storage, the offset in the database."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import secrets
+import tempfile
+import uuid
+from typing import BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, imaging, photos, reports
+from service.domain.access import Principal
+from service.domain.errors import Conflict, DomainError, Gone, Invalid, NotFound, TooLarge, UnsupportedMedia
+from service.models import Upload
+from service.settings import Settings
+from service.storage import Storage
+
+CHECKSUM_ALGORITHMS = ("sha1",)
+COPY_BLOCK = 64 * 1024
+
+
+class ChecksumMismatch(DomainError):
+    status = 460  # tus checksum extension: the chunk was discarded
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    """Upload-Metadata: comma-separated `key base64value` pairs (the value may be absent)."""
+    metadata = {}
+    for pair in filter(None, (item.strip() for item in header.split(","))):
+        key, _, encoded = pair.partition(" ")
+        try:
+            metadata[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Invalid("Upload-Metadata values must be base64 of UTF-8 text.", {"Upload-Metadata": [key]}) from None
+    return metadata
+
+
+def create(session: Session, principal: Principal, length: int, metadata: dict, settings: Settings) -> Upload:
+    """A new upload of one photo for a report, or the caller's unfinished upload of the same photo (same
+    client_uuid and length), so a phone that lost the upload's URL still resumes where it stopped."""
+    access.require(principal, "reports.create")
+    errors = {}
+    try:
+        report_id = int(metadata.get("report_id", ""))
+    except ValueError:
+        errors["report_id"] = ["Give the report's id in the metadata."]
+    try:
+        client_uuid = str(uuid.UUID(metadata.get("client_uuid", "")))
+    except ValueError:
+        errors["client_uuid"] = ["Give a UUID made by the phone in the metadata."]
+    if errors:
+        raise Invalid("Upload-Metadata is incomplete.", errors)
+    if length > settings.max_upload_bytes:
+        raise TooLarge(f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
+    if length == 0:
+        raise Invalid("The file is empty.", {"Upload-Length": ["Must be more than 0."]})
+    report = reports.get(session, principal, report_id)
+    now = utcnow()
+    unfinished = session.scalar(
+        select(Upload).where(
+            Upload.user_id == principal.user_id,
+            Upload.client_uuid == client_uuid,
+            Upload.length == length,
+            Upload.expires_at > now,
+        )
+    )
+    if unfinished is not None:
+        return unfinished
+    upload = Upload(
+        id=secrets.token_hex(16),
+        user_id=principal.user_id,
+        report_id=report.id,
+        client_uuid=client_uuid,
+        length=length,
+        offset=0,
+        parts=[],
+        expires_at=now + dt.timedelta(seconds=settings.upload_expiry),
+    )
+    session.add(upload)
+    session.flush()
+    audit.record(session, principal.user_id, "upload.create", "upload", upload.id, {"report_id": report.id})
+    return upload
+
+
+def get(session: Session, principal: Principal, upload_id: str) -> Upload:
+    """The caller's own upload; anyone else's is 404, an expired one 410."""
+    access.require(principal, "reports.create")
+    upload = session.get(Upload, upload_id)
+    if upload is None or upload.user_id != principal.user_id:
+        raise NotFound("Upload not found.")
+    if upload.expires_at <= utcnow():
+        raise Gone("This upload has expired; start a new one.")
+    return upload
+
+
+def append(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    upload_id: str,
+    offset: int,
+    body: BinaryIO,
+    declared: int | None,
+    checksum: str | None,
+    settings: Settings,
+) -> Upload:
+    """Add the bytes of one PATCH at `offset`. Bytes that arrived before a broken connection are kept (unless a
+    checksum was given: then the chunk cannot be verified and is discarded, as tus says). The last byte turns
+    the upload into a photo."""
+    upload = get(session, principal, upload_id)
+    declared = upload.length - offset if declared is None else declared  # chunked transfer: up to the end
+    if offset != upload.offset:
+        raise Conflict("Upload-Offset does not match the server's.", headers={"Upload-Offset": str(upload.offset)})
+    if offset + declared > upload.length:
+        raise TooLarge("The chunk goes beyond Upload-Length.")
+    algorithm, expected = _checksum(checksum)
+    with tempfile.TemporaryFile() as chunk:
+        received, digest = _receive(body, chunk, declared, algorithm)
+        if expected is not None and (received < declared or digest != expected):
+            raise ChecksumMismatch("Upload-Checksum does not match the chunk; it was discarded.")
+        if received:
+            if offset == 0 and received >= min(imaging.SNIFF_BYTES, upload.length):  # refuse a non-image early
+                chunk.seek(0)
+                if imaging.sniff(chunk.read(imaging.SNIFF_BYTES)) is None:
+                    raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
+            chunk.seek(0)
+            key = f"uploads/{upload.id}/{offset:012d}-{secrets.token_hex(4)}"
+            storage.put(key, chunk)
+            moved = session.execute(
+                update(Upload)
+                .where(Upload.id == upload.id, Upload.offset == offset)
+                .values(
+                    offset=offset + received,
+                    parts=[*upload.parts, key],
+                    expires_at=utcnow() + dt.timedelta(seconds=settings.upload_expiry),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not moved:  # a concurrent PATCH at the same offset won
+                storage.delete(key)
+                raise Conflict("Another request moved this upload on; ask for the offset again.")
+            session.commit()  # what arrived is kept even if completing it fails below
+            session.refresh(upload)
+    if upload.offset == upload.length and upload.photo_id is None:
+        _complete(session, storage, principal, upload, settings)
+    return upload
+
+
+def _checksum(header: str | None) -> tuple[str | None, bytes | None]:
+    if not header:
+        return None, None
+    algorithm, _, encoded = header.strip().partition(" ")
+    if algorithm not in CHECKSUM_ALGORITHMS:
+        raise Invalid(f"Unsupported checksum algorithm {algorithm!r}: use sha1.", {"Upload-Checksum": [algorithm]})
+    try:
+        return algorithm, base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise Invalid("Upload-Checksum must be base64.", {"Upload-Checksum": [encoded]}) from None
+
+
+def _receive(body: BinaryIO, chunk: BinaryIO, declared: int, algorithm: str | None) -> tuple[int, bytes | None]:
+    """Copy at most `declared` bytes into `chunk`; stop early when the connection broke (body gives b"")."""
+    hasher = hashlib.new(algorithm) if algorithm else None
+    received = 0
+    while received < declared:
+        block = body.read(min(COPY_BLOCK, declared - received))
+        if not block:
+            break
+        chunk.write(block)
+        received += len(block)
+        if hasher:
+            hasher.update(block)
+    return received, hasher.digest() if hasher else None
+
+
+def _complete(session: Session, storage: Storage, principal: Principal, upload: Upload, settings: Settings) -> None:
+    accepted = photos.accept(
+        session,
+        storage,
+        principal,
+        upload.report_id,
+        upload.client_uuid,
+        _Parts(storage, upload.parts),
+        settings.max_upload_bytes,
+    )
+    upload.photo_id = accepted.photo.id
+    session.commit()
+    for key in upload.parts:
+        storage.delete(key)
+
+
+class _Parts:
+    """The parts of an upload read one after another as one stream."""
+
+    def __init__(self, storage: Storage, keys: list[str]):
+        self.storage, self.keys, self.current = storage, list(keys), None
+
+    def read(self, size: int | None = -1) -> bytes:
+        while True:
+            if self.current is None:
+                if not self.keys:
+                    return b""
+                self.current = self.storage.open(self.keys.pop(0))
+            data = self.current.read(size)
+            if data:
+                return data
+            self.current.close()
+            self.current = None
+
+
+def terminate(session: Session, storage: Storage, principal: Principal, upload_id: str) -> None:
+    """The client gives up an upload (tus termination): its parts go now, not at expiry."""
+    upload = get(session, principal, upload_id)
+    _discard(session, storage, upload)
+    audit.record(session, principal.user_id, "upload.terminate", "upload", upload.id)
+
+
+def _discard(session: Session, storage: Storage, upload: Upload) -> None:
+    for key in upload.parts if upload.photo_id is None else []:  # a finished upload's parts are gone already
+        storage.delete(key)
+    session.delete(upload)
+
+
+def purge_expired(session: Session, storage: Storage, now: dt.datetime, limit: int = 200) -> int:
+    """Delete expired uploads and their parts (run by the periodic sweep). Returns how many."""
+    expired = session.scalars(select(Upload).where(Upload.expires_at <= now).limit(limit)).all()
+    for upload in expired:
+        _discard(session, storage, upload)
+    return len(expired)

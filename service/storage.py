@@ -1,0 +1,129 @@
+"""Where photo bytes live: one small interface over local disk (the default) or S3-compatible object storage."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from service.settings import Settings
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+SPOOL_BYTES = 8 * 1024 * 1024  # a download smaller than this stays in memory
+
+
+class Missing(KeyError):
+    """No object under that key."""
+
+
+class Storage(Protocol):
+    def put(self, key: str, stream: BinaryIO) -> None:
+        """Store everything `stream.read()` gives under `key`, replacing what was there."""
+
+    def open(self, key: str) -> BinaryIO:
+        """A readable, seekable file of the object (the caller closes it); Missing when absent."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; an absent one is fine."""
+
+    def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
+        """A URL anyone may GET for `ttl` seconds, or None when the app serves the bytes itself."""
+
+
+def _checked(key: str) -> str:
+    if not _KEY.match(key) or ".." in key:
+        raise ValueError(f"unsafe storage key {key!r}")
+    return key
+
+
+class LocalStorage:
+    """Files under one directory; writes go to a temporary file first, so a reader never sees half an object."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _checked(key)
+
+    def put(self, key: str, stream: BinaryIO) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(stream, out, 1024 * 1024)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError:
+            raise Missing(key) from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
+        return None
+
+    def path(self, key: str) -> Path:
+        """The file itself, so the web layer can send it with range and conditional support."""
+        return self._path(key)
+
+
+class S3Storage:
+    """An S3 bucket (AWS, MinIO, Ceph, ...) through boto3; uploads stream in parts, downloads spool to disk."""
+
+    def __init__(self, bucket: str, endpoint_url: str = "", region: str = "us-east-1"):
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            region_name=region,
+            config=Config(retries={"mode": "standard", "max_attempts": 4}, signature_version="s3v4"),
+        )
+        # Two 8 MB parts in flight at most: memory stays flat whatever the photo's size.
+        self.transfer = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+
+    def put(self, key: str, stream: BinaryIO) -> None:
+        self.client.upload_fileobj(stream, self.bucket, _checked(key), Config=self.transfer)
+
+    def open(self, key: str) -> BinaryIO:
+        from botocore.exceptions import ClientError
+
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (the caller closes it)
+        try:
+            self.client.download_fileobj(self.bucket, _checked(key), spool, Config=self.transfer)
+        except ClientError as exc:
+            spool.close()
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise Missing(key) from None
+            raise
+        spool.seek(0)
+        return spool
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=_checked(key))
+
+    def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": _checked(key), "ResponseContentType": content_type},
+            ExpiresIn=ttl,
+        )
+
+
+def make_storage(settings: Settings) -> Storage:
+    if settings.storage_backend == "s3":
+        return S3Storage(settings.s3_bucket, settings.s3_endpoint_url, settings.s3_region)
+    return LocalStorage(settings.storage_dir)

@@ -1,0 +1,214 @@
+"""tus 1.0 resumable uploads: the tuspy client over real HTTP, resume after a broken connection, checksums,
+expiry and cleanup, and the protocol's error answers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import socket
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from sqlalchemy import select, update
+from tusclient.client import TusClient
+
+from service.jobs.sweep import sweep_once
+from service.models import Photo, Upload
+from tests import images
+from tests.conftest import SUMBER
+
+GEMITO = "35.13.02.2005"
+TUS = {"Tus-Resumable": "1.0.0"}
+CHUNK = "application/offset+octet-stream"
+
+
+@pytest.fixture
+def kades(make_user):
+    return make_user("kepala_desa", desa_code=GEMITO, kecamatan_code=SUMBER)
+
+
+@pytest.fixture
+def report_id(client, kades, auth_header) -> int:
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "title": "Saluran irigasi jebol",
+        "category": "infrastruktur",
+        "captured_at": "2026-11-20T09:15:00+07:00",
+        "lat": -7.955629,
+        "lon": 113.087587,
+    }
+    return client.post("/api/v1/reports", json=body, headers=auth_header(kades)).json["id"]
+
+
+def metadata(report_id: int, client_uuid: str) -> str:
+    pairs = {"report_id": str(report_id), "client_uuid": client_uuid, "filename": "IMG_0001.JPG"}
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in pairs.items())
+
+
+def create(client, headers, report_id, length, client_uuid=None):
+    return client.post(
+        "/api/v1/uploads",
+        headers={
+            **TUS,
+            **headers,
+            "Upload-Length": str(length),
+            "Upload-Metadata": metadata(report_id, client_uuid or str(uuid.uuid4())),
+        },
+    )
+
+
+def test_options_tells_what_the_server_speaks(client):
+    response = client.options("/api/v1/uploads")
+    assert response.status_code == 204
+    assert response.headers["Tus-Version"] == "1.0.0"
+    assert set(response.headers["Tus-Extension"].split(",")) >= {"creation", "expiration", "checksum"}
+    assert response.headers["Tus-Checksum-Algorithm"] == "sha1"
+    assert int(response.headers["Tus-Max-Size"]) == 25 * 1024 * 1024
+
+
+def test_tuspy_uploads_a_photo_in_checksummed_chunks(live_server, report_id, kades, auth_header, db, work, client):
+    data = images.jpeg(2000, 1500, exif=images.camera_exif(lat=-7.9557, lon=113.0876))
+    tus = TusClient(f"{live_server}/api/v1/uploads", headers=auth_header(kades))
+    key = str(uuid.uuid4())
+    uploader = tus.uploader(
+        file_stream=io.BytesIO(data),
+        chunk_size=64 * 1024,
+        metadata={"report_id": str(report_id), "client_uuid": key},
+        upload_checksum=True,
+    )
+    uploader.upload()
+    photo = db.scalar(select(Photo).where(Photo.client_uuid == key))
+    assert photo.sha256 == hashlib.sha256(data).hexdigest() and photo.size_bytes == len(data)
+    head = requests.head(uploader.url, headers={**TUS, **auth_header(kades)})
+    assert head.headers["Upload-Offset"] == str(len(data))
+    assert head.headers["Photo-Location"] == f"/api/v1/photos/{photo.id}"
+    work()
+    shown = client.get(f"/api/v1/photos/{photo.id}", headers=auth_header(kades)).json
+    assert shown["status"] == "ready" and shown["flags"] == []
+
+
+def test_an_upload_cut_off_mid_chunk_resumes_from_the_servers_offset(
+    live_server, report_id, kades, auth_header, db, settings
+):
+    data = images.jpeg(1600, 1200, quality=95)
+    tus = TusClient(f"{live_server}/api/v1/uploads", headers=auth_header(kades))
+    key = str(uuid.uuid4())
+    first = tus.uploader(file_stream=io.BytesIO(data), metadata={"report_id": str(report_id), "client_uuid": key})
+    url = first.create_url()
+    cut = 100_001  # any byte: not a chunk boundary
+    _send_partial_patch(url, {**TUS, **auth_header(kades)}, data, cut)
+    head = requests.head(url, headers={**TUS, **auth_header(kades)})
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(cut)
+    resumed = tus.uploader(file_stream=io.BytesIO(data), url=url, chunk_size=256 * 1024)
+    assert resumed.offset == cut
+    resumed.upload()
+    photo = db.scalar(select(Photo).where(Photo.client_uuid == key))
+    assert photo.sha256 == hashlib.sha256(data).hexdigest()
+    assert not list((Path(settings.storage_dir) / "uploads").rglob("*-*")), "the parts are removed once joined"
+
+
+def _send_partial_patch(url: str, headers: dict, data: bytes, cut: int) -> None:
+    """A PATCH announcing the whole file whose connection breaks after `cut` bytes (a phone losing signal)."""
+    parts = urlsplit(url)
+    lines = [f"PATCH {parts.path} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Type: {CHUNK}", "Upload-Offset: 0"]
+    lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in headers.items()), "Connection: close"]
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data[:cut])
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(65536)  # wait until the server is done with it
+
+
+def test_a_chunk_with_a_wrong_checksum_is_discarded(client, report_id, kades, auth_header):
+    data = images.sample("portrait_1.jpg")
+    headers = auth_header(kades)
+    location = create(client, headers, report_id, len(data)).headers["Location"]
+    wrong = base64.b64encode(hashlib.sha1(b"something else").digest()).decode()
+    response = client.patch(
+        location,
+        data=data[:50_000],
+        headers={**TUS, **headers, "Content-Type": CHUNK, "Upload-Offset": "0", "Upload-Checksum": f"sha1 {wrong}"},
+    )
+    assert response.status_code == 460 and response.headers["Tus-Resumable"] == "1.0.0"
+    assert client.head(location, headers={**TUS, **headers}).headers["Upload-Offset"] == "0"
+    right = base64.b64encode(hashlib.sha1(data[:50_000]).digest()).decode()
+    response = client.patch(
+        location,
+        data=data[:50_000],
+        headers={**TUS, **headers, "Content-Type": CHUNK, "Upload-Offset": "0", "Upload-Checksum": f"sha1 {right}"},
+    )
+    assert response.status_code == 204 and response.headers["Upload-Offset"] == "50000"
+    unknown = client.patch(
+        location, data=b"x", headers={**TUS, **headers, "Content-Type": CHUNK, "Upload-Offset": "50000",
+                                      "Upload-Checksum": "md5 AAAA"}
+    )  # fmt: skip
+    assert unknown.status_code == 422
+
+
+def test_protocol_errors(client, report_id, kades, make_user, auth_header):
+    headers = auth_header(kades)
+    data = images.sample("portrait_1.jpg")
+    location = create(client, headers, report_id, len(data)).headers["Location"]
+    patch = {**TUS, **headers, "Content-Type": CHUNK}
+    assert client.patch(location, data=data[:10], headers={**patch, "Upload-Offset": "5"}).status_code == 409
+    conflict = client.patch(location, data=data[:10], headers={**patch, "Upload-Offset": "5"})
+    assert conflict.headers["Upload-Offset"] == "0"
+    no_version = client.patch(location, data=data, headers={**headers, "Content-Type": CHUNK, "Upload-Offset": "0"})
+    assert no_version.status_code == 412 and no_version.headers["Tus-Version"] == "1.0.0"
+    wrong_type = client.patch(location, data=data, headers={**TUS, **headers, "Upload-Offset": "0"})
+    assert wrong_type.status_code == 415
+    too_long = client.patch(location, data=data + b"x", headers={**patch, "Upload-Offset": "0"})
+    assert too_long.status_code == 413
+    text = client.patch(location, data=b"hello, this is not a photo at all", headers={**patch, "Upload-Offset": "0"})
+    assert text.status_code == 415
+    assert create(client, headers, report_id, 26 * 1024 * 1024).status_code == 413
+    assert create(client, headers, report_id, 0).status_code == 422
+    no_meta = client.post("/api/v1/uploads", headers={**TUS, **headers, "Upload-Length": "10"})
+    assert no_meta.status_code == 422 and set(no_meta.json["errors"]) == {"report_id", "client_uuid"}
+    assert client.post("/api/v1/uploads", headers={**TUS, **headers}).status_code == 400
+    neighbour = make_user("kepala_desa", desa_code="35.13.02.2001", kecamatan_code=SUMBER)
+    assert client.head(location, headers={**TUS, **auth_header(neighbour)}).status_code == 404
+    assert create(client, auth_header(neighbour), report_id, len(data)).status_code == 404, "not his desa's report"
+    assert client.head(location, headers=TUS).status_code == 401
+    resident = make_user("resident")
+    assert create(client, auth_header(resident), report_id, len(data)).status_code == 403
+
+
+def test_creating_again_with_the_same_photo_resumes_the_same_upload(client, report_id, kades, auth_header):
+    headers, key = auth_header(kades), str(uuid.uuid4())
+    first = create(client, headers, report_id, 1000, key)
+    again = create(client, headers, report_id, 1000, key)
+    assert first.status_code == again.status_code == 201
+    assert first.headers["Location"] == again.headers["Location"]
+    assert "Upload-Expires" in first.headers
+
+
+def test_expired_uploads_answer_410_and_the_sweep_removes_them(
+    client, report_id, kades, auth_header, db, services, settings
+):
+    headers = auth_header(kades)
+    data = images.sample("portrait_1.jpg")
+    location = create(client, headers, report_id, len(data)).headers["Location"]
+    client.patch(location, data=data[:20_000], headers={**TUS, **headers, "Content-Type": CHUNK, "Upload-Offset": "0"})
+    parts = [p for p in (Path(settings.storage_dir) / "uploads").rglob("*") if p.is_file()]
+    assert len(parts) == 1
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    db.execute(update(Upload).values(expires_at=past))
+    db.commit()
+    assert client.head(location, headers={**TUS, **headers}).status_code == 410
+    sweep_once(services)
+    assert db.scalar(select(Upload)) is None and not parts[0].exists()
+
+
+def test_termination_removes_the_upload(client, report_id, kades, auth_header, settings):
+    headers = auth_header(kades)
+    data = images.sample("portrait_1.jpg")
+    location = create(client, headers, report_id, len(data)).headers["Location"]
+    client.patch(location, data=data[:20_000], headers={**TUS, **headers, "Content-Type": CHUNK, "Upload-Offset": "0"})
+    assert client.delete(location, headers={**TUS, **headers}).status_code == 204
+    assert client.head(location, headers={**TUS, **headers}).status_code == 404
+    assert not [p for p in (Path(settings.storage_dir) / "uploads").rglob("*") if p.is_file()]
