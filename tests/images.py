@@ -65,6 +65,12 @@ def png_with_alpha() -> bytes:
     return out.getvalue()
 
 
+def webp() -> bytes:
+    out = io.BytesIO()
+    scene(1000, 750).save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
 def heic(orientation: int = 6) -> bytes:
     pillow_heif.register_heif_opener()
     out = io.BytesIO()

@@ -147,8 +147,13 @@ def test_a_photo_already_sent_with_another_report_is_flagged_as_reused(
 
 @pytest.mark.parametrize(
     "make,media_type",
-    [(images.png_with_alpha, "image/png"), (images.heic, "image/heic"), (lambda: images.sample("jolla.jpg"), None)],
-    ids=["png-alpha", "heic", "jpeg-named-png"],
+    [
+        (images.png_with_alpha, "image/png"),
+        (images.heic, "image/heic"),
+        (images.webp, "image/webp"),
+        (lambda: images.sample("jolla.jpg"), None),
+    ],
+    ids=["png-alpha", "heic", "webp", "jpeg-named-png"],
 )
 def test_png_heic_and_misnamed_files_are_read_by_their_bytes(
     client, new_report, upload, kades, auth_header, work, make, media_type
