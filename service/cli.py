@@ -33,7 +33,7 @@ def migrate_command():
 @click.option("--data-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
 @with_appcontext
 def seed_command(data_dir: Path | None):
-    """Load reference data (kecamatan, desa, OPD) from a folder; safe to run again."""
+    """Load reference data (kecamatan, desa, OPD, complaint catalogue) from a folder; safe to run again."""
     services = _services()
     directory = data_dir or services.settings.reference_data_dir
     with services.db.session() as session:

@@ -8,7 +8,7 @@ from functools import cached_property
 import redis
 
 from service.db import Database
-from service.domain.throttle import FailureThrottle
+from service.domain.throttle import Throttle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
 from service.settings import Settings
@@ -41,9 +41,9 @@ class Services:
         return TokenConfig(secret=s.secret_key, access_ttl=s.access_token_ttl, refresh_ttl=s.refresh_token_ttl)
 
     @cached_property
-    def login_throttle(self) -> FailureThrottle:
+    def login_throttle(self) -> Throttle:
         s = self.settings
-        return FailureThrottle(
+        return Throttle(
             s.redis_url or "memory://", s.login_max_failures, s.login_failure_window, namespace="sambang-login"
         )
 
@@ -55,3 +55,8 @@ class Services:
     @cached_property
     def storage(self) -> Storage:
         return make_storage(self.settings)
+
+    @cached_property
+    def complaint_throttle(self) -> Throttle:
+        s = self.settings
+        return Throttle(s.redis_url or "memory://", s.complaint_rate_limit, 3600, namespace="sambang-complaints")

@@ -51,6 +51,19 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _sla_days(raw: str, default: tuple) -> tuple[tuple[str, int], ...]:
+    """SLA_DAYS="informasi=5,sederhana=5,tanpa_lapangan=14,lapangan=60": working days per SLA class."""
+    if not raw.strip():
+        return default
+    days = dict(default)
+    for item in raw.split(","):
+        name, _, value = item.partition("=")
+        if name.strip() not in days or not value.strip().isdigit() or int(value) < 1:
+            raise SettingsError(f"SLA_DAYS: expected class=days with a class of {', '.join(days)}, got {item!r}")
+        days[name.strip()] = int(value)
+    return tuple(days.items())
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -83,6 +96,16 @@ class Settings:
     photo_max_pixels: int = 120_000_000  # decompression-bomb guard; phones reach about 100 MP
     photo_max_distance_m: int = 500  # photo GPS farther than this from the report's point is flagged
     photo_max_time_diff: int = 24 * 3600  # seconds between taking the photo and capturing the report
+    # Complaint deadlines in working days (policy: Indonesian public-service standards, see PROGRAM.md).
+    sla_verify_days: int = 3
+    sla_days: tuple[tuple[str, int], ...] = (
+        ("informasi", 5),
+        ("sederhana", 5),
+        ("tanpa_lapangan", 14),
+        ("lapangan", 60),
+    )
+    complaint_feedback_days: int = 14  # after resolve: rate or reopen within this; then it closes itself
+    complaint_rate_limit: int = 10  # complaints per hour per signed-in user or IP address
 
     @property
     def testing(self) -> bool:
@@ -146,4 +169,8 @@ class Settings:
             photo_max_pixels=_int(env, "PHOTO_MAX_MEGAPIXELS", 120, 1) * 1_000_000,
             photo_max_distance_m=_int(env, "PHOTO_MAX_DISTANCE_M", cls.photo_max_distance_m, 1),
             photo_max_time_diff=_int(env, "PHOTO_MAX_TIME_DIFF_HOURS", 24, 1) * 3600,
+            sla_verify_days=_int(env, "SLA_VERIFY_DAYS", cls.sla_verify_days, 1),
+            sla_days=_sla_days(env.get("SLA_DAYS", ""), cls.sla_days),
+            complaint_feedback_days=_int(env, "COMPLAINT_FEEDBACK_DAYS", cls.complaint_feedback_days, 1),
+            complaint_rate_limit=_int(env, "COMPLAINT_RATE_LIMIT", cls.complaint_rate_limit, 1),
         )

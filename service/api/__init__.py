@@ -8,6 +8,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from service.api import (
     auth,
+    complaints,
     errors,
     jobs_dashboard,
     notifications,
@@ -48,7 +49,7 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits, reports, photos):
+    for module in (auth, users, reference, notifications, visits, reports, photos, complaints):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")  # tus: a protocol, not in OpenAPI
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.

@@ -33,6 +33,7 @@ class UserSchema(Schema):
     opd_code = ma.fields.String(allow_none=True)
     display_name = ma.fields.String()
     is_active = ma.fields.Boolean()
+    is_head = ma.fields.Boolean(metadata={"description": "head of the OPD or kecamatan (escalations)"})
     locale = ma.fields.String()
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
@@ -50,6 +51,7 @@ class UserCreateSchema(Schema):
     desa_code = ma.fields.String(**_code)
     opd_code = ma.fields.String(**_code)
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
+    is_head = JsonBoolean()
 
 
 class UserUpdateSchema(PatchSchema):
@@ -60,6 +62,7 @@ class UserUpdateSchema(PatchSchema):
     opd_code = ma.fields.String(**_code)
     display_name = ma.fields.String(validate=ma.validate.Length(max=120))
     is_active = JsonBoolean()
+    is_head = JsonBoolean()
 
 
 class ProfileSchema(PatchSchema):

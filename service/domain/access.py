@@ -50,6 +50,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "findings.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "findings.create": frozenset({ADMIN, BUPATI_OFFICE}),
     "findings.update": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER}),  # an officer: his OPD's findings
+    "complaints.create": frozenset({RESIDENT, ANONYMOUS, COORDINATOR, ADMIN}),  # staff: complaints by phone/letter
+    "complaints.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, OPD_OFFICER, RESIDENT}),  # see visible()
+    "complaints.support": frozenset({RESIDENT}),
+    "complaints.identity": frozenset({ADMIN, COORDINATOR}),  # the reporter of an anonim/rahasia complaint
+    "complaints.stats": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, OPD_OFFICER}),  # an officer: his OPD
+    "catalogue.manage": frozenset({ADMIN}),
+    "open311.keys": frozenset({ADMIN}),
     "reference.read": EVERYONE,
     "users.read": frozenset({ADMIN}),
     "users.manage": frozenset({ADMIN}),

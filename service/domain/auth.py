@@ -12,19 +12,19 @@ from service.domain import audit, devices, tokens
 from service.domain.access import RESIDENT
 from service.domain.errors import NotFound, TooManyRequests, Unauthorized
 from service.domain.passwords import verify_password
-from service.domain.throttle import FailureThrottle
+from service.domain.throttle import Throttle
 from service.models import User
 
 
 def login(
-    session: Session, config: tokens.TokenConfig, throttle: FailureThrottle, username: str, password: str
+    session: Session, config: tokens.TokenConfig, throttle: Throttle, username: str, password: str
 ) -> tokens.TokenPair:
     user = check_password(session, throttle, username, password)
     audit.record(session, user.id, "auth.login", "user", user.id)
     return tokens.issue_pair(session, config, user)
 
 
-def check_password(session: Session, throttle: FailureThrottle, username: str, password: str) -> User:
+def check_password(session: Session, throttle: Throttle, username: str, password: str) -> User:
     """The active user with this username and password; failures count towards the throttle."""
     key = username.strip().lower()
     if not throttle.allowed(key):
@@ -34,7 +34,7 @@ def check_password(session: Session, throttle: FailureThrottle, username: str, p
         )
     user = session.scalar(select(User).where(User.username == key))
     if not verify_password(user.password_hash if user else None, password) or not user.is_active:
-        throttle.failed(key)
+        throttle.hit(key)
         raise Unauthorized("Wrong username or password.")
     return user
 

@@ -38,3 +38,19 @@ def working_days(start: dt.date, end: dt.date, exclude: set[dt.date] = frozenset
             days.append(day)
         day += dt.timedelta(days=1)
     return days
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The `days`-th working day after `start` (which itself does not count)."""
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            days -= 1
+    return day
+
+
+def deadline(at: dt.datetime, days: int) -> dt.datetime:
+    """End (23:59:59 WIB) of the `days`-th working day after the day of `at`, in UTC."""
+    due = add_working_days(at.astimezone(WIB).date(), days)
+    return dt.datetime.combine(due, dt.time(23, 59, 59), tzinfo=WIB).astimezone(dt.UTC)

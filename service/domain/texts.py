@@ -52,6 +52,33 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Temuan baru untuk ditindaklanjuti", "Temuan di Kecamatan {kecamatan}: {description} Batas: {due}."),
         "en": ("New finding to follow up", "Finding in Kecamatan {kecamatan}: {description} Due: {due}."),
     },
+    "complaint_status": {
+        "id": ("Aduan {tracking_code}: {status}", "Status aduan Anda kini {status}. {note}"),
+        "en": ("Complaint {tracking_code}: {status_en}", "Your complaint is now {status_en}. {note}"),
+    },
+    "complaint_answer": {
+        "id": ("Jawaban atas aduan {tracking_code}", "{opd}: {answer}"),
+        "en": ("Answer to complaint {tracking_code}", "{opd}: {answer}"),
+    },
+    "complaint_resolved_supporter": {
+        "id": ("Aduan yang Anda dukung selesai", "Aduan {tracking_code} telah ditindaklanjuti: {answer}"),
+        "en": ("A complaint you support is resolved", "Complaint {tracking_code} was resolved: {answer}"),
+    },
+    "complaint_dispatched": {
+        "id": ("Aduan baru untuk {opd}", "Aduan {tracking_code} ({category}) di {place}. Batas: {due}."),
+        "en": ("New complaint for {opd}", "Complaint {tracking_code} ({category_en}) in {place}. Due: {due_en}."),
+    },
+    "complaint_returned": {
+        "id": ("Aduan perlu diarahkan ulang", "Aduan {tracking_code} kembali ke koordinator: {note}"),
+        "en": ("Complaint needs routing", "Complaint {tracking_code} came back to the coordinators: {note}"),
+    },
+    "complaint_overdue": {
+        "id": ("Aduan melewati batas waktu", "Aduan {tracking_code} ({status}) melewati batas {due}. Mohon segera."),
+        "en": (
+            "Complaint overdue",
+            "Complaint {tracking_code} ({status_en}) is past its deadline, {due_en}.",
+        ),
+    },
     "announcement": {
         "id": ("{title}", "{body}"),
         "en": ("{title_en}", "{body_en}"),

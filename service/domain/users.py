@@ -60,6 +60,7 @@ def create_user(session: Session, actor_id: int | None, data: dict) -> User:
         password_hash=hash_password(data["password"]),
         role=data["role"],
         display_name=data.get("display_name") or "",
+        is_head=bool(data.get("is_head")),
         **scope,
     )
     session.add(user)
@@ -96,8 +97,9 @@ def update_user(session: Session, actor_id: int | None, user_id: int, changes: d
             setattr(user, name, value)
         for device in session.scalars(select(Device).where(Device.user_id == user.id)):
             devices.want_topic(session, device, user)
-    if "display_name" in changes:
-        user.display_name = changes["display_name"]
+    for name in ("display_name", "is_head"):
+        if name in changes:
+            setattr(user, name, changes[name])
     if "password" in changes:
         _check_password(changes["password"])
         user.password_hash = hash_password(changes["password"])

@@ -1,4 +1,5 @@
-"""The periodic sweep: re-enqueue due job intents that are not running, drop expired uploads; it reschedules itself."""
+"""The periodic sweep: re-enqueue due job intents that are not running, and the periodic chores (expired
+uploads, complaint escalation and auto-close); it reschedules itself."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 from rq import Queue
 
 from service.db import utcnow
-from service.domain import outbox, uploads
+from service.domain import complaint_flow, outbox, uploads
 from service.jobs import runtime
 from service.jobs.dispatch import enqueue
 
@@ -22,10 +23,7 @@ def sweep_once(services) -> int:
     settings = services.settings
     with services.db.session() as session:
         items = outbox.due(session, utcnow(), settings.job_sweep_grace)
-        purged = uploads.purge_expired(session, services.storage, utcnow())
-        session.commit()
-    if purged:
-        log.info("sweep removed %d expired upload(s)", purged)
+        housekeeping(session, services, utcnow())
     if services.redis is None:
         services.dispatcher.dispatch(items)
         return len(items)
@@ -33,6 +31,25 @@ def sweep_once(services) -> int:
     if enqueued:
         log.info("sweep re-enqueued %d job(s)", enqueued)
     return enqueued
+
+
+def housekeeping(session, services, now: dt.datetime) -> None:
+    """The periodic chores besides job recovery, each committed on its own so one failing spares the others."""
+    chores = {
+        "expired uploads removed": lambda: uploads.purge_expired(session, services.storage, now),
+        "overdue complaints escalated": lambda: complaint_flow.escalate_overdue(session, now),
+        "resolved complaints closed": lambda: complaint_flow.close_unanswered(
+            session, now, services.settings.complaint_feedback_days
+        ),
+    }
+    for what, chore in chores.items():
+        try:
+            if done := chore():
+                log.info("sweep: %d %s", done, what)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.exception("sweep chore failed: %s", what)
 
 
 def _slot_id(at: dt.datetime, interval: int) -> tuple[str, dt.datetime]:

@@ -2,6 +2,7 @@
 
 from service.db import Base
 from service.models.audit import AuditEvent
+from service.models.complaints import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Open311Key
 from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.photos import Photo, Upload
@@ -14,6 +15,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Broadcast",
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEvent",
+    "ComplaintSupporter",
     "Delivery",
     "Desa",
     "Device",
@@ -22,6 +27,7 @@ __all__ = [
     "Kecamatan",
     "Notification",
     "Opd",
+    "Open311Key",
     "Photo",
     "Program",
     "RefreshToken",

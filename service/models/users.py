@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -25,6 +25,7 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(16), default="id")  # id | en: language of the inbox texts
     is_active: Mapped[bool] = mapped_column(default=True)
+    is_head: Mapped[bool] = mapped_column(default=False, server_default=false())  # head of his OPD or kecamatan: escalations reach him
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # for the .ics subscription URL
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,418 @@
+"""Citizen complaints: the catalogue, filing (signed in or anonymous), nearby and "me too", scoped lists, the
+workflow actions, public tracking and the figures per OPD and pillar."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import request
+from flask.views import MethodView
+
+from service.api.base import (
+    ID_RANGE,
+    Blueprint,
+    JsonBoolean,
+    PageArgs,
+    PatchSchema,
+    Schema,
+    page_of,
+    paginate,
+    principal,
+    services,
+    session,
+)
+from service.db import utcnow
+from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints
+from service.models import Complaint
+from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
+
+blp = Blueprint("complaints", __name__, description="Citizen complaints and aspirations, and their workflow")
+SECRET_HEADER = "X-Complaint-Secret"
+SLA_STATES = ("on_time", "due_soon", "overdue")
+
+
+class CategorySchema(Schema):
+    code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[a-z0-9_]{2,40}$"))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    name_en = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
+    opd_code = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=ma.validate.Length(1, 40),
+        metadata={"description": "null: the coordinator routes it by place"},
+    )
+    sla_class = ma.fields.String(required=True, validate=ma.validate.OneOf(SLA_CLASSES))
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    active = JsonBoolean(load_default=True)
+
+
+class CategoryPatchSchema(PatchSchema):
+    name = ma.fields.String(validate=ma.validate.Length(1, 200))
+    name_en = ma.fields.String(validate=ma.validate.Length(max=200))
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    opd_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 40))
+    sla_class = ma.fields.String(validate=ma.validate.OneOf(SLA_CLASSES))
+    description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    active = JsonBoolean()
+
+
+class FileSchema(Schema):
+    client_uuid = ma.fields.UUID(required=True, metadata={"description": "made by the phone; a retry reuses it"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "default: the category's"})
+    category_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
+    description = ma.fields.String(required=True, validate=ma.validate.Length(10, 5000))
+    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    accuracy_m = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    privacy = ma.fields.String(load_default="public", validate=ma.validate.OneOf(PRIVACY_LEVELS))
+    visit_id = ma.fields.Integer(
+        allow_none=True, strict=True, validate=ID_RANGE, metadata={"description": "an upcoming visit of the Bupati"}
+    )
+    reporter_name = ma.fields.String(
+        allow_none=True, validate=ma.validate.Length(max=120), metadata={"description": "anonymous filers may"}
+    )
+    reporter_contact = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
+
+
+class ComplaintHistorySchema(Schema):
+    at = ma.fields.AwareDateTime()
+    action = ma.fields.String()
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    note = ma.fields.String()
+    actor_role = ma.fields.String()
+    actor_id = ma.fields.Integer(allow_none=True, metadata={"description": "coordinators only"})
+
+
+class ComplaintReporterSchema(Schema):
+    name = ma.fields.String(allow_none=True)
+    user_id = ma.fields.Integer(allow_none=True)
+    contact = ma.fields.String(allow_none=True)
+
+
+class ComplaintItemSchema(Schema):
+    id = ma.fields.Integer()
+    tracking_code = ma.fields.String()
+    kind = ma.fields.String()
+    category_code = ma.fields.String()
+    description = ma.fields.String()
+    lat = ma.fields.Float()
+    lon = ma.fields.Float()
+    accuracy_m = ma.fields.Float(allow_none=True)
+    kecamatan_code = ma.fields.String(allow_none=True)
+    desa_code = ma.fields.String(allow_none=True)
+    visit_id = ma.fields.Integer(allow_none=True)
+    privacy = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(STATUSES)})
+    opd_code = ma.fields.String(allow_none=True)
+    sla_class = ma.fields.String()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    sla_state = ma.fields.String(metadata={"enum": list(SLA_STATES)})
+    answer = ma.fields.String(allow_none=True)
+    merged_into_id = ma.fields.Integer(allow_none=True)
+    rating = ma.fields.Integer(allow_none=True)
+    rating_comment = ma.fields.String(allow_none=True)
+    source = ma.fields.String()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    verified_at = ma.fields.AwareDateTime(allow_none=True)
+    dispatched_at = ma.fields.AwareDateTime(allow_none=True)
+    resolved_at = ma.fields.AwareDateTime(allow_none=True)
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ComplaintSchema(ComplaintItemSchema):
+    reporter = ma.fields.Nested(ComplaintReporterSchema, allow_none=True, metadata={"description": "only who may see it"})
+    supporters = ma.fields.Integer()
+    history = ma.fields.List(ma.fields.Nested(ComplaintHistorySchema))
+    secret = ma.fields.String(metadata={"description": "anonymous filing only: keep it to follow the complaint"})
+
+
+class ComplaintListArgs(PageArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    opd_code = ma.fields.String(validate=ma.validate.Length(1, 40))
+    kecamatan_code = ma.fields.String(validate=ma.validate.Length(1, 16))
+    category_code = ma.fields.String(validate=ma.validate.Length(1, 40))
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    overdue = ma.fields.Boolean()
+    mine = ma.fields.Boolean(metadata={"description": "only the caller's own complaints"})
+    created_from = ma.fields.AwareDateTime()
+    created_to = ma.fields.AwareDateTime()
+
+
+class NearbyArgs(Schema):
+    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    category_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
+
+
+class NearbySchema(Schema):
+    id = ma.fields.Integer()
+    tracking_code = ma.fields.String()
+    status = ma.fields.String()
+    category_code = ma.fields.String()
+    description = ma.fields.String()
+    distance_m = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
+
+
+class TrackSchema(Schema):
+    tracking_code = ma.fields.String()
+    kind = ma.fields.String()
+    category_code = ma.fields.String()
+    kecamatan = ma.fields.String(allow_none=True)
+    status = ma.fields.String()
+    opd_code = ma.fields.String(allow_none=True)
+    sla_state = ma.fields.String()
+    due_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    steps = ma.fields.List(ma.fields.Dict())
+
+
+class StatsArgs(Schema):
+    date_from = ma.fields.Date(data_key="from", required=True, metadata={"description": "filed on or after (WIB)"})
+    date_to = ma.fields.Date(data_key="to", required=True, metadata={"description": "filed on or before (WIB)"})
+
+
+class FiguresSchema(Schema):
+    total = ma.fields.Integer()
+    by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    resolved = ma.fields.Integer()
+    resolved_on_time_share = ma.fields.Float(allow_none=True, metadata={"description": "0..1"})
+    median_days_to_verify = ma.fields.Float(allow_none=True)
+    median_days_to_resolve = ma.fields.Float(allow_none=True)
+    average_rating = ma.fields.Float(allow_none=True)
+    ratings = ma.fields.Integer()
+
+
+class OpdFiguresSchema(FiguresSchema):
+    opd_code = ma.fields.String(metadata={"description": "'unassigned': not dispatched yet"})
+    opd_name = ma.fields.String(allow_none=True)
+    pillar = ma.fields.String(allow_none=True)
+
+
+class PillarFiguresSchema(FiguresSchema):
+    pillar = ma.fields.String()
+
+
+class StatsSchema(Schema):
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+    generated_at = ma.fields.AwareDateTime()
+    total = ma.fields.Nested(FiguresSchema)
+    by_opd = ma.fields.List(ma.fields.Nested(OpdFiguresSchema))
+    by_pillar = ma.fields.List(ma.fields.Nested(PillarFiguresSchema))
+
+
+class _Note(Schema):
+    note = ma.fields.String(validate=ma.validate.Length(max=2000))
+
+
+class VerifyArgs(_Note):
+    category_code = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "a correction"})
+
+
+class DispatchArgs(_Note):
+    opd_code = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "default: catalogue"})
+
+
+class MessageArgs(Schema):
+    message = ma.fields.String(required=True, validate=ma.validate.Length(1, 5000))
+
+
+class ReasonArgs(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 2000))
+
+
+class RerouteArgs(ReasonArgs):
+    opd_code = ma.fields.String(
+        validate=ma.validate.Length(1, 40), metadata={"description": "coordinators: the new OPD"}
+    )
+
+
+class MergeArgs(_Note):
+    into_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
+
+
+class RatingArgs(Schema):
+    rating = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 5))
+    comment = ma.fields.String(validate=ma.validate.Length(max=2000))
+
+
+def _secret() -> str | None:
+    return request.headers.get(SECRET_HEADER) or None
+
+
+def _client_key() -> str:
+    who = principal()
+    return f"user:{who.user_id}" if who.user_id else f"ip:{request.remote_addr}"
+
+
+def _shown(complaint: Complaint, complainant: bool = False) -> dict:
+    return complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
+
+
+@blp.route("/complaint-categories")
+class Categories(MethodView):
+    @blp.auth(optional=True)
+    @blp.response(200, CategorySchema(many=True))
+    def get(self):
+        """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class."""
+        access.require(principal(), "reference.read")
+        return session().scalars(catalogue.categories_query())
+
+    @blp.auth()
+    @blp.arguments(CategorySchema)
+    @blp.response(201, CategorySchema)
+    def post(self, data):
+        """Add a category (admin)."""
+        category = catalogue.create(session(), principal(), data)
+        session().commit()
+        return category
+
+
+@blp.route("/complaint-categories/<string:code>")
+class CategoryByCode(MethodView):
+    @blp.auth()
+    @blp.arguments(CategoryPatchSchema)
+    @blp.response(200, CategorySchema)
+    def patch(self, changes, code):
+        """Change a category (admin): e.g. move it to another OPD; the seed keeps this edit."""
+        category = catalogue.update(session(), principal(), code, changes)
+        session().commit()
+        return category
+
+
+@blp.route("/complaints")
+class Complaints(MethodView):
+    @blp.auth(optional=True)
+    @blp.arguments(FileSchema)
+    @blp.response(201, ComplaintSchema)
+    @blp.alt_response(200, schema=ComplaintSchema, description="A retry: the complaint with this client_uuid")
+    def post(self, data):
+        """File a complaint, aspiration or information request, signed in or anonymously. Anonymous filers get
+        a tracking code and a secret (send it as X-Complaint-Secret to read and answer the complaint)."""
+        data["client_uuid"] = str(data["client_uuid"])
+        settings = services().settings
+        filed = complaints.file(
+            session(),
+            principal(),
+            data,
+            server_key=settings.secret_key,
+            verify_days=settings.sla_verify_days,
+            tolerance_m=settings.locate_tolerance_m,
+            limiter=services().complaint_throttle,
+            limit_key=_client_key(),
+        )
+        session().commit()
+        shown = _shown(filed.complaint, complainant=True)
+        if filed.secret:
+            shown["secret"] = filed.secret
+        return shown, 201 if filed.created else 200
+
+    @blp.auth()
+    @blp.etag
+    @blp.arguments(ComplaintListArgs, location="query")
+    @blp.response(200, page_of(ComplaintItemSchema))
+    def get(self, args):
+        """Complaints the caller may see (coordinators all; an OPD its own; a camat its kecamatan; a resident
+        his own and the public ones), newest first, with filters."""
+        now = utcnow()
+        stmt = complaints.complaints_query(principal(), args, now)
+        page = paginate(stmt, [Complaint.created_at, Complaint.id], args, desc=True)
+        page.items = [complaints.list_item(c, principal(), now) for c in page.items]
+        return page
+
+
+@blp.route("/complaints/nearby")
+class Nearby(MethodView):
+    @blp.auth(optional=True)
+    @blp.arguments(NearbyArgs, location="query")
+    @blp.response(200, NearbySchema(many=True))
+    def get(self, args):
+        """Before filing: open complaints of the same category within 250 m ("is this yours?")."""
+        access.require(principal(), "reference.read")
+        found = complaints.nearby(session(), args["lat"], args["lon"], args["category_code"])
+        shown = ("id", "tracking_code", "status", "category_code", "description", "created_at")
+        return [{**{key: getattr(c, key) for key in shown}, "distance_m": round(distance)} for distance, c in found]
+
+
+@blp.route("/complaints/<id:complaint_id>")
+class ComplaintById(MethodView):
+    @blp.auth(optional=True)
+    @blp.etag
+    @blp.response(200, ComplaintSchema)
+    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    def get(self, complaint_id):
+        """One complaint with its history, deadline and SLA state; anonymous complainants send their secret."""
+        if not principal().authenticated:
+            secret = _secret()
+            if not secret:
+                access.require(principal(), "complaints.read")
+            return _shown(complaints.with_secret(session(), complaint_id, secret), complainant=True)
+        return _shown(complaints.get(session(), principal(), complaint_id))
+
+
+@blp.route("/complaints/<id:complaint_id>/support")
+class Support(MethodView):
+    @blp.auth()
+    @blp.response(200, ComplaintSchema)
+    def post(self, complaint_id):
+        """ "Me too": follow this complaint instead of filing the same one again."""
+        complaint = complaints.support(session(), principal(), complaint_id)
+        session().commit()
+        return _shown(complaint)
+
+
+def _action_view(action: str, schema: type[Schema], doc: str):
+    @blp.auth(optional=True)
+    @blp.arguments(schema)
+    @blp.response(200, ComplaintSchema)
+    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    def post(self, data, complaint_id):
+        complaint = complaint_flow.act(
+            session(), principal(), complaint_id, action, data, services().settings, secret=_secret()
+        )
+        session().commit()
+        return _shown(complaint, complainant=not principal().authenticated)
+
+    post.__doc__ = doc
+    return type(f"Complaint{action.title()}", (MethodView,), {"post": post})
+
+
+ACTIONS = {
+    "verify": (VerifyArgs, "Coordinator: the complaint is genuine and complete (optionally correct the category)."),
+    "dispatch": (DispatchArgs, "Coordinator: send it to the OPD (the catalogue's, or the one given)."),
+    "respond": (MessageArgs, "OPD officer: an answer or progress note for the complainant."),
+    "reroute": (RerouteArgs, 'OPD officer: "bukan wewenang", back to the coordinators; coordinator: another OPD.'),
+    "resolve": (MessageArgs, "OPD officer or coordinator: done, with the answer."),
+    "reject": (ReasonArgs, "Coordinator: not a complaint that can be handled, with the reason."),
+    "merge": (MergeArgs, "Coordinator: a duplicate; its followers join the other complaint."),
+    "reopen": (ReasonArgs, "Complainant (within 14 days) or coordinator: not really fixed."),
+    "close": (_Note, "Complainant or coordinator: confirm the resolution."),
+}
+for _action, (_schema, _doc) in ACTIONS.items():
+    blp.route(f"/complaints/<id:complaint_id>/{_action}")(_action_view(_action, _schema, _doc))
+blp.route("/complaints/<id:complaint_id>/rating")(
+    _action_view("rate", RatingArgs, "Complainant, after resolve: 1-5 and a comment; it closes the complaint.")
+)
+
+
+@blp.route("/track/<string:tracking_code>")
+class Track(MethodView):
+    @blp.response(200, TrackSchema)
+    def get(self, tracking_code):
+        """Public status of a complaint by its tracking code: nothing personal; confidential ones are not here."""
+        return complaints.track(session(), tracking_code, utcnow())
+
+
+@blp.route("/stats/complaints")
+class Stats(MethodView):
+    @blp.auth()
+    @blp.arguments(StatsArgs, location="query")
+    @blp.response(200, StatsSchema)
+    def get(self, args):
+        """Speak with numbers: per OPD and per pillar, counts by state, share resolved within the deadline,
+        median days to verify and to resolve, average rating, for complaints filed in the date range."""
+        return complaint_stats.figures(session(), principal(), args["date_from"], args["date_to"], utcnow())

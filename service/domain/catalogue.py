@@ -1,0 +1,104 @@
+"""The complaint service catalogue: category -> OPD, kind, SLA class; loaded from a file, edited by admins."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.domain import access, audit
+from service.domain.access import Principal
+from service.domain.errors import Conflict, Invalid, NotFound
+from service.models import ComplaintCategory, Opd
+from service.models.complaints import KINDS, SLA_CLASSES
+
+FILE = "complaint_categories.csv"
+FIELDS = ("name", "name_en", "kind", "opd_code", "sla_class", "description", "active")
+
+
+def _check(session: Session, values: dict) -> None:
+    errors = {}
+    if "kind" in values and values["kind"] not in KINDS:
+        errors["kind"] = [f"One of {', '.join(KINDS)}."]
+    if "sla_class" in values and values["sla_class"] not in SLA_CLASSES:
+        errors["sla_class"] = [f"One of {', '.join(SLA_CLASSES)}."]
+    if values.get("opd_code") and session.get(Opd, values["opd_code"]) is None:
+        errors["opd_code"] = [f"Unknown OPD {values['opd_code']!r}."]
+    if errors:
+        raise Invalid("Invalid category.", errors)
+
+
+def load(session: Session, directory: Path) -> dict[str, int]:
+    """Upsert the catalogue file. A category an admin edited keeps the admin's version; none is deleted
+    (complaints refer to them): a category left out of the file stays as it is."""
+    path = directory / FILE
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "kept_admin_edit": 0}
+    if not path.is_file():
+        return counts
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        values = {
+            "name": row["name"],
+            "name_en": row.get("name_en") or "",
+            "kind": row["kind"],
+            "opd_code": row.get("opd_code") or None,
+            "sla_class": row["sla_class"],
+            "description": row.get("description") or "",
+        }
+        try:
+            _check(session, values)
+        except Invalid as exc:
+            raise Invalid(f"{FILE}, category {row['code']}: {exc.errors}") from None
+        category = session.get(ComplaintCategory, row["code"])
+        if category is None:
+            session.add(ComplaintCategory(code=row["code"], **values))
+            counts["inserted"] += 1
+        elif category.managed_by == "admin":
+            counts["kept_admin_edit"] += 1
+        elif any(getattr(category, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(category, key, value)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    session.flush()
+    return counts
+
+
+def categories_query(include_inactive: bool = False) -> Select:
+    stmt = select(ComplaintCategory).order_by(ComplaintCategory.code)
+    return stmt if include_inactive else stmt.where(ComplaintCategory.active.is_(True))
+
+
+def get(session: Session, code: str) -> ComplaintCategory:
+    category = session.get(ComplaintCategory, code)
+    if category is None:
+        raise NotFound(f"No complaint category {code!r}.")
+    return category
+
+
+def create(session: Session, principal: Principal, data: dict) -> ComplaintCategory:
+    access.require(principal, "catalogue.manage")
+    if session.get(ComplaintCategory, data["code"]) is not None:
+        raise Conflict(f"Category {data['code']!r} exists.")
+    _check(session, data)
+    category = ComplaintCategory(**data, managed_by="admin")
+    session.add(category)
+    session.flush()
+    audit.record(session, principal.user_id, "category.create", "complaint_category", category.code, data)
+    return category
+
+
+def update(session: Session, principal: Principal, code: str, changes: dict) -> ComplaintCategory:
+    """Change a category (its OPD, SLA class, names...); the seed will not undo it."""
+    access.require(principal, "catalogue.manage")
+    category = get(session, code)
+    _check(session, changes)
+    for key, value in changes.items():
+        setattr(category, key, value)
+    category.managed_by = "admin"
+    audit.record(session, principal.user_id, "category.update", "complaint_category", code, changes)
+    return category

@@ -1,0 +1,372 @@
+"""The complaint workflow: one transition table decides who may move a complaint from which state to which;
+deadlines in working days; escalation of overdue complaints and closing of unanswered resolutions (sweeps).
+
+    submitted -verify-> verified -dispatch-> dispatched -respond-> in_progress -resolve-> resolved -close-> closed
+    submitted|verified -reject-> rejected;  submitted|verified -merge-> duplicate (joins another complaint)
+    dispatched|in_progress -reroute-> verified (the OPD: "bukan wewenang") or dispatched (a coordinator: another OPD)
+    resolved -reopen-> reopened -dispatch-> dispatched;  resolved|closed -rate-> closed
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import notifications, texts
+from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
+from service.domain.calendar import WIB, deadline
+from service.domain.complaints import get, is_complainant, record, supporter_ids, with_secret
+from service.domain.errors import Conflict, Forbidden, Invalid, Unauthorized
+from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd, User
+from service.models.complaints import (
+    CLOSED,
+    DISPATCHED,
+    DUPLICATE,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    REJECTED,
+    REOPENED,
+    RESOLVED,
+    SUBMITTED,
+    VERIFIED,
+)
+from service.settings import Settings
+
+COMPLAINANT_ROLES = frozenset({RESIDENT, ANONYMOUS})  # acting as the complainant: own complaint only
+COORDINATORS = frozenset({COORDINATOR, ADMIN})
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]
+    roles: frozenset[str]
+    target: str | None  # None: the action decides (reroute)
+
+
+TRANSITIONS: dict[str, Move] = {
+    "verify": Move(frozenset({SUBMITTED}), COORDINATORS, VERIFIED),
+    "dispatch": Move(frozenset({VERIFIED, REOPENED}), COORDINATORS, DISPATCHED),
+    "respond": Move(frozenset({DISPATCHED, IN_PROGRESS}), frozenset({OPD_OFFICER}), IN_PROGRESS),
+    "reroute": Move(frozenset({DISPATCHED, IN_PROGRESS}), COORDINATORS | {OPD_OFFICER}, None),
+    "resolve": Move(frozenset({DISPATCHED, IN_PROGRESS}), COORDINATORS | {OPD_OFFICER}, RESOLVED),
+    "reject": Move(frozenset({SUBMITTED, VERIFIED, REOPENED}), COORDINATORS, REJECTED),
+    "merge": Move(frozenset({SUBMITTED, VERIFIED}), COORDINATORS, DUPLICATE),
+    "reopen": Move(frozenset({RESOLVED}), COORDINATORS | COMPLAINANT_ROLES, REOPENED),
+    "close": Move(frozenset({RESOLVED}), COORDINATORS | COMPLAINANT_ROLES, CLOSED),
+    "rate": Move(frozenset({RESOLVED, CLOSED}), COMPLAINANT_ROLES, CLOSED),
+}
+STATUS_ID = {
+    "submitted": "diterima", "verified": "diverifikasi", "dispatched": "diteruskan ke OPD",
+    "in_progress": "sedang ditindaklanjuti", "resolved": "selesai ditindaklanjuti", "closed": "ditutup",
+    "rejected": "ditolak", "duplicate": "digabung dengan aduan lain", "reopened": "dibuka kembali",
+}  # fmt: skip
+
+
+def act(
+    session: Session,
+    principal: Principal,
+    complaint_id: int,
+    action: str,
+    data: dict,
+    settings: Settings,
+    secret: str | None = None,
+) -> Complaint:
+    """Apply `action`. Refusals: 401/403 for a role the table does not allow (or not the complainant), 404 for
+    a complaint outside the caller's scope, 409 for a state the action does not start from."""
+    move = TRANSITIONS[action]
+    if principal.role not in move.roles:
+        if not principal.authenticated:
+            raise Unauthorized("Sign in, or give the complaint's secret.")
+        raise Forbidden(f"Role {principal.role!r} may not {action} complaints.")
+    if principal.role == ANONYMOUS:
+        if not secret:
+            raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
+        complaint = with_secret(session, complaint_id, secret)
+    else:
+        complaint = get(session, principal, complaint_id)
+    if principal.role in COMPLAINANT_ROLES and not is_complainant(principal, complaint, secret_ok=True):
+        raise Forbidden("Only the complainant may do this.")
+    if complaint.status not in move.sources:
+        raise Conflict(f"A {complaint.status} complaint cannot be {action}ed.", details={"status": complaint.status})
+    now = utcnow()
+    before = complaint.status
+    note = HANDLERS[action](session, principal, complaint, data, settings, now)
+    if move.target is not None:
+        complaint.status = move.target
+    complaint.updated_at = now
+    record(session, complaint, principal, action, before, complaint.status, note, _event_data(action, data))
+    _tell_complainant(session, complaint, action, note)
+    return complaint
+
+
+def _event_data(action: str, data: dict) -> dict:
+    keep = ("opd_code", "into_id", "rating", "category_code")
+    return {key: data[key] for key in keep if data.get(key) is not None}
+
+
+def _set_deadline(complaint: Complaint, due: dt.datetime | None) -> None:
+    """A new deadline starts a new escalation ladder."""
+    complaint.due_at = due
+    complaint.escalation_level = 0
+    complaint.escalated_due_at = None
+
+
+def _class_days(settings: Settings, sla_class: str) -> int:
+    return dict(settings.sla_days)[sla_class]
+
+
+def _verify(session, principal, complaint, data, settings, now) -> str:
+    if data.get("category_code"):  # the coordinator corrects the category the citizen chose
+        category = session.get(ComplaintCategory, data["category_code"])
+        if category is None:
+            raise Invalid("Unknown category.", {"category_code": [data["category_code"]]})
+        complaint.category_code = category.code
+        complaint.sla_class = "informasi" if complaint.kind == "permintaan_informasi" else category.sla_class
+    complaint.verified_at = now
+    return data.get("note", "")
+
+
+def _dispatch(session, principal, complaint, data, settings, now) -> str:
+    category = session.get(ComplaintCategory, complaint.category_code)
+    opd_code = data.get("opd_code") or category.opd_code
+    if opd_code is None:
+        raise Invalid(
+            "This category is routed by place: choose the OPD.", {"opd_code": ["Required for this category."]}
+        )
+    if session.get(Opd, opd_code) is None:
+        raise Invalid("Unknown OPD.", {"opd_code": [opd_code]})
+    _assign(session, complaint, opd_code, settings, now)
+    return data.get("note", "")
+
+
+def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Settings, now: dt.datetime) -> None:
+    complaint.opd_code = opd_code
+    complaint.dispatched_at = now
+    complaint.verified_at = complaint.verified_at or now
+    _set_deadline(complaint, deadline(now, _class_days(settings, complaint.sla_class)))
+    opd = session.get(Opd, opd_code)
+    category = session.get(ComplaintCategory, complaint.category_code)
+    kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
+    due = complaint.due_at.astimezone(WIB).date()
+    params = {
+        "opd": opd.short_name,
+        "tracking_code": complaint.tracking_code,
+        "category": category.name,
+        "category_en": category.name_en or category.name,
+        "place": f"Kecamatan {kecamatan.name}" if kecamatan else "-",
+        "due": texts.date_params(due)["date"],
+        "due_en": texts.date_params(due)["date_en"],
+    }
+    for user_id in _users(session, role=OPD_OFFICER, opd_code=opd_code):
+        notifications.notify(session, user_id, "complaint_dispatched", params, {"complaint_id": str(complaint.id)})
+
+
+def _respond(session, principal, complaint, data, settings, now) -> str:
+    complaint.answer = data["message"]
+    return data["message"]
+
+
+def _reroute(session, principal, complaint, data, settings, now) -> str:
+    if principal.role == OPD_OFFICER:  # "bukan wewenang": back to the coordinators' queue
+        complaint.status = VERIFIED
+        complaint.opd_code = None
+        _set_deadline(complaint, deadline(now, settings.sla_verify_days))
+        params = {"tracking_code": complaint.tracking_code, "note": data["reason"]}
+        for user_id in _users(session, role=COORDINATOR):
+            notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
+        return data["reason"]
+    opd_code = data.get("opd_code")
+    if not opd_code or opd_code == complaint.opd_code:
+        raise Invalid("Choose another OPD.", {"opd_code": ["Required, and not the current OPD."]})
+    if session.get(Opd, opd_code) is None:
+        raise Invalid("Unknown OPD.", {"opd_code": [opd_code]})
+    complaint.status = DISPATCHED
+    _assign(session, complaint, opd_code, settings, now)
+    return data["reason"]
+
+
+def _resolve(session, principal, complaint, data, settings, now) -> str:
+    complaint.answer = data["message"]
+    complaint.resolved_at = now
+    complaint.resolved_on_time = complaint.due_at is None or now <= complaint.due_at
+    _set_deadline(complaint, None)
+    params = {"tracking_code": complaint.tracking_code, "answer": _excerpt(data["message"])}
+    for user_id in supporter_ids(session, complaint.id):
+        notifications.notify(
+            session, user_id, "complaint_resolved_supporter", params, {"complaint_id": str(complaint.id)}
+        )
+    return data["message"]
+
+
+def _reject(session, principal, complaint, data, settings, now) -> str:
+    _set_deadline(complaint, None)
+    complaint.closed_at = now
+    return data["reason"]
+
+
+def _merge(session, principal, complaint, data, settings, now) -> str:
+    target = session.get(Complaint, data["into_id"])
+    if target is None or target.id == complaint.id or target.status in (REJECTED, DUPLICATE, CLOSED):
+        raise Invalid("Merge into another open complaint.", {"into_id": ["Not a complaint that can take it."]})
+    complaint.merged_into_id = target.id
+    _set_deadline(complaint, None)
+    complaint.closed_at = now
+    followers = set(supporter_ids(session, complaint.id)) | ({complaint.reporter_id} - {None})
+    followers -= set(supporter_ids(session, target.id)) | {target.reporter_id}
+    for user_id in followers:  # they follow the surviving complaint from now on
+        session.add(ComplaintSupporter(complaint_id=target.id, user_id=user_id))
+    return data.get("note") or f"Digabung dengan aduan {target.tracking_code}."
+
+
+def _within_feedback_window(complaint: Complaint, settings: Settings, now: dt.datetime) -> None:
+    if complaint.resolved_at and now > complaint.resolved_at + dt.timedelta(days=settings.complaint_feedback_days):
+        raise Conflict(f"More than {settings.complaint_feedback_days} days since it was resolved.")
+
+
+def _reopen(session, principal, complaint, data, settings, now) -> str:
+    if principal.role in COMPLAINANT_ROLES:
+        _within_feedback_window(complaint, settings, now)
+    complaint.resolved_on_time = None
+    complaint.resolved_at = None
+    _set_deadline(complaint, deadline(now, settings.sla_verify_days))  # the coordinators dispatch it again
+    params = {"tracking_code": complaint.tracking_code, "note": data["reason"]}
+    for user_id in _users(session, role=COORDINATOR):
+        notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
+    return data["reason"]
+
+
+def _close(session, principal, complaint, data, settings, now) -> str:
+    complaint.closed_at = now
+    return data.get("note", "")
+
+
+def _rate(session, principal, complaint, data, settings, now) -> str:
+    if complaint.rating is not None:
+        raise Conflict("This complaint is rated already.")
+    _within_feedback_window(complaint, settings, now)
+    complaint.rating = data["rating"]
+    complaint.rating_comment = data.get("comment") or None
+    complaint.closed_at = complaint.closed_at or now
+    return data.get("comment") or ""
+
+
+HANDLERS = {
+    "verify": _verify,
+    "dispatch": _dispatch,
+    "respond": _respond,
+    "reroute": _reroute,
+    "resolve": _resolve,
+    "reject": _reject,
+    "merge": _merge,
+    "reopen": _reopen,
+    "close": _close,
+    "rate": _rate,
+}
+
+
+def _excerpt(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _tell_complainant(session: Session, complaint: Complaint, action: str, note: str) -> None:
+    """The complainant hears of every step (anonymous ones follow by tracking code instead)."""
+    if complaint.reporter_id is None or action == "rate":
+        return
+    data = {"complaint_id": str(complaint.id)}
+    if action in ("respond", "resolve"):
+        opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
+        params = {
+            "tracking_code": complaint.tracking_code,
+            "opd": opd.short_name if opd else "Pemkab",
+            "answer": _excerpt(complaint.answer or ""),
+        }
+        notifications.notify(session, complaint.reporter_id, "complaint_answer", params, data)
+        return
+    params = {
+        "tracking_code": complaint.tracking_code,
+        "status": STATUS_ID[complaint.status],
+        "status_en": complaint.status.replace("_", " "),
+        "note": _excerpt(note) if action in ("reject", "merge") else "",
+    }
+    notifications.notify(session, complaint.reporter_id, "complaint_status", params, data)
+
+
+def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
+    stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
+    if opd_code is not None:
+        stmt = stmt.where(User.opd_code == opd_code)
+    if head_only:
+        stmt = stmt.where(User.is_head.is_(True))
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+# --- sweeps ----------------------------------------------------------------------------------------------------
+
+
+def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> int:
+    """Two steps per deadline, each once: when it passes, the OPD's officers (the coordinators while nobody is
+    assigned); a working day later, the coordinators and the OPD's head. Recorded in the history."""
+    rows = session.scalars(
+        select(Complaint)
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_at < now, Complaint.escalation_level < 2)
+        .order_by(Complaint.due_at)
+        .limit(limit)
+    ).all()
+    done = 0
+    for complaint in rows:
+        level = complaint.escalation_level + 1
+        if level == 2 and now < deadline(complaint.due_at, 1):  # a working day after the deadline
+            continue
+        recipients = _escalation_recipients(session, complaint, level)
+        due = complaint.due_at.astimezone(WIB).date()
+        params = {
+            "tracking_code": complaint.tracking_code,
+            "status": STATUS_ID[complaint.status],
+            "status_en": complaint.status.replace("_", " "),
+            "due": texts.date_params(due)["date"],
+            "due_en": texts.date_params(due)["date_en"],
+        }
+        for user_id in recipients:
+            notifications.notify(
+                session, user_id, "complaint_overdue", params, {"complaint_id": str(complaint.id)}, urgent=level == 2
+            )
+        complaint.escalation_level = level
+        complaint.escalated_due_at = complaint.due_at
+        record(
+            session,
+            complaint,
+            None,
+            "escalate",
+            complaint.status,
+            complaint.status,
+            f"Melewati batas waktu: eskalasi tahap {level}.",
+            {"level": level, "due_at": complaint.due_at.isoformat(), "notified": len(recipients)},
+        )
+        done += 1
+    return done
+
+
+def _escalation_recipients(session: Session, complaint: Complaint, level: int) -> list[int]:
+    assigned = complaint.status in (DISPATCHED, IN_PROGRESS) and complaint.opd_code
+    if level == 1:
+        return _users(session, OPD_OFFICER, opd_code=complaint.opd_code) if assigned else _users(session, COORDINATOR)
+    heads = _users(session, OPD_OFFICER, opd_code=complaint.opd_code, head_only=True) if assigned else []
+    return sorted(set(_users(session, COORDINATOR)) | set(heads))
+
+
+def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, limit: int = 500) -> int:
+    """A resolved complaint the complainant neither rated nor reopened in time closes itself."""
+    cutoff = now - dt.timedelta(days=feedback_days)
+    rows = session.scalars(
+        select(Complaint).where(Complaint.status == RESOLVED, Complaint.resolved_at < cutoff).limit(limit)
+    ).all()
+    for complaint in rows:
+        complaint.status, complaint.closed_at, complaint.updated_at = CLOSED, now, now
+        note = f"Ditutup otomatis: tidak ada tanggapan {feedback_days} hari setelah selesai."
+        record(session, complaint, None, "close", RESOLVED, CLOSED, note)
+        _tell_complainant(session, complaint, "close", note)
+    return len(rows)

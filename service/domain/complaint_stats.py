@@ -1,0 +1,124 @@
+"""Complaint figures for "speak with numbers": per OPD and per pillar, computed in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+
+from sqlalchemy import case, func, literal, select
+from sqlalchemy.orm import Session
+
+from service.domain import access
+from service.domain.access import Principal
+from service.domain.calendar import WIB
+from service.domain.errors import Invalid
+from service.models import Complaint, Opd
+from service.models.complaints import STATUSES
+
+UNASSIGNED = "unassigned"  # not (yet) dispatched to an OPD
+MAX_RANGE_DAYS = 3 * 366
+
+
+def figures(session: Session, principal: Principal, start: dt.date, end: dt.date, now: dt.datetime) -> dict:
+    """For complaints filed from `start` to `end` (WIB dates, inclusive). An OPD officer gets his OPD only."""
+    access.require(principal, "complaints.stats")
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise Invalid("Give a range of at most three years, from <= to.", {"to": [str(end)]})
+    since = dt.datetime.combine(start, dt.time(), tzinfo=WIB)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=WIB)
+    scope = [Complaint.created_at >= since, Complaint.created_at < until]
+    if principal.role == access.OPD_OFFICER:
+        scope.append(Complaint.opd_code == principal.opd_code)
+    opd_key = func.coalesce(Complaint.opd_code, literal(UNASSIGNED))
+    pillar_key = func.coalesce(Opd.sector, literal(UNASSIGNED))
+    names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
+    pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
+    by_opd = _grouped(session, opd_key, scope)
+    by_pillar = _grouped(session, pillar_key, scope)
+    return {
+        "date_from": start,
+        "date_to": end,
+        "generated_at": now,
+        "total": _grouped(session, literal("all"), scope).get("all", _empty()),
+        "by_opd": [
+            {"opd_code": key, "opd_name": names.get(key), "pillar": pillars.get(key), **values}
+            for key, values in sorted(by_opd.items())
+        ],
+        "by_pillar": [{"pillar": key, **values} for key, values in sorted(by_pillar.items())],
+    }
+
+
+def _empty() -> dict:
+    return {
+        "total": 0,
+        "by_status": dict.fromkeys(STATUSES, 0),
+        "resolved": 0,
+        "resolved_on_time_share": None,
+        "median_days_to_verify": None,
+        "median_days_to_resolve": None,
+        "average_rating": None,
+        "ratings": 0,
+    }
+
+
+def _grouped(session: Session, key, scope: list) -> dict[str, dict]:
+    groups: dict[str, dict] = {}
+    counts = session.execute(
+        select(key.label("key"), Complaint.status, func.count())
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(*scope)
+        .group_by(key, Complaint.status)
+    )
+    for group, status, count in counts:
+        entry = groups.setdefault(group, _empty())
+        entry["by_status"][status] = count
+        entry["total"] += count
+    quality = session.execute(
+        select(
+            key.label("key"),
+            func.count(Complaint.resolved_on_time),
+            func.sum(case((Complaint.resolved_on_time.is_(True), 1), else_=0)),
+            func.avg(Complaint.rating),
+            func.count(Complaint.rating),
+        )
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(*scope)
+        .group_by(key)
+    )
+    for group, resolved, on_time, rating, ratings in quality:
+        entry = groups[group]
+        entry["resolved"] = resolved
+        entry["resolved_on_time_share"] = round(on_time / resolved, 3) if resolved else None
+        entry["average_rating"] = round(float(rating), 2) if rating is not None else None
+        entry["ratings"] = ratings
+    for field, column in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
+        for group, median in _medians(session, key, scope, column).items():
+            groups[group][field] = median
+    return groups
+
+
+def _medians(session: Session, key, scope: list, column: str) -> dict[str, float]:
+    """Median days from filing to `column`: percentile_cont in PostgreSQL; SQLite (small, embedded) in Python."""
+    end = getattr(Complaint, column)
+    if session.get_bind().dialect.name == "postgresql":
+        days = func.extract("epoch", end - Complaint.created_at) / 86400
+        rows = session.execute(
+            select(key.label("key"), func.percentile_cont(0.5).within_group(days))
+            .select_from(Complaint)
+            .outerjoin(Opd, Opd.code == Complaint.opd_code)
+            .where(*scope, end.is_not(None))
+            .group_by(key)
+        )
+        return {group: round(float(value), 2) for group, value in rows}
+    durations: dict[str, list[float]] = {}
+    rows = session.execute(
+        select(key.label("key"), Complaint.created_at, end)
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(*scope, end.is_not(None))
+    )
+    for group, created, finished in rows:
+        durations.setdefault(group, []).append((finished - created).total_seconds() / 86400)
+    return {group: round(statistics.median(values), 2) for group, values in durations.items()}

@@ -1,0 +1,401 @@
+"""Citizen complaints: filing (idempotent, anonymous with a tracking code and secret), "is this yours?" nearby
+search and "me too", scoped reading, and what each viewer may see of a complaint (privacy in the server)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, geo
+from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, Principal
+from service.domain.calendar import WIB, deadline, is_working_day
+from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from service.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Kecamatan, User, Visit
+from service.models.complaints import (
+    INFORMASI,
+    OPEN_STATUSES,
+    PUBLIC,
+    RAHASIA,
+    REJECTED,
+    SUBMITTED,
+)
+from service.models.visits import CONFIRMED, PLANNED
+
+CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
+NEARBY_RADIUS_M = 250
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
+SEES_IDENTITY = frozenset({ADMIN, COORDINATOR})
+STAFF_SEES_ALL = frozenset({ADMIN, COORDINATOR})  # rahasia included
+
+
+@dataclass
+class Filed:
+    complaint: Complaint
+    created: bool
+    secret: str | None  # only for anonymous filing; given again on a retry of the same filing
+
+
+def content_hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps({k: data.get(k) for k in CONTENT}, sort_keys=True).encode()).hexdigest()
+
+
+def anonymous_secret(server_key: str, client_uuid: str) -> str:
+    """Derived from the phone's uuid with the server's key: a retry of the same filing gets the same secret,
+    and nobody without the uuid (known only to that phone) can obtain it."""
+    digest = hmac.new(server_key.encode(), f"complaint-secret:{client_uuid}".encode(), hashlib.sha256).digest()
+    return digest[:18].hex()
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _tracking_code() -> str:
+    body = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    return f"PBL-{body[:4]}-{body[4:]}"
+
+
+def file(
+    session: Session,
+    principal: Principal,
+    data: dict,
+    *,
+    server_key: str,
+    verify_days: int,
+    tolerance_m: float,
+    limiter,
+    limit_key: str,
+    source: str = "app",
+) -> Filed:
+    """File a complaint, or recognise a retry of the same client_uuid (same content: the same complaint; other
+    content: 409). New complaints are rate-limited per user or address (`limiter`, `limit_key`)."""
+    access.require(principal, "complaints.create")
+    digest = content_hash(data)
+    secret = anonymous_secret(server_key, data["client_uuid"]) if principal.role == ANONYMOUS else None
+    existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
+    if existing is not None:
+        return Filed(_same_or_conflict(existing, digest, principal, secret), created=False, secret=secret)
+    if not limiter.allowed(limit_key):
+        raise TooManyRequests("Too many complaints from here in the last hour; please try again later.")
+    category = session.get(ComplaintCategory, data["category_code"])
+    if category is None or not category.active:
+        raise Invalid("Unknown category.", {"category_code": [f"No active category {data['category_code']!r}."]})
+    try:
+        place = geo.locate(session, data["lat"], data["lon"], tolerance_m)
+    except NotFound:
+        raise Invalid(
+            "The point lies outside Kabupaten Probolinggo.", {"lat": ["Outside the regency."], "lon": []}
+        ) from None
+    kind = data.get("kind") or category.kind
+    if data.get("visit_id"):
+        _check_visit(session, data["visit_id"], place.kecamatan_code)
+    now = utcnow()
+    values = {
+        **{key: data.get(key) for key in CONTENT},
+        "kind": kind,
+        "client_uuid": data["client_uuid"],
+        "content_hash": digest,
+        "tracking_code": _tracking_code(),
+        "secret_hash": _secret_hash(secret) if secret else None,
+        "reporter_id": principal.user_id,
+        "reporter_name": data.get("reporter_name"),
+        "reporter_contact": data.get("reporter_contact"),
+        "source": source,
+        "kecamatan_code": place.kecamatan_code,
+        "desa_code": place.desa_code,
+        "status": SUBMITTED,
+        "sla_class": "informasi" if kind == INFORMASI else category.sla_class,
+        "due_at": deadline(now, verify_days),
+        "escalation_level": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Complaint)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["client_uuid"])
+        .returning(Complaint.id)
+    ).scalar()
+    complaint = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
+    if inserted is None:
+        return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)
+    limiter.hit(limit_key)
+    record(session, complaint, principal, "submit", None, SUBMITTED)
+    return Filed(complaint, created=True, secret=secret)
+
+
+def _same_or_conflict(complaint: Complaint, digest: str, principal: Principal, secret: str | None) -> Complaint:
+    same_filer = complaint.reporter_id == principal.user_id and (
+        secret is None or complaint.secret_hash == _secret_hash(secret)
+    )
+    if complaint.content_hash == digest and same_filer:
+        return complaint
+    details = {"existing_id": complaint.id} if same_filer else {}  # nobody else learns which complaint it is
+    raise Conflict("This client_uuid belongs to another complaint: give a new uuid.", details=details)
+
+
+def _check_visit(session: Session, visit_id: int, kecamatan_code: str) -> None:
+    visit = session.get(Visit, visit_id)
+    today = dt.datetime.now(WIB).date()
+    if (
+        visit is None
+        or visit.kecamatan_code != kecamatan_code
+        or visit.status not in (PLANNED, CONFIRMED)
+        or (visit.date is not None and visit.date < today)
+    ):
+        raise Invalid(
+            "An aspiration can be tied only to an upcoming visit to the complaint's kecamatan.",
+            {"visit_id": ["Not an upcoming visit to this kecamatan."]},
+        )
+
+
+def record(
+    session: Session,
+    complaint: Complaint,
+    principal: Principal | None,
+    action: str,
+    from_status: str | None,
+    to_status: str,
+    note: str = "",
+    data: dict | None = None,
+) -> ComplaintEvent:
+    """Append one step to the complaint's history (and the audit trail). History rows are never changed."""
+    event = ComplaintEvent(
+        complaint_id=complaint.id,
+        at=utcnow(),
+        actor_id=principal.user_id if principal else None,
+        actor_role=principal.role if principal else "system",
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note or "",
+        data=data or {},
+    )
+    session.add(event)
+    audit.record(
+        session,
+        event.actor_id,
+        f"complaint.{action}",
+        "complaint",
+        complaint.id,
+        {"from": from_status, "to": to_status, **(data or {})},
+    )
+    return event
+
+
+# --- reading -------------------------------------------------------------------------------------------------
+
+
+def public_clause():
+    """What any signed-in citizen may see of other people's complaints."""
+    return (Complaint.privacy != RAHASIA) & (Complaint.status != REJECTED)
+
+
+def visible(principal: Principal) -> Select:
+    """Coordinators and admins see all; the Bupati's office all but rahasia; a camat his kecamatan's (not
+    rahasia); an OPD officer what is dispatched to his OPD; a resident his own and the public ones."""
+    access.require(principal, "complaints.read")
+    stmt = select(Complaint)
+    role = principal.role
+    if role in STAFF_SEES_ALL:
+        return stmt
+    if role == access.BUPATI_OFFICE:
+        return stmt.where(Complaint.privacy != RAHASIA)
+    if role == access.CAMAT:
+        return stmt.where(Complaint.kecamatan_code == principal.kecamatan_code, Complaint.privacy != RAHASIA)
+    if role == access.OPD_OFFICER:
+        return stmt.where(Complaint.opd_code == principal.opd_code)
+    return stmt.where(or_(Complaint.reporter_id == principal.user_id, public_clause()))
+
+
+def complaints_query(principal: Principal, filters: dict, now: dt.datetime) -> Select:
+    stmt = visible(principal)
+    for name in ("status", "opd_code", "kecamatan_code", "category_code", "kind"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(Complaint, name) == filters[name])
+    if filters.get("mine"):
+        stmt = stmt.where(Complaint.reporter_id == principal.user_id)
+    if filters.get("overdue") is not None:
+        late = Complaint.status.in_(OPEN_STATUSES) & (Complaint.due_at < now)
+        stmt = stmt.where(late if filters["overdue"] else ~late)
+    if filters.get("created_from"):
+        stmt = stmt.where(Complaint.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        stmt = stmt.where(Complaint.created_at < filters["created_to"])
+    return stmt
+
+
+def get(session: Session, principal: Principal, complaint_id: int) -> Complaint:
+    complaint = session.scalar(visible(principal).where(Complaint.id == complaint_id))
+    if complaint is None:
+        raise NotFound("Complaint not found.")
+    return complaint
+
+
+def with_secret(session: Session, complaint_id: int, secret: str) -> Complaint:
+    """An anonymous complainant's own complaint, by its secret (401 when wrong: nothing to probe)."""
+    complaint = session.get(Complaint, complaint_id)
+    if (
+        complaint is None
+        or complaint.secret_hash is None
+        or not hmac.compare_digest(complaint.secret_hash, _secret_hash(secret))
+    ):
+        raise Unauthorized("Wrong complaint secret.")
+    return complaint
+
+
+def is_complainant(principal: Principal, complaint: Complaint, secret_ok: bool) -> bool:
+    if principal.role == ANONYMOUS:
+        return secret_ok
+    return principal.user_id is not None and complaint.reporter_id == principal.user_id
+
+
+def sla_state(complaint: Complaint, now: dt.datetime) -> str:
+    """on_time, due_soon (the deadline is today or the next working day) or overdue; a finished complaint keeps
+    whether it was resolved in time."""
+    if complaint.due_at is None:
+        return "overdue" if complaint.resolved_on_time is False else "on_time"
+    if now > complaint.due_at:
+        return "overdue"
+    today = now.astimezone(WIB).date()
+    next_working = today + dt.timedelta(days=1)
+    while not is_working_day(next_working):
+        next_working += dt.timedelta(days=1)
+    return "due_soon" if complaint.due_at.astimezone(WIB).date() <= next_working else "on_time"
+
+
+def view(
+    session: Session, principal: Principal, complaint: Complaint, now: dt.datetime, complainant: bool = False
+) -> dict:
+    """The complaint as this viewer may see it: the reporter's identity only for the reporter and the
+    coordinators, or for everyone who sees a `public` complaint (contact details never)."""
+    own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
+    sees_identity = own or principal.role in SEES_IDENTITY
+    reporter = None
+    if sees_identity or complaint.privacy == PUBLIC:
+        user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
+        reporter = {"name": (user.display_name or user.username) if user else complaint.reporter_name}
+        if sees_identity:
+            reporter.update(user_id=complaint.reporter_id, contact=complaint.reporter_contact)
+    supporters = session.scalar(
+        select(func.count()).select_from(ComplaintSupporter).where(ComplaintSupporter.complaint_id == complaint.id)
+    )
+    history = session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
+    )
+    return {
+        **{column: getattr(complaint, column) for column in VIEW_COLUMNS},
+        "reporter": reporter,
+        "supporters": supporters,
+        "sla_state": sla_state(complaint, now),
+        "history": [
+            {
+                "at": event.at,
+                "action": event.action,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "note": event.note,
+                "actor_role": event.actor_role,
+                "actor_id": event.actor_id if principal.role in SEES_IDENTITY else None,
+            }
+            for event in history
+        ],
+    }
+
+
+VIEW_COLUMNS = (
+    "id", "tracking_code", "kind", "category_code", "description", "lat", "lon", "accuracy_m", "kecamatan_code",
+    "desa_code", "visit_id", "privacy", "status", "opd_code", "sla_class", "due_at", "answer", "merged_into_id",
+    "rating", "rating_comment", "source", "created_at", "updated_at", "verified_at", "dispatched_at", "resolved_at",
+    "closed_at",
+)  # fmt: skip
+
+
+def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> dict:
+    """A complaint in a list: no history and no identity (open it for those)."""
+    return {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
+
+
+def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
+    """The public tracking page: where a complaint stands, nothing personal; rahasia ones do not exist here."""
+    complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
+    if complaint is None or complaint.privacy == RAHASIA:
+        raise NotFound("No complaint with this tracking code.")
+    kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
+    steps = session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
+    )
+    return {
+        "tracking_code": complaint.tracking_code,
+        "kind": complaint.kind,
+        "category_code": complaint.category_code,
+        "kecamatan": kecamatan.name if kecamatan else None,
+        "status": complaint.status,
+        "opd_code": complaint.opd_code,
+        "sla_state": sla_state(complaint, now),
+        "due_at": complaint.due_at,
+        "created_at": complaint.created_at,
+        "updated_at": complaint.updated_at,
+        "steps": [{"at": e.at, "status": e.to_status} for e in steps if e.from_status != e.to_status],
+    }
+
+
+# --- nearby and "me too" -------------------------------------------------------------------------------------
+
+
+def nearby(session: Session, lat: float, lon: float, category_code: str, radius_m: float = NEARBY_RADIUS_M):
+    """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?").
+    A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
+    dlat = radius_m / geo.M_PER_DEG_LAT
+    dlon = radius_m / (geo.M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
+    rows = session.scalars(
+        select(Complaint).where(
+            Complaint.category_code == category_code,
+            Complaint.lat.between(lat - dlat, lat + dlat),
+            Complaint.lon.between(lon - dlon, lon + dlon),
+            Complaint.status.in_(OPEN_STATUSES),
+            Complaint.privacy != RAHASIA,
+        )
+    )
+    found = []
+    for complaint in rows:
+        distance = geo.distance_m(lat, lon, complaint.lat, complaint.lon)
+        if distance <= radius_m:
+            found.append((distance, complaint))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def support(session: Session, principal: Principal, complaint_id: int) -> Complaint:
+    """ "Me too": the citizen follows this complaint (and hears of its resolution) instead of filing another."""
+    access.require(principal, "complaints.support")
+    complaint = get(session, principal, complaint_id)
+    if complaint.reporter_id == principal.user_id:
+        raise Conflict("This is your own complaint.")
+    if complaint.status not in OPEN_STATUSES:
+        raise Conflict(f"The complaint is {complaint.status}: nothing to support any more.")
+    exists = session.scalar(
+        select(ComplaintSupporter.id).where(
+            ComplaintSupporter.complaint_id == complaint.id, ComplaintSupporter.user_id == principal.user_id
+        )
+    )
+    if exists is None:
+        session.add(ComplaintSupporter(complaint_id=complaint.id, user_id=principal.user_id))
+        audit.record(session, principal.user_id, "complaint.support", "complaint", complaint.id)
+    return complaint
+
+
+def supporter_ids(session: Session, complaint_id: int) -> list[int]:
+    return list(
+        session.scalars(select(ComplaintSupporter.user_id).where(ComplaintSupporter.complaint_id == complaint_id))
+    )
