@@ -7,7 +7,7 @@ case "$role" in
   api)
     python -m service migrate
     python -m service seed
-    exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-2}" --access-logfile - "$@" wsgi:app
+    exec gunicorn --config gunicorn.conf.py --bind "0.0.0.0:${PORT:-8000}" "$@" wsgi:app
     ;;
   worker)
     exec python -m service worker --no-scheduler "$@"

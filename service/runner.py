@@ -46,7 +46,8 @@ def serve_command(host, port, web_workers, job_workers):
         click.echo(f"jobs: in process (Redis at {settings.redis_url or '(not configured)'} does not answer)")
         env["REDIS_URL"] = ""
         env["INLINE_SWEEPER"] = "1"  # the API processes sweep for delayed and retried jobs themselves
-    commands.append([str(BIN / "gunicorn"), "-b", f"{host}:{port}", "-w", str(web_workers), "wsgi:app"])
+    gunicorn = [str(BIN / "gunicorn"), "-c", str(PROJECT_DIR / "gunicorn.conf.py"), "-b", f"{host}:{port}"]
+    commands.append([*gunicorn, "-w", str(web_workers), "wsgi:app"])
     click.echo(f"api: http://{host}:{port}/api/docs")
     children = [subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR) for cmd in commands]
 

@@ -34,7 +34,7 @@ class Storage(Protocol):
 
 
 def _checked(key: str) -> str:
-    if not _KEY.match(key) or ".." in key:
+    if not _KEY.fullmatch(key) or ".." in key:
         raise ValueError(f"unsafe storage key {key!r}")
     return key
 

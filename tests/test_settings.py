@@ -43,3 +43,12 @@ def test_defaults_are_usable_without_any_environment():
     assert Settings.from_env({"REDIS_URL": ""}).jobs_inline
     production = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "s" * 40, "MAX_UPLOAD_MB": "10"})
     assert production.max_upload_bytes == 10 * 1024 * 1024
+
+
+def test_complaint_deadlines_are_configurable():
+    settings = Settings.from_env({"SLA_DAYS": "lapangan=30, informasi=3", "SLA_VERIFY_DAYS": "2"})
+    assert dict(settings.sla_days) == {"informasi": 3, "sederhana": 5, "tanpa_lapangan": 14, "lapangan": 30}
+    assert settings.sla_verify_days == 2
+    for bad in ("lapangan=0", "nope=3", "lapangan"):
+        with pytest.raises(SettingsError, match="SLA_DAYS"):
+            Settings.from_env({"SLA_DAYS": bad})

@@ -122,7 +122,9 @@ class ComplaintItemSchema(Schema):
 
 
 class ComplaintSchema(ComplaintItemSchema):
-    reporter = ma.fields.Nested(ComplaintReporterSchema, allow_none=True, metadata={"description": "only who may see it"})
+    reporter = ma.fields.Nested(
+        ComplaintReporterSchema, allow_none=True, metadata={"description": "only who may see it"}
+    )
     supporters = ma.fields.Integer()
     history = ma.fields.List(ma.fields.Nested(ComplaintHistorySchema))
     secret = ma.fields.String(metadata={"description": "anonymous filing only: keep it to follow the complaint"})
@@ -272,14 +274,14 @@ class Categories(MethodView):
         return category
 
 
-@blp.route("/complaint-categories/<string:code>")
+@blp.route("/complaint-categories/<string:category_code>")
 class CategoryByCode(MethodView):
     @blp.auth()
     @blp.arguments(CategoryPatchSchema)
     @blp.response(200, CategorySchema)
-    def patch(self, changes, code):
+    def patch(self, changes, category_code):
         """Change a category (admin): e.g. move it to another OPD; the seed keeps this edit."""
-        category = catalogue.update(session(), principal(), code, changes)
+        category = catalogue.update(session(), principal(), category_code, changes)
         session().commit()
         return category
 

@@ -87,7 +87,7 @@ class PhotoUploadSchema(Schema):
 
 class SignedArgs(Schema):
     expires = ma.fields.Integer(validate=ma.validate.Range(0, 2**40))
-    signature = ma.fields.String(validate=ma.validate.Length(1, 100))
+    signature = ma.fields.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9_-]{1,100}$"))
 
 
 @blp.route("/reports/<id:report_id>/photos")
@@ -144,6 +144,7 @@ class PhotoFile(MethodView):
         response = send_file(
             storage.open(key), mimetype="image/jpeg", etag=f"{photo.sha256[:20]}-{variant}", max_age=DERIVATIVE_MAX_AGE
         )
+        response.cache_control.public = False
         response.cache_control.private = True
         return response
 
@@ -154,6 +155,6 @@ def _signed(args: dict, photo_id: int, variant: str) -> bool:
         return False
     if "signature" not in args or "expires" not in args or args["expires"] < time.time():
         raise Unauthorized("The photo URL has expired: read the photo again for a fresh one.")
-    if not hmac.compare_digest(args["signature"], _signature(photo_id, variant, args["expires"])):
+    if not hmac.compare_digest(args["signature"].encode(), _signature(photo_id, variant, args["expires"]).encode()):
         raise Unauthorized("The photo URL's signature is wrong.")
     return True

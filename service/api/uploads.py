@@ -6,7 +6,9 @@ Python speak it as is. Metadata: `report_id`, `client_uuid` (and optionally `fil
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+import re
+
+from flask import Blueprint, Response, g, request, url_for
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import http_date
 
@@ -57,7 +59,9 @@ def create():
     metadata = uploads.parse_metadata(request.headers.get("Upload-Metadata", ""))
     upload = uploads.create(session(), principal(), length, metadata, services().settings)
     session().commit()
-    return Response(status=201, headers={"Location": f"{request.base_url}/{upload.id}", **_state(upload)})
+    # Relative, so it stays right behind a TLS-terminating proxy; tus clients resolve it against the endpoint.
+    location = url_for("uploads.offset", upload_id=upload.id)
+    return Response(status=201, headers={"Location": location, **_state(upload)})
 
 
 @bp.route("/<string:upload_id>", methods=["HEAD"])
@@ -101,7 +105,7 @@ def _state(upload) -> dict:
 
 def _header_int(name: str) -> int:
     raw = request.headers.get(name, "")
-    if not raw.isdigit() or len(raw) > 15:
+    if not re.fullmatch(r"[0-9]{1,15}", raw):
         raise DomainError(f"{name} must be a non-negative integer.", {name: [raw or "missing"]})
     return int(raw)
 

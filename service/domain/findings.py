@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -12,7 +12,8 @@ from service.domain import access, audit, notifications, reports
 from service.domain.access import Principal
 from service.domain.errors import Forbidden, Invalid, NotFound
 from service.domain.visits import get_visible_visit
-from service.models import Finding, Kecamatan, Opd, Report, User, Visit
+from service.models import Complaint, Finding, Kecamatan, Opd, Report, User, Visit
+from service.models.complaints import OPEN_STATUSES, RAHASIA
 from service.models.visits import CLOSED, FINDING_STATUSES
 
 
@@ -114,7 +115,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
         "agenda": visit.agenda,
         "open_findings": earlier,
         "overdue_findings": [f for f in earlier if f.due_date < today],
-        "open_complaints": {"total": 0, "by_category": []},
+        "open_complaints": _open_complaints(session, visit, utcnow()),
         "recent_reports": list(
             session.scalars(
                 select(Report)
@@ -123,6 +124,37 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
                 .limit(20)
             )
         ),
+    }
+
+
+def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
+    """Open complaints of the kecamatan by category (confidential ones counted, never shown), overdue ones,
+    and the aspirations citizens addressed to this visit."""
+    open_here = (Complaint.kecamatan_code == visit.kecamatan_code) & Complaint.status.in_(OPEN_STATUSES)
+    by_category = session.execute(
+        select(Complaint.category_code, func.count()).where(open_here).group_by(Complaint.category_code)
+    ).all()
+    overdue = session.scalar(select(func.count()).where(open_here, Complaint.due_at < now))
+    aspirations = session.scalars(
+        select(Complaint)
+        .where(Complaint.visit_id == visit.id, Complaint.privacy != RAHASIA)
+        .order_by(Complaint.created_at)
+        .limit(50)
+    )
+    return {
+        "total": sum(count for _, count in by_category),
+        "overdue": overdue,
+        "by_category": [{"category_code": code, "count": count} for code, count in sorted(by_category)],
+        "aspirations": [
+            {
+                "id": c.id,
+                "tracking_code": c.tracking_code,
+                "category_code": c.category_code,
+                "description": c.description,
+                "status": c.status,
+            }
+            for c in aspirations
+        ],
     }
 
 

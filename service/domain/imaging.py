@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import warnings
+import logging
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import imagehash
+import numpy as np
 import pillow_heif
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from service.domain.calendar import WIB
 
+log = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
+# derive() checks the configured pixel limit itself, from the header, before anything is decoded; Pillow's own
+# process-wide guard (a warning, then an error at twice its default) would apply a different, fixed limit.
+Image.MAX_IMAGE_PIXELS = None
 
 # Media type -> the only Pillow decoder allowed for it.
 DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF"}
@@ -74,15 +79,16 @@ def derive(fp: BinaryIO, media_type: str, max_pixels: int) -> Derived:
     """Decode fully (a truncated file fails here), then make the upright derivatives the fast way: JPEG DCT
     scaling via draft() with the photo's own proportions, resize, and only then rotate the small image."""
     image = _open(fp, media_type, max_pixels)
-    exif = image.getexif()
-    orientation = exif.get(ORIENTATION, 1)
     width, height = image.size
-    if image.format == "JPEG" and max(width, height) > DISPLAY_EDGE:
+    if image.format in ("JPEG", "MPO") and max(width, height) > DISPLAY_EDGE:  # MPO: JPEG with a gain map
         image.draft("RGB", _fit(image.size, DISPLAY_EDGE))
     try:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise Rejected(f"The image cannot be decoded ({exc}); the file may be truncated.") from None
+        log.info("cannot decode: %s", exc)
+        raise Rejected("The image cannot be decoded completely; the file may be truncated.") from None
+    exif = _exif(image)
+    orientation = exif.get(ORIENTATION, 1)
     display = _flatten(_shrink(_rgb_or_rgba(image), DISPLAY_EDGE))
     thumb = _shrink(display, THUMB_EDGE)
     if orientation in UPRIGHT:
@@ -90,30 +96,43 @@ def derive(fp: BinaryIO, media_type: str, max_pixels: int) -> Derived:
         if orientation >= 5:
             width, height = height, width
     icc = image.info.get("icc_profile")
+    icc = icc if icc and icc[16:20] == b"RGB " else None  # a CMYK or grey profile does not describe RGB output
     return Derived(
         width=width,
         height=height,
         display=_jpeg(display, DISPLAY_QUALITY, icc),
         thumb=_jpeg(thumb, THUMB_QUALITY, icc),
         phash=str(imagehash.phash(thumb)),
-        evidence=evidence(exif),
+        evidence=_safe_evidence(exif),
     )
+
+
+def _exif(image: Image.Image) -> Image.Exif:
+    """The EXIF block, or an empty one when it is malformed: a bad tag is no reason to refuse the picture."""
+    try:
+        return image.getexif()
+    except Exception as exc:  # Pillow raises SyntaxError, OSError, ValueError... for broken TIFF structures
+        log.info("ignoring malformed EXIF: %s", exc)
+        return Image.Exif()
+
+
+def _safe_evidence(exif: Image.Exif) -> Evidence:
+    try:
+        return evidence(exif)
+    except Exception as exc:  # absurd dates and rationals: treat as no evidence, which is flagged
+        log.info("ignoring unusable EXIF evidence: %s", exc)
+        return Evidence(lat=None, lon=None, taken_at=None)
 
 
 def _open(fp: BinaryIO, media_type: str, max_pixels: int) -> Image.Image:
     if media_type not in DECODERS:
         raise Rejected(f"Unsupported type {media_type!r}.")
-    # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; both are refusals here.
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(fp, formats=[DECODERS[media_type]])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Rejected(f"The image has more than {max_pixels // 1_000_000} million pixels.") from None
+        image = Image.open(fp, formats=[DECODERS[media_type]])  # reads the header only
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise Rejected(f"Not a readable {media_type} file ({exc}).") from None
-    if image.width * image.height > max_pixels:  # decoders that skip Pillow's own check (HEIF)
+        log.info("unreadable %s: %s", media_type, exc)
+        raise Rejected(f"Not a readable {media_type} file.") from None
+    if image.width * image.height > max_pixels:
         raise Rejected(f"The image has more than {max_pixels // 1_000_000} million pixels.")
     return image
 
@@ -134,6 +153,11 @@ def _shrink(image: Image.Image, edge: int) -> Image.Image:
 
 
 def _rgb_or_rgba(image: Image.Image) -> Image.Image:
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):  # 16-bit grey: keep the top 8 bits, do not clip
+        image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
+    if image.mode == "CMYK" and image.info.get("icc_profile"):  # print-ready JPEGs: colour-managed to sRGB
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+        return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if transparent else "RGB"
     return image if image.mode == mode else image.convert(mode)

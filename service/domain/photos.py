@@ -150,11 +150,14 @@ def _touch(session: Session, report_id: int) -> None:
 
 def get(session: Session, principal: Principal, photo_id: int) -> Photo:
     """A photo, for whoever may read its report (404 otherwise)."""
+    access.require(principal, "reports.read")
     photo = session.get(Photo, photo_id)
-    if photo is None:
-        access.require(principal, "reports.read")
-        raise NotFound("Photo not found.")
-    reports.get(session, principal, photo.report_id)
+    try:
+        if photo is None:
+            raise NotFound("Photo not found.")
+        reports.get(session, principal, photo.report_id)
+    except NotFound:
+        raise NotFound("Photo not found.") from None  # the same answer whether it exists elsewhere or not at all
     return photo
 
 
@@ -271,7 +274,11 @@ def _reused_in(session: Session, photo: Photo) -> list[int]:
 
 
 def _refresh_report_flags(session: Session, report: Report) -> None:
-    """The report shows every flag of its ready photos as photo_<flag>, next to its own flags."""
+    """The report shows every flag of its ready photos as photo_<flag>, next to its own flags. The report row is
+    locked first, so two photo jobs of one report cannot overwrite each other's flags."""
+    session.execute(
+        select(Report).where(Report.id == report.id).with_for_update().execution_options(populate_existing=True)
+    )
     photo_flags = set()
     for flags in session.scalars(select(Photo.flags).where(Photo.report_id == report.id, Photo.status == READY)):
         photo_flags.update(REPORT_FLAG_PREFIX + flag for flag in flags)

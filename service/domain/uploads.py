@@ -17,13 +17,15 @@ from sqlalchemy.orm import Session
 from service.db import utcnow
 from service.domain import access, audit, imaging, photos, reports
 from service.domain.access import Principal
-from service.domain.errors import Conflict, DomainError, Gone, Invalid, NotFound, TooLarge, UnsupportedMedia
+from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedMedia
 from service.models import Upload
 from service.settings import Settings
 from service.storage import Storage
 
 CHECKSUM_ALGORITHMS = ("sha1",)
 COPY_BLOCK = 64 * 1024
+MAX_PARTS = 2000  # pieces one upload may arrive in (a client sending 1-byte chunks would fill storage with objects)
+MAX_ID = 2**31 - 1
 
 
 class ChecksumMismatch(DomainError):
@@ -43,8 +45,8 @@ def parse_metadata(header: str) -> dict[str, str]:
 
 
 def create(session: Session, principal: Principal, length: int, metadata: dict, settings: Settings) -> Upload:
-    """A new upload of one photo for a report, or the caller's unfinished upload of the same photo (same
-    client_uuid and length), so a phone that lost the upload's URL still resumes where it stopped."""
+    """A new upload of one photo for a report (a second upload of the same client_uuid ends as the same photo:
+    photos.accept recognises it)."""
     access.require(principal, "reports.create")
     errors = {}
     try:
@@ -61,18 +63,10 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
         raise TooLarge(f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
     if length == 0:
         raise Invalid("The file is empty.", {"Upload-Length": ["Must be more than 0."]})
+    if not 1 <= report_id <= MAX_ID:
+        raise NotFound("Report not found.")
     report = reports.get(session, principal, report_id)
     now = utcnow()
-    unfinished = session.scalar(
-        select(Upload).where(
-            Upload.user_id == principal.user_id,
-            Upload.client_uuid == client_uuid,
-            Upload.length == length,
-            Upload.expires_at > now,
-        )
-    )
-    if unfinished is not None:
-        return unfinished
     upload = Upload(
         id=secrets.token_hex(16),
         user_id=principal.user_id,
@@ -95,8 +89,8 @@ def get(session: Session, principal: Principal, upload_id: str) -> Upload:
     upload = session.get(Upload, upload_id)
     if upload is None or upload.user_id != principal.user_id:
         raise NotFound("Upload not found.")
-    if upload.expires_at <= utcnow():
-        raise Gone("This upload has expired; start a new one.")
+    if upload.expires_at <= utcnow():  # 404, not 410: tus-android-client then starts a new upload by itself
+        raise NotFound("This upload has expired; start a new one.")
     return upload
 
 
@@ -115,41 +109,55 @@ def append(
     checksum was given: then the chunk cannot be verified and is discarded, as tus says). The last byte turns
     the upload into a photo."""
     upload = get(session, principal, upload_id)
-    declared = upload.length - offset if declared is None else declared  # chunked transfer: up to the end
     if offset != upload.offset:
         raise Conflict("Upload-Offset does not match the server's.", headers={"Upload-Offset": str(upload.offset)})
+    chunked = declared is None  # no Content-Length: the chunk is whatever arrives before the body ends
+    declared = upload.length - offset if chunked else declared
     if offset + declared > upload.length:
         raise TooLarge("The chunk goes beyond Upload-Length.")
     algorithm, expected = _checksum(checksum)
     with tempfile.TemporaryFile() as chunk:
         received, digest = _receive(body, chunk, declared, algorithm)
-        if expected is not None and (received < declared or digest != expected):
+        if expected is not None and ((not chunked and received < declared) or digest != expected):
             raise ChecksumMismatch("Upload-Checksum does not match the chunk; it was discarded.")
-        if received:
-            if offset == 0 and received >= min(imaging.SNIFF_BYTES, upload.length):  # refuse a non-image early
-                chunk.seek(0)
-                if imaging.sniff(chunk.read(imaging.SNIFF_BYTES)) is None:
-                    raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
+        if not received:
+            return upload
+        final = offset + received == upload.length
+        if not final and len(upload.parts) >= MAX_PARTS:
+            raise Conflict(f"More than {MAX_PARTS} pieces: send larger chunks.")
+        if offset == 0 and received >= min(imaging.SNIFF_BYTES, upload.length):  # refuse a non-image early
             chunk.seek(0)
-            key = f"uploads/{upload.id}/{offset:012d}-{secrets.token_hex(4)}"
-            storage.put(key, chunk)
-            moved = session.execute(
-                update(Upload)
-                .where(Upload.id == upload.id, Upload.offset == offset)
-                .values(
-                    offset=offset + received,
-                    parts=[*upload.parts, key],
-                    expires_at=utcnow() + dt.timedelta(seconds=settings.upload_expiry),
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not moved:  # a concurrent PATCH at the same offset won
-                storage.delete(key)
-                raise Conflict("Another request moved this upload on; ask for the offset again.")
-            session.commit()  # what arrived is kept even if completing it fails below
-            session.refresh(upload)
-    if upload.offset == upload.length and upload.photo_id is None:
+            if imaging.sniff(chunk.read(imaging.SNIFF_BYTES)) is None:
+                raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
+        chunk.seek(0)
+        key = f"uploads/{upload.id}/{offset:012d}-{secrets.token_hex(4)}"
+        storage.put(key, chunk)
+    moved = session.execute(
+        update(Upload)
+        .where(Upload.id == upload.id, Upload.offset == offset)
+        .values(
+            offset=offset + received,
+            parts=[*upload.parts, key],
+            expires_at=utcnow() + dt.timedelta(seconds=settings.upload_expiry),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:  # a concurrent PATCH at the same offset won
+        storage.delete(key)
+        raise Conflict("Another request moved this upload on; ask for the offset again.")
+    if not final:
+        session.commit()  # what arrived is kept, whatever happens next
+        session.refresh(upload)
+        return upload
+    # The last bytes and the photo commit together: if the photo is refused (not an image, another file under
+    # this client_uuid...), the offset stays short of the end, so no tus client takes the upload for done.
+    try:
+        session.refresh(upload)
         _complete(session, storage, principal, upload, settings)
+    except Exception:
+        session.rollback()
+        storage.delete(key)
+        raise
     return upload
 
 
@@ -157,12 +165,12 @@ def _checksum(header: str | None) -> tuple[str | None, bytes | None]:
     if not header:
         return None, None
     algorithm, _, encoded = header.strip().partition(" ")
-    if algorithm not in CHECKSUM_ALGORITHMS:
-        raise Invalid(f"Unsupported checksum algorithm {algorithm!r}: use sha1.", {"Upload-Checksum": [algorithm]})
+    if algorithm not in CHECKSUM_ALGORITHMS:  # tus: 400
+        raise DomainError(f"Unsupported checksum algorithm {algorithm!r}: use sha1.", {"Upload-Checksum": [algorithm]})
     try:
         return algorithm, base64.b64decode(encoded, validate=True)
     except binascii.Error:
-        raise Invalid("Upload-Checksum must be base64.", {"Upload-Checksum": [encoded]}) from None
+        raise DomainError("Upload-Checksum must be base64.", {"Upload-Checksum": [encoded]}) from None
 
 
 def _receive(body: BinaryIO, chunk: BinaryIO, declared: int, algorithm: str | None) -> tuple[int, bytes | None]:

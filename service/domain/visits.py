@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -14,7 +14,8 @@ from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, Report, User, Visit
+from service.models import AuditEvent, Complaint, Desa, Finding, Kecamatan, Program, Report, User, Visit
+from service.models.complaints import OPEN_STATUSES
 from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 REMINDER_DAYS = (7, 1)  # H-7 and H-1
@@ -111,9 +112,9 @@ def challenge_scores(session: Session, program: Program, today: dt.date, codes) 
 
         score = 2 x open findings + 3 x overdue findings (open past their due date)
               + 1 x field reports of a problem (not visit preparation or follow-up) of the last 90 days
+        + 1 x open complaints + 3 x overdue complaints (past their deadline)
 
-    over the kecamatan's findings of every visit. Complaints join the formula when they exist
-    (3 x overdue complaints + 1 x open complaints).
+    over the kecamatan's findings of every visit.
     A score set by the Bupati's office in the program's `priorities` replaces the computed one.
     """
     scores = dict.fromkeys(codes, 0.0)
@@ -127,6 +128,18 @@ def challenge_scores(session: Session, program: Program, today: dt.date, codes) 
     ).all()
     for code, count in problems:
         scores[code] += count
+    now = dt.datetime.combine(today, dt.time(), tzinfo=WIB)
+    complaints = session.execute(
+        select(
+            Complaint.kecamatan_code,
+            func.count(),
+            func.sum(case((Complaint.due_at < now, 1), else_=0)),
+        )
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.kecamatan_code.in_(list(scores)))
+        .group_by(Complaint.kecamatan_code)
+    ).all()
+    for code, count, overdue in complaints:
+        scores[code] += count + 3 * (overdue or 0)
     scores.update({code: float(score) for code, score in program.priorities.items()})
     return scores
 

@@ -25,7 +25,9 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(16), default="id")  # id | en: language of the inbox texts
     is_active: Mapped[bool] = mapped_column(default=True)
-    is_head: Mapped[bool] = mapped_column(default=False, server_default=false())  # head of his OPD or kecamatan: escalations reach him
+    is_head: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )  # head of his OPD or kecamatan: escalations reach him
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # for the .ics subscription URL
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -12,7 +12,7 @@ import pytest
 
 from service.domain import access
 from service.domain.access import Principal, covers
-from service.models import Device, Finding, Notification, Photo, Program, Report, Upload, Visit
+from service.models import Complaint, Device, Finding, Notification, Photo, Program, Report, Upload, Visit
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.images import sample
 
@@ -71,6 +71,8 @@ TABLE = {
     ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
 }
 MANAGERS = {"admin": 200, "bupati_office": 200}
+COORDINATORS_DO = {"admin": 200, "coordinator": 200}
+COORDINATORS_CANNOT_YET = {"admin": 409, "coordinator": 409}  # allowed, but not from `submitted`
 VISIBLE_ONLY_TO_AREA = {"opd_officer": 404, "resident": 404}  # a planned visit: outside the public schedule
 TABLE.update(
     {
@@ -150,6 +152,62 @@ TABLE.update(
         ("DELETE", "/api/v1/uploads/{upload_id}"): (
             {"headers": TUS},
             only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),
+        ),
+        ("GET", "/api/v1/complaint-categories"): ({}, OPEN),
+        ("POST", "/api/v1/complaint-categories"): (
+            {"json": {"code": "baru", "name": "Baru", "kind": "pengaduan", "sla_class": "sederhana"}},
+            only({"admin": 201}, 403),
+        ),
+        ("PATCH", "/api/v1/complaint-categories/{category_code}"): ({"json": {"name": "Sampah"}}, ADMIN_ONLY),
+        ("POST", "/api/v1/complaints"): (
+            lambda role: {
+                "json": {
+                    "client_uuid": f"00000000-0000-4000-9000-{ROLES.index(role):012d}",
+                    "category_code": "sampah",
+                    "description": "Sampah menumpuk di pinggir jalan.",
+                    "lat": -7.955629,
+                    "lon": 113.087587,
+                }
+            },
+            {**only({"admin": 201, "coordinator": 201, "resident": 201}, 403), "anonymous": 201},
+        ),
+        ("GET", "/api/v1/complaints"): ({}, only({"kepala_desa": 403}, 200)),
+        ("GET", "/api/v1/complaints/nearby"): (
+            {"query_string": {"lat": -7.9556, "lon": 113.0876, "category_code": "sampah"}},
+            OPEN,
+        ),
+        # A public, submitted complaint of another resident, in Sumber, not yet with an OPD (officer: 404).
+        ("GET", "/api/v1/complaints/{complaint_id}"): ({}, only({"kepala_desa": 403, "opd_officer": 404}, 200)),
+        ("POST", "/api/v1/complaints/{complaint_id}/support"): ({}, only({"resident": 200}, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/verify"): ({"json": {}}, only(COORDINATORS_DO, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/dispatch"): ({"json": {}}, only(COORDINATORS_CANNOT_YET, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/respond"): (
+            {"json": {"message": "x"}},
+            only({"opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/complaints/{complaint_id}/reroute"): (
+            {"json": {"reason": "x"}},
+            only({**COORDINATORS_CANNOT_YET, "opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/complaints/{complaint_id}/resolve"): (
+            {"json": {"message": "x"}},
+            only({**COORDINATORS_CANNOT_YET, "opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/complaints/{complaint_id}/reject"): ({"json": {"reason": "x"}}, only(COORDINATORS_DO, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/merge"): (
+            {"json": {"into_id": 1}},  # no complaint to take it: 422 for who may merge
+            only({"admin": 422, "coordinator": 422}, 403),
+        ),
+        ("POST", "/api/v1/complaints/{complaint_id}/reopen"): (
+            {"json": {"reason": "x"}},
+            only({**COORDINATORS_CANNOT_YET, "resident": 403}, 403),  # the resident is not the complainant
+        ),
+        ("POST", "/api/v1/complaints/{complaint_id}/close"): ({"json": {}}, only(COORDINATORS_CANNOT_YET, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/rating"): ({"json": {"rating": 5}}, only({}, 403)),
+        ("GET", "/api/v1/track/{tracking_code}"): ({}, OPEN),
+        ("GET", "/api/v1/stats/complaints"): (
+            {"query_string": {"from": "2026-01-01", "to": "2026-12-31"}},
+            only({"admin": 200, "bupati_office": 200, "coordinator": 200, "opd_officer": 200}, 403),
         ),
         ("GET", "/api/v1/me/calendar"): ({}, SIGNED_IN),
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
@@ -233,6 +291,21 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
         )
         db.add_all([photo, someone_elses_upload])
+        complaint = Complaint(
+            client_uuid=str(uuid.uuid4()),
+            content_hash="x",
+            tracking_code=f"PBL-{uuid.uuid4().hex[:9].upper()}",
+            reporter_id=target.id,
+            kind="pengaduan",
+            category_code="sampah",
+            description="Sampah.",
+            lat=-7.95,
+            lon=113.08,
+            kecamatan_code=SUMBER,
+            privacy="public",
+            sla_class="tanpa_lapangan",
+        )
+        db.add(complaint)
         db.commit()
         path = template.format(
             user_id=target.id,
@@ -246,6 +319,9 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             photo_id=photo.id,
             variant="thumb",
             upload_id=someone_elses_upload.id,
+            complaint_id=complaint.id,
+            tracking_code=complaint.tracking_code,
+            category_code="sampah",
         )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs

@@ -194,6 +194,31 @@ def test_broken_images_fail_with_a_reason_and_the_worker_lives_on(
     assert client.get(f"/api/v1/photos/{bad.json['id']}/display", headers=auth_header(kades)).status_code == 404
 
 
+def _saved(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def test_odd_but_real_images_come_out_right():
+    """Malformed EXIF and absurd dates are no evidence (flagged), not a failure; 16-bit grey is not clipped to
+    white; CMYK becomes RGB."""
+    blue = Image.new("RGB", (100, 80), "blue")
+    bad_exif = imaging.derive(io.BytesIO(_saved(blue, "PNG", exif=b"Exif\x00\x00garbage!!")), "image/png", 10**8)
+    assert bad_exif.evidence == imaging.Evidence(None, None, None)
+    year_one = images.camera_exif(taken="0001:01:01 00:00:00")
+    year_one.get_ifd(0x8769)[0x9011] = "+07:00"
+    assert (
+        imaging.derive(io.BytesIO(_saved(blue, "JPEG", exif=year_one)), "image/jpeg", 10**8).evidence.taken_at is None
+    )
+    grey16 = Image.fromarray(np.linspace(0, 65535, 200 * 100).reshape(100, 200).astype(np.uint16))
+    shown = images.decode(imaging.derive(io.BytesIO(_saved(grey16, "PNG")), "image/png", 10**8).display)
+    assert 120 < np.asarray(shown).mean() < 135
+    cmyk = Image.new("CMYK", (120, 90), (0, 255, 255, 0))  # pure red in print colours
+    shown = images.decode(imaging.derive(io.BytesIO(_saved(cmyk, "JPEG")), "image/jpeg", 10**8).display)
+    assert shown.mode == "RGB" and shown.getpixel((5, 5))[0] > 240 and shown.getpixel((5, 5))[1] < 20
+
+
 def test_what_is_not_an_image_is_refused_and_nothing_is_kept(
     client, new_report, upload, kades, auth_header, settings, db
 ):
@@ -269,6 +294,7 @@ def test_another_desa_cannot_read_or_add_photos_and_urls_are_signed(
     assert client.get(signed.replace("/thumb?", "/display?")).status_code == 401, "a signature is per variant"
     expired = signed.split("expires=")[0] + "expires=1000&signature=abc"
     assert client.get(expired).status_code == 401
+    assert client.get(f"/api/v1/photos/{photo_id}/thumb?expires=99999999999&signature=%C3%A9").status_code == 422
     cached = client.get(signed, headers={"If-None-Match": client.get(signed).headers["ETag"]})
     assert cached.status_code == 304
 
