@@ -12,6 +12,7 @@ from service.api import (
     errors,
     jobs_dashboard,
     notifications,
+    open311,
     photos,
     platform,
     reference,
@@ -49,9 +50,11 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits, reports, photos, complaints):
+    for module in (auth, users, reference, notifications, visits, reports, photos, complaints, open311):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
-    app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")  # tus: a protocol, not in OpenAPI
+    # Protocols with their own conventions, outside the OpenAPI document: tus uploads and Open311 GeoReport v2.
+    app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")
+    app.register_blueprint(open311.bp, url_prefix="/open311/v2")
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
     jobs_dashboard.mount(app)

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from service.api.base import MAX_ID
 from service.domain import access
 from service.domain.access import Principal, covers
 from service.models import Complaint, Device, Finding, Notification, Photo, Program, Report, Upload, Visit
@@ -209,6 +210,17 @@ TABLE.update(
             {"query_string": {"from": "2026-01-01", "to": "2026-12-31"}},
             only({"admin": 200, "bupati_office": 200, "coordinator": 200, "opd_officer": 200}, 403),
         ),
+        ("GET", "/api/v1/open311-keys"): ({}, ADMIN_ONLY),
+        ("POST", "/api/v1/open311-keys"): ({"json": {"name": "LAPOR bridge"}}, only({"admin": 201}, 403)),
+        ("DELETE", "/api/v1/open311-keys/{key_id}"): ({}, only({"admin": 404}, 403)),  # no such key
+        # Open311 is public to read; filing needs an api_key (none given here), whoever the caller is.
+        ("GET", "/open311/v2/discovery.{fmt}"): ({}, OPEN),
+        ("GET", "/open311/v2/services.{fmt}"): ({}, OPEN),
+        ("GET", "/open311/v2/services/{service_code}.{fmt}"): ({}, OPEN),
+        ("GET", "/open311/v2/requests.{fmt}"): ({}, OPEN),
+        ("POST", "/open311/v2/requests.{fmt}"): ({"data": {"service_code": "sampah"}}, dict.fromkeys(ROLES, 403)),
+        ("GET", "/open311/v2/requests/{request_id}.{fmt}"): ({}, OPEN),
+        ("GET", "/open311/v2/tokens/{tracking_code}.{fmt}"): ({}, OPEN),
         ("GET", "/api/v1/me/calendar"): ({}, SIGNED_IN),
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
@@ -322,6 +334,10 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             complaint_id=complaint.id,
             tracking_code=complaint.tracking_code,
             category_code="sampah",
+            key_id=MAX_ID,
+            fmt="json",
+            service_code="sampah",
+            request_id=complaint.id,
         )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs

@@ -1,0 +1,278 @@
+"""Open311 GeoReport v2 for outside systems: services from the catalogue, complaints as service requests
+(confidential ones never appear, reporters never do), filing with an API key, and the keys themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import utcnow
+from service.domain import access, audit, catalogue, complaints
+from service.domain.access import NOBODY, Principal
+from service.domain.calendar import WIB
+from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key
+from service.models.complaints import OPEN_STATUSES, PRIVACY_LEVELS, PUBLIC
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+DEFAULT_WINDOW_DAYS = 90  # GET requests without dates: the last 90 days, as the specification says
+MAX_RESULTS = 1000
+PRIVACY_NAMES = {"public": "Publik", "anonim": "Anonim (identitas dirahasiakan)", "rahasia": "Rahasia"}
+
+
+class BadRequest(DomainError):
+    status = 400
+
+
+class NoLimit:
+    """Open311 clients are vetted by an admin and file for many citizens: no per-client hourly limit."""
+
+    def allowed(self, key: str) -> bool:
+        return True
+
+    def hit(self, key: str) -> None:
+        return None
+
+
+# --- keys ----------------------------------------------------------------------------------------------------
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, principal: Principal, name: str) -> tuple[Open311Key, str]:
+    """A new API key; the key itself is shown once, only its hash is kept."""
+    access.require(principal, "open311.keys")
+    key = "o311_" + secrets.token_urlsafe(24)
+    row = Open311Key(name=name, key_hash=_hash(key), created_by=principal.user_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, principal.user_id, "open311_key.create", "open311_key", row.id, {"name": name})
+    return row, key
+
+
+def keys_query(principal: Principal):
+    access.require(principal, "open311.keys")
+    return select(Open311Key).order_by(Open311Key.id)
+
+
+def revoke_key(session: Session, principal: Principal, key_id: int) -> None:
+    access.require(principal, "open311.keys")
+    row = session.get(Open311Key, key_id)
+    if row is None:
+        raise NotFound("No such key.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, principal.user_id, "open311_key.revoke", "open311_key", row.id)
+
+
+def check_key(session: Session, key: str | None) -> Open311Key:
+    row = session.scalar(select(Open311Key).where(Open311Key.key_hash == _hash(key or "")))
+    if not key or row is None or row.revoked_at is not None:
+        raise Forbidden("api_key was not provided or is invalid.")
+    return row
+
+
+# --- services ------------------------------------------------------------------------------------------------
+
+
+def services(session: Session) -> list[dict]:
+    opd_sector = dict(session.execute(select(Opd.code, Opd.sector)).all())
+    return [
+        {
+            "service_code": c.code,
+            "service_name": c.name,
+            "description": c.description,
+            "metadata": True,
+            "type": "realtime",
+            "keywords": ", ".join(filter(None, (c.kind, c.name_en))),
+            "group": opd_sector.get(c.opd_code, "koordinator"),
+        }
+        for c in session.scalars(catalogue.categories_query())
+    ]
+
+
+def definition(session: Session, service_code: str) -> dict:
+    category = session.get(ComplaintCategory, service_code)
+    if category is None or not category.active:
+        raise NotFound(f"service_code {service_code} not found.")
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "privacy",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": "public (default), anonim or rahasia",
+                "order": 1,
+                "description": "Who may see the request: anonim hides the reporter, rahasia hides the request.",
+                "values": [{"key": level, "name": PRIVACY_NAMES[level]} for level in PRIVACY_LEVELS],
+            }
+        ],
+    }
+
+
+# --- requests ------------------------------------------------------------------------------------------------
+
+
+def _w3c(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else None
+
+
+def as_request(session: Session, complaint: Complaint) -> dict:
+    """A complaint as a GeoReport service request: nothing about the reporter."""
+    category = session.get(ComplaintCategory, complaint.category_code)
+    opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
+    desa = session.get(Desa, complaint.desa_code) if complaint.desa_code else None
+    kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
+    address = ", ".join(
+        filter(None, (f"Desa {desa.name}" if desa else None, f"Kecamatan {kecamatan.name}" if kecamatan else None))
+    )
+    is_open = complaint.status in OPEN_STATUSES
+    notice = f"Batas waktu tindak lanjut: {_w3c(complaint.due_at)}" if complaint.due_at and is_open else ""
+    return {
+        "service_request_id": str(complaint.id),
+        "status": "open" if is_open else "closed",
+        "status_notes": complaint.answer or "",
+        "service_name": category.name,
+        "service_code": category.code,
+        "description": complaint.description,
+        "agency_responsible": opd.name if opd else "",
+        "service_notice": notice,
+        "requested_datetime": _w3c(complaint.created_at),
+        "updated_datetime": _w3c(complaint.updated_at),
+        "expected_datetime": _w3c(complaint.due_at),
+        "address": address,
+        "address_id": complaint.desa_code or "",
+        "zipcode": "",
+        "lat": complaint.lat,
+        "long": complaint.lon,
+        "media_url": "",
+    }
+
+
+def _listable():
+    return select(Complaint).where(complaints.public_clause())
+
+
+def get_request(session: Session, request_id: str) -> dict:
+    complaint = None
+    if request_id.isdecimal() and len(request_id) < 10:
+        complaint = session.scalar(_listable().where(Complaint.id == int(request_id)))
+    if complaint is None:
+        raise NotFound(f"service_request_id {request_id} not found.")
+    return as_request(session, complaint)
+
+
+def _datetime(name: str, raw: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name} must be a W3C date-time, e.g. 2026-01-01T00:00:00Z.") from None
+    if value.tzinfo is None:
+        raise BadRequest(f"{name} must carry a time zone (Z or +07:00).")
+    return value
+
+
+def _codes(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def find_requests(session: Session, args: dict, now: dt.datetime) -> list[dict]:
+    """GET requests: by ids, service codes, date range (default the last 90 days) and status, newest first."""
+    stmt = _listable()
+    if args.get("service_request_id"):
+        ids = [int(part) for part in _codes(args["service_request_id"]) if part.isdecimal() and len(part) < 10]
+        stmt = stmt.where(Complaint.id.in_(ids))
+    else:
+        start = _datetime("start_date", args["start_date"]) if args.get("start_date") else None
+        end = _datetime("end_date", args["end_date"]) if args.get("end_date") else None
+        if start is None and end is None:
+            start = now - dt.timedelta(days=DEFAULT_WINDOW_DAYS)
+        if start is not None:
+            stmt = stmt.where(Complaint.created_at >= start)
+        if end is not None:
+            stmt = stmt.where(Complaint.created_at <= end)
+        if args.get("service_code"):
+            stmt = stmt.where(Complaint.category_code.in_(_codes(args["service_code"])))
+        if args.get("status"):
+            wanted = set(_codes(args["status"]))
+            if not wanted <= {"open", "closed"}:
+                raise BadRequest("status must be open, closed, or both comma-separated.")
+            if wanted == {"open"}:
+                stmt = stmt.where(Complaint.status.in_(OPEN_STATUSES))
+            elif wanted == {"closed"}:
+                stmt = stmt.where(Complaint.status.not_in(OPEN_STATUSES))
+    rows = session.scalars(stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(MAX_RESULTS))
+    return [as_request(session, complaint) for complaint in rows]
+
+
+def token(session: Session, tracking_code: str) -> list[dict]:
+    """Our requests get an id at once; the tracking code doubles as the token."""
+    complaint = session.scalar(_listable().where(Complaint.tracking_code == tracking_code.upper()))
+    if complaint is None:
+        raise NotFound(f"token {tracking_code} not found.")
+    return [{"service_request_id": str(complaint.id), "token": complaint.tracking_code}]
+
+
+def post_request(session: Session, form: dict, settings) -> list[dict]:
+    """POST requests: a complaint filed on behalf of the outside system's citizen, then handled like any other."""
+    key = check_key(session, form.get("api_key"))
+    missing = [name for name in ("service_code", "lat", "long", "description") if not form.get(name)]
+    if missing:
+        raise BadRequest(f"Required: {', '.join(missing)} (this server locates by lat/long).")
+    category = session.get(ComplaintCategory, form["service_code"])
+    if category is None or not category.active:
+        raise NotFound(f"service_code {form['service_code']} not found.")
+    try:
+        lat, lon = float(form["lat"]), float(form["long"])
+    except ValueError:
+        raise BadRequest("lat and long must be decimal degrees (WGS84).") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadRequest("lat and long must be decimal degrees (WGS84).")
+    privacy = form.get("attribute[privacy]") or PUBLIC
+    if privacy not in PRIVACY_LEVELS:
+        raise BadRequest("attribute[privacy] must be public, anonim or rahasia.")
+    name = " ".join(filter(None, (form.get("first_name"), form.get("last_name")))) or None
+    contact = ", ".join(filter(None, (form.get("email"), form.get("phone")))) or None
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "category_code": category.code,
+        "description": form["description"][:5000],
+        "lat": lat,
+        "lon": lon,
+        "privacy": privacy,
+        "reporter_name": name[:120] if name else None,
+        "reporter_contact": contact[:200] if contact else None,
+    }
+    try:
+        filed = complaints.file(
+            session,
+            NOBODY,
+            data,
+            server_key=settings.secret_key,
+            verify_days=settings.sla_verify_days,
+            tolerance_m=settings.locate_tolerance_m,
+            limiter=NoLimit(),
+            limit_key=f"open311:{key.id}",
+            source="open311",
+        )
+    except Invalid as exc:
+        raise BadRequest(exc.message) from None
+    complaint = filed.complaint
+    return [
+        {
+            "service_request_id": str(complaint.id),
+            "token": complaint.tracking_code,
+            "service_notice": f"Kode pelacakan {complaint.tracking_code}; verifikasi paling lambat "
+            f"{_w3c(complaint.due_at)}.",
+            "account_id": form.get("account_id") or None,
+        }
+    ]
