@@ -3,6 +3,8 @@ workflow actions, public tracking and the figures per OPD and pillar."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
@@ -20,8 +22,9 @@ from service.api.base import (
     services,
     session,
 )
+from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema
 from service.db import utcnow
-from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints
+from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos
 from service.models import Complaint
 from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
 
@@ -128,6 +131,7 @@ class ComplaintSchema(ComplaintItemSchema):
     supporters = ma.fields.Integer()
     history = ma.fields.List(ma.fields.Nested(ComplaintHistorySchema))
     secret = ma.fields.String(metadata={"description": "anonymous filing only: keep it to follow the complaint"})
+    photos = ma.fields.List(ma.fields.Nested(PhotoBriefSchema), metadata={"description": "stripped derivatives"})
 
 
 class ComplaintListArgs(PageArgs):
@@ -172,9 +176,16 @@ class TrackSchema(Schema):
     steps = ma.fields.List(ma.fields.Dict())
 
 
+STATS_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31))
+
+
 class StatsArgs(Schema):
-    date_from = ma.fields.Date(data_key="from", required=True, metadata={"description": "filed on or after (WIB)"})
-    date_to = ma.fields.Date(data_key="to", required=True, metadata={"description": "filed on or before (WIB)"})
+    date_from = ma.fields.Date(
+        data_key="from", required=True, validate=STATS_DATES, metadata={"description": "filed on or after (WIB)"}
+    )
+    date_to = ma.fields.Date(
+        data_key="to", required=True, validate=STATS_DATES, metadata={"description": "filed on or before (WIB)"}
+    )
 
 
 class FiguresSchema(Schema):
@@ -252,7 +263,8 @@ def _client_key() -> str:
 
 
 def _shown(complaint: Complaint, complainant: bool = False) -> dict:
-    return complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
+    shown = complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
+    return {**shown, "photos": photos.of_complaint(session(), complaint.id)}
 
 
 @blp.route("/complaint-categories")
@@ -354,6 +366,29 @@ class ComplaintById(MethodView):
                 access.require(principal(), "complaints.read")
             return _shown(complaints.with_secret(session(), complaint_id, secret), complainant=True)
         return _shown(complaints.get(session(), principal(), complaint_id))
+
+
+@blp.route("/complaints/<id:complaint_id>/photos")
+class ComplaintPhotos(MethodView):
+    @blp.auth(optional=True)
+    @blp.arguments(PhotoUploadSchema, location="form_and_files")
+    @blp.response(202, PhotoSchema)
+    @blp.alt_response(200, schema=PhotoSchema, description="A retry: the photo with this client_uuid")
+    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    def post(self, args, complaint_id):
+        """The complainant adds a photo (up to 5), as for reports; others see it without its metadata."""
+        accepted = photos.add_to_complaint(
+            session(),
+            services().storage,
+            principal(),
+            complaint_id,
+            str(args["client_uuid"]),
+            args["file"].stream,
+            services().settings.max_upload_bytes,
+            secret=_secret(),
+        )
+        session().commit()
+        return accepted.photo, 202 if accepted.created else 200
 
 
 @blp.route("/complaints/<id:complaint_id>/support")

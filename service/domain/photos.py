@@ -8,15 +8,16 @@ import secrets
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, geo, imaging, outbox, reports
+from service.domain import access, audit, complaints, geo, imaging, outbox, reports
 from service.domain.access import Principal
-from service.domain.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedMedia
-from service.models import Photo, Report
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, UnsupportedMedia
+from service.models import Complaint, Photo, Report
+from service.models.complaints import OPEN_STATUSES
 from service.models.photos import FAILED, PENDING, PROCESSING, READY
 from service.settings import Settings
 from service.storage import Missing, Storage
@@ -89,18 +90,75 @@ def accept(
     """
     access.require(principal, "reports.create")
     report = reports.get(session, principal, report_id)
+    accepted = store(session, storage, principal, {"report_id": report.id}, client_uuid, stream, max_bytes)
+    if accepted.created:
+        _touch(session, report.id)
+    return accepted
+
+
+MAX_COMPLAINT_PHOTOS = 5
+
+
+def add_to_complaint(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    complaint_id: int,
+    client_uuid: str,
+    stream,
+    max_bytes: int,
+    secret: str | None = None,
+) -> Accepted:
+    """The complainant adds a photo (up to five) while the complaint is still open."""
+    if principal.role == access.ANONYMOUS:
+        if not secret:
+            raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
+        complaint = complaints.with_secret(session, complaint_id, secret)
+    else:
+        access.require(principal, "complaints.create")
+        complaint = complaints.get(session, principal, complaint_id)
+        if complaint.reporter_id != principal.user_id:
+            raise Forbidden("Only the complainant adds photos to a complaint.")
+    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
+        if complaint.status not in OPEN_STATUSES:
+            raise Conflict(f"The complaint is {complaint.status}: no more photos.")
+        count = session.scalar(
+            select(func.count()).select_from(Photo).where(Photo.complaint_id == complaint.id, Photo.status != FAILED)
+        )
+        if count >= MAX_COMPLAINT_PHOTOS:
+            raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos.")
+    return store(session, storage, principal, {"complaint_id": complaint.id}, client_uuid, stream, max_bytes)
+
+
+def of_complaint(session: Session, complaint_id: int) -> list[Photo]:
+    return list(session.scalars(select(Photo).where(Photo.complaint_id == complaint_id).order_by(Photo.id)))
+
+
+def store(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    owner: dict,
+    client_uuid: str,
+    stream,
+    max_bytes: int,
+) -> Accepted:
+    """Keep an authorised upload for its owner ({"report_id": ...} or {"complaint_id": ...})."""
     incoming = Incoming(stream, max_bytes)
     existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
     if existing is not None:
-        return Accepted(_same_or_conflict(existing, report.id, incoming.drain(), principal), created=False)
+        return Accepted(_same_or_conflict(existing, owner, incoming.drain(), principal), created=False)
     if incoming.empty:
         raise Invalid("The file is empty.", {"file": ["Empty file."]})
     if incoming.media_type is None:
         raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
-    key = f"originals/{report.id}/{secrets.token_hex(16)}"
+    folder = f"r{owner['report_id']}" if "report_id" in owner else f"c{owner['complaint_id']}"
+    key = f"originals/{folder}/{secrets.token_hex(16)}"
     storage.put(key, incoming)
     values = {
-        "report_id": report.id,
+        "report_id": None,
+        "complaint_id": None,
+        **owner,
         "client_uuid": client_uuid,
         "uploader_id": principal.user_id,
         "sha256": incoming.digest.hexdigest(),
@@ -122,15 +180,15 @@ def accept(
     if inserted is None:  # another request with this uuid won the race: ours is a duplicate
         storage.delete(key)
         existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
-        return Accepted(_same_or_conflict(existing, report.id, values["sha256"], principal), created=False)
-    _touch(session, report.id)
+        return Accepted(_same_or_conflict(existing, owner, values["sha256"], principal), created=False)
     outbox.defer(session, PROCESS_JOB, inserted)
-    audit.record(session, principal.user_id, "photo.create", "photo", inserted, {"report_id": report.id})
+    audit.record(session, principal.user_id, "photo.create", "photo", inserted, owner)
     return Accepted(session.get(Photo, inserted), created=True)
 
 
-def _same_or_conflict(photo: Photo, report_id: int, sha256: str, principal: Principal) -> Photo:
-    if photo.report_id == report_id and photo.sha256 == sha256 and photo.uploader_id == principal.user_id:
+def _same_or_conflict(photo: Photo, owner: dict, sha256: str, principal: Principal) -> Photo:
+    same_owner = all(getattr(photo, key) == value for key, value in owner.items())
+    if same_owner and photo.sha256 == sha256 and photo.uploader_id == principal.user_id:
         return photo
     raise Conflict(
         "This client_uuid belongs to another photo: give a new uuid for a new file.",
@@ -150,8 +208,17 @@ def _touch(session: Session, report_id: int) -> None:
 
 def get(session: Session, principal: Principal, photo_id: int) -> Photo:
     """A photo, for whoever may read its report (404 otherwise)."""
-    access.require(principal, "reports.read")
     photo = session.get(Photo, photo_id)
+    if photo is not None and photo.complaint_id is not None:
+        # A citizen's photo (its EXIF place may be his home): the complainant and the coordinators only;
+        # everyone else who may see the complaint gets the stripped derivatives through its signed URLs.
+        complaint = session.get(Complaint, photo.complaint_id)
+        if principal.role in complaints.SEES_IDENTITY or (
+            principal.user_id is not None and complaint.reporter_id == principal.user_id
+        ):
+            return photo
+        raise NotFound("Photo not found.")
+    access.require(principal, "reports.read")
     try:
         if photo is None:
             raise NotFound("Photo not found.")
@@ -195,23 +262,26 @@ def process(session: Session, storage: Storage, settings: Settings, photo_id: in
         return _fail(session, photo, str(exc))
     for variant in VARIANTS:
         storage.put(derivative_key(photo.id, variant), io.BytesIO(getattr(derived, variant)))
-    report = session.get(Report, photo.report_id)
+    owner = session.get(Report, photo.report_id) if photo.report_id else session.get(Complaint, photo.complaint_id)
     photo.width, photo.height = derived.width, derived.height
     photo.exif_lat, photo.exif_lon = derived.evidence.lat, derived.evidence.lon
     photo.taken_at = derived.evidence.taken_at
     photo.phash = derived.phash
     for number, band in enumerate(_bands(derived.phash)):
         setattr(photo, f"phash_band{number}", band)
-    photo.flags, photo.evidence = _judge(session, settings, photo, report, derived.evidence)
+    moment = owner.captured_at if photo.report_id else owner.created_at
+    photo.flags, photo.evidence = _judge(session, settings, photo, (owner.lat, owner.lon), moment, derived.evidence)
     photo.status, photo.error, photo.processed_at = READY, None, utcnow()
     session.flush()
-    _refresh_report_flags(session, report)
+    if photo.report_id:
+        _refresh_report_flags(session, owner)
     audit.record(session, None, "photo.ready", "photo", photo.id, {"flags": photo.flags})
 
 
 def _fail(session: Session, photo: Photo, reason: str) -> None:
     photo.status, photo.error, photo.processed_at = FAILED, reason, utcnow()
-    _touch(session, photo.report_id)
+    if photo.report_id:
+        _touch(session, photo.report_id)
     audit.record(session, None, "photo.failed", "photo", photo.id, {"error": reason})
 
 
@@ -222,14 +292,14 @@ def give_up(session: Session, error: str, photo_id: int) -> None:
         _fail(session, photo, f"Processing failed: {error}")
 
 
-def _judge(session: Session, settings: Settings, photo: Photo, report: Report, evidence: imaging.Evidence):
-    """Flags for reviewers, with the figures behind them: where and when the photo says it was taken, and
-    whether the same picture already came with another report."""
+def _judge(session, settings: Settings, photo: Photo, point: tuple, moment, evidence: imaging.Evidence):
+    """Flags for reviewers, with the figures behind them: where and when the photo says it was taken, against
+    the report's (or complaint's) point and time, and whether the same picture already came with another."""
     flags, figures = [], {}
     if evidence.lat is None:
         flags.append(NO_GPS)
     else:
-        distance = geo.distance_m(report.lat, report.lon, evidence.lat, evidence.lon)
+        distance = geo.distance_m(point[0], point[1], evidence.lat, evidence.lon)
         figures["distance_m"] = round(distance)
         if distance > settings.photo_max_distance_m:
             flags.append(GPS_FAR_FROM_REPORT)
@@ -240,14 +310,15 @@ def _judge(session: Session, settings: Settings, photo: Photo, report: Report, e
     if evidence.taken_at is None:
         flags.append(NO_TIMESTAMP)
     else:
-        difference = abs((evidence.taken_at - report.captured_at).total_seconds())
+        difference = abs((evidence.taken_at - moment).total_seconds())
         figures["time_difference_hours"] = round(difference / 3600, 1)
         if difference > settings.photo_max_time_diff:
             flags.append(TAKEN_FAR_FROM_CAPTURE)
-    reused = _reused_in(session, photo)
-    if reused:
+    reports_with, complaints_with = _reused_in(session, photo)
+    if reports_with or complaints_with:
         flags.append(REUSED)
-        figures["reused_from_report_ids"] = reused
+        figures["reused_from_report_ids"] = reports_with
+        figures["reused_from_complaint_ids"] = complaints_with
     return flags, figures
 
 
@@ -256,21 +327,27 @@ def _bands(phash: str) -> list[int]:
     return [(value >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
 
 
-def _reused_in(session: Session, photo: Photo) -> list[int]:
-    """Other reports with a photo within REUSE_MAX_BITS of this one's hash. Two such hashes agree on at least
-    one of the four 16-bit bands (pigeonhole), so indexed band lookups find every candidate."""
+def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
+    """Other reports and complaints with a photo within REUSE_MAX_BITS of this one's hash. Two such hashes agree
+    on at least one of the four 16-bit bands (pigeonhole), so indexed band lookups find every candidate."""
     value = int(photo.phash, 16)
     bands = _bands(photo.phash)
+    other_owner = (
+        or_(Photo.report_id.is_(None), Photo.report_id != photo.report_id)
+        if photo.report_id
+        else or_(Photo.complaint_id.is_(None), Photo.complaint_id != photo.complaint_id)
+    )
     rows = session.execute(
-        select(Photo.report_id, Photo.phash)
+        select(Photo.report_id, Photo.complaint_id, Photo.phash)
         .where(
             Photo.status == READY,
-            Photo.report_id != photo.report_id,
+            other_owner,
             or_(*(getattr(Photo, f"phash_band{number}") == band for number, band in enumerate(bands))),
         )
         .limit(500)
     )
-    return sorted({rid for rid, other in rows if (value ^ int(other, 16)).bit_count() <= REUSE_MAX_BITS})[:20]
+    close = [(rid, cid) for rid, cid, other in rows if (value ^ int(other, 16)).bit_count() <= REUSE_MAX_BITS]
+    return sorted({r for r, _ in close if r})[:20], sorted({c for _, c in close if c})[:20]
 
 
 def _refresh_report_flags(session: Session, report: Report) -> None:

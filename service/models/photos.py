@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -16,10 +16,15 @@ PHOTO_STATUSES = (PENDING, PROCESSING, READY, FAILED)
 class Photo(Base):
     __tablename__ = "photos"
     # The perceptual hash in four 16-bit bands: two hashes within 3 bits share a band, so an index finds reuse.
-    __table_args__ = tuple(Index(f"ix_photos_phash_band{i}", f"phash_band{i}") for i in range(4))
+    __table_args__ = (
+        *(Index(f"ix_photos_phash_band{i}", f"phash_band{i}") for i in range(4)),
+        CheckConstraint("(report_id IS NULL) <> (complaint_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    # A photo belongs to a field report or to a complaint.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     sha256: Mapped[str] = mapped_column(String(64))

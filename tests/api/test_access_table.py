@@ -180,6 +180,13 @@ TABLE.update(
         # A public, submitted complaint of another resident, in Sumber, not yet with an OPD (officer: 404).
         ("GET", "/api/v1/complaints/{complaint_id}"): ({}, only({"kepala_desa": 403, "opd_officer": 404}, 200)),
         ("POST", "/api/v1/complaints/{complaint_id}/support"): ({}, only({"resident": 200}, 403)),
+        ("POST", "/api/v1/complaints/{complaint_id}/photos"): (  # only the complainant (someone else here)
+            lambda role: {
+                "data": {"file": (io.BytesIO(sample("portrait_1.jpg")), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+                "content_type": "multipart/form-data",
+            },
+            only({}, 403),
+        ),
         ("POST", "/api/v1/complaints/{complaint_id}/verify"): ({"json": {}}, only(COORDINATORS_DO, 403)),
         ("POST", "/api/v1/complaints/{complaint_id}/dispatch"): ({"json": {}}, only(COORDINATORS_CANNOT_YET, 403)),
         ("POST", "/api/v1/complaints/{complaint_id}/respond"): (
@@ -196,7 +203,7 @@ TABLE.update(
         ),
         ("POST", "/api/v1/complaints/{complaint_id}/reject"): ({"json": {"reason": "x"}}, only(COORDINATORS_DO, 403)),
         ("POST", "/api/v1/complaints/{complaint_id}/merge"): (
-            {"json": {"into_id": 1}},  # no complaint to take it: 422 for who may merge
+            {"json": {"into_id": MAX_ID}},  # no complaint to take it: 422 for who may merge
             only({"admin": 422, "coordinator": 422}, 403),
         ),
         ("POST", "/api/v1/complaints/{complaint_id}/reopen"): (

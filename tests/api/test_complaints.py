@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import uuid
 
@@ -21,6 +22,7 @@ from service.domain.throttle import Throttle
 from service.jobs.sweep import sweep_once
 from service.models import Complaint, ComplaintCategory, ComplaintEvent, Notification, Program, Visit
 from service.settings import PROJECT_DIR
+from tests import images
 from tests.conftest import REDIS_URL, SUMBER
 
 GEMITO_POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
@@ -520,3 +522,46 @@ def test_list_queries_use_indexes_at_scale(db, people):
             plan = json.dumps(db.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar())
             assert "Seq Scan" not in plan, (viewer.role, query, plan)
             assert "Index" in plan, (viewer.role, query)
+
+
+def test_complaint_photos_are_the_complainants_and_others_see_them_stripped(client, as_, file, work):
+    cid = file(privacy="anonim")["id"]
+    home = images.camera_exif(lat=-7.95571, lon=113.08765)
+
+    def send(headers, data, key=None):
+        return client.post(
+            f"/api/v1/complaints/{cid}/photos",
+            data={"file": (io.BytesIO(data), "p.jpg"), "client_uuid": key or str(uuid.uuid4())},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+
+    first = send(as_("resident"), images.jpeg(800, 600, exif=home))
+    assert first.status_code == 202
+    assert send(as_("neighbour"), images.sample("portrait_1.jpg")).status_code == 403
+    assert send({}, images.sample("portrait_1.jpg")).status_code == 401
+    for seed in range(2, 6):
+        assert send(as_("resident"), images.jpeg(320, 240, seed=seed)).status_code == 202
+    assert send(as_("resident"), images.jpeg(320, 240, seed=9)).status_code == 409, "five at most"
+    work()
+    seen = client.get(f"/api/v1/complaints/{cid}", headers=as_("neighbour")).json
+    assert seen["reporter"] is None and len(seen["photos"]) == 5 and seen["photos"][0]["status"] == "ready"
+    shown = images.decode(client.get(seen["photos"][0]["display_url"]).data)
+    assert not shown.getexif() and "exif" not in shown.info
+    photo_id = first.json["id"]
+    assert client.get(f"/api/v1/photos/{photo_id}", headers=as_("neighbour")).status_code == 404
+    assert client.get(f"/api/v1/photos/{photo_id}", headers=as_("resident")).json["exif"]["lat"] == pytest.approx(
+        -7.95571
+    )
+    assert client.get(f"/api/v1/photos/{photo_id}", headers=as_("coordinator")).status_code == 200
+
+
+def test_an_anonymous_complainant_adds_photos_with_the_secret(client):
+    filed = client.post("/api/v1/complaints", json=complaint_body(privacy="anonim")).json
+    sent = client.post(
+        f"/api/v1/complaints/{filed['id']}/photos",
+        data={"file": (io.BytesIO(images.sample("portrait_1.jpg")), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+        headers={"X-Complaint-Secret": filed["secret"]},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 202 and sent.json["media_type"] == "image/jpeg"
