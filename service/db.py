@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -86,3 +87,12 @@ class Database:
 
     def session(self) -> Session:
         return self.session_factory()
+
+
+def insert_once(session: Session, model, values: dict, unique: str) -> int | None:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id: the new row's id, or None when a row with that
+    key exists already (also one a concurrent transaction just inserted). The database decides; no
+    check-then-insert race. (The ORM's rowcount cannot tell these apart; RETURNING can.)"""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    return session.execute(statement.returning(model.id)).scalar()

@@ -86,7 +86,9 @@ class FakeFCM:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
             def _client_gone(self) -> bool:
-                readable, _, _ = select.select([self.connection], [], [], 0)
+                # A live client sends nothing while it waits for the answer; a dead one's FIN (or RST) may take a
+                # moment to arrive on a loaded machine, so wait up to 2 s for it rather than peeking once.
+                readable, _, _ = select.select([self.connection], [], [], 2)
                 if not readable:
                     return False
                 try:

@@ -12,10 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import insert_once, utcnow
 from service.domain import access, audit, geo
 from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, Principal
 from service.domain.calendar import WIB, deadline, is_working_day
@@ -120,13 +119,7 @@ def file(
         "created_at": now,
         "updated_at": now,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.execute(
-        dialect.insert(Complaint)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["client_uuid"])
-        .returning(Complaint.id)
-    ).scalar()
+    inserted = insert_once(session, Complaint, values, "client_uuid")
     complaint = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
     if inserted is None:
         return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import insert_once, utcnow
 from service.domain import access, audit, complaints, geo, imaging, outbox, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, UnsupportedMedia
@@ -170,13 +169,7 @@ def store(
         "evidence": {},
         "created_at": utcnow(),
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.execute(
-        dialect.insert(Photo)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["client_uuid"])
-        .returning(Photo.id)
-    ).scalar()
+    inserted = insert_once(session, Photo, values, "client_uuid")
     if inserted is None:  # another request with this uuid won the race: ours is a duplicate
         storage.delete(key)
         existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))

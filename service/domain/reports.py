@@ -8,10 +8,9 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import insert_once, utcnow
 from service.domain import access, audit, geo
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -64,14 +63,7 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
         "received_at": utcnow(),
         "updated_at": utcnow(),
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    # RETURNING gives the new id, or nothing when another request's row already holds the uuid.
-    inserted = session.execute(
-        dialect.insert(Report)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["client_uuid"])
-        .returning(Report.id)
-    ).scalar()
+    inserted = insert_once(session, Report, values, "client_uuid")
     report = session.scalar(select(Report).where(Report.client_uuid == data["client_uuid"]))
     if inserted is None:
         return Submission(_same_or_conflict(report, digest, principal), created=False)
