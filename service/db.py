@@ -35,7 +35,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
+        try:
+            value = value.astimezone(dt.UTC)
+        except OverflowError:  # year 1 east of UTC, or 9999 west of it: beyond every stored moment anyway
+            value = (dt.datetime.min if value.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
@@ -89,10 +92,11 @@ class Database:
         return self.session_factory()
 
 
-def insert_once(session: Session, model, values: dict, unique: str) -> int | None:
+def insert_once(session: Session, model, values: dict, unique: str | list[str]) -> int | None:
     """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id: the new row's id, or None when a row with that
     key exists already (also one a concurrent transaction just inserted). The database decides; no
     check-then-insert race. (The ORM's rowcount cannot tell these apart; RETURNING can.)"""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    columns = [unique] if isinstance(unique, str) else unique
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
     return session.execute(statement.returning(model.id)).scalar()

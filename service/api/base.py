@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 
 import flask_smorest
@@ -122,14 +123,18 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
 
-def _unstorable(value) -> bool:
-    """Text no database stores: NUL characters, and halves of surrogate pairs that JSON escapes can carry."""
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def unstorable(value) -> bool:
+    """Text we refuse: NUL (no database stores it), other control characters but tab and line breaks (XML 1.0,
+    the format Open311 clients read, cannot carry them), and halves of surrogate pairs that JSON escapes carry."""
     if isinstance(value, str):
-        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, Mapping):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_unstorable(v) for v in value)
+        return any(unstorable(v) for v in value)
     return False
 
 
@@ -140,9 +145,9 @@ class Schema(ma.Schema):
     def valid_text(self, data, **kwargs):
         if isinstance(data, Mapping):  # JSON bodies, and webargs' proxies of query strings
             bad = {
-                key: ["Not storable text (NUL or a lone surrogate)."]
+                key: ["Not storable text (a control character or a lone surrogate)."]
                 for key, value in data.items()
-                if _unstorable(value)
+                if unstorable(value)
             }
             if bad:
                 raise ma.ValidationError(bad)

@@ -26,7 +26,7 @@ from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema
 from service.db import utcnow
 from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos
 from service.models import Complaint
-from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
+from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES, SUBMITTED
 
 blp = Blueprint("complaints", __name__, description="Citizen complaints and aspirations, and their workflow")
 SECRET_HEADER = "X-Complaint-Secret"
@@ -157,7 +157,7 @@ class NearbySchema(Schema):
     tracking_code = ma.fields.String()
     status = ma.fields.String()
     category_code = ma.fields.String()
-    description = ma.fields.String()
+    description = ma.fields.String(allow_none=True, metadata={"description": "null until verified"})
     distance_m = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
 
@@ -349,7 +349,15 @@ class Nearby(MethodView):
         access.require(principal(), "reference.read")
         found = complaints.nearby(session(), args["lat"], args["lon"], args["category_code"])
         shown = ("id", "tracking_code", "status", "category_code", "description", "created_at")
-        return [{**{key: getattr(c, key) for key in shown}, "distance_m": round(distance)} for distance, c in found]
+        return [
+            {
+                **{key: getattr(c, key) for key in shown},
+                # Not yet verified: the text may be anything, so only that something was filed here.
+                "description": c.description if c.status != SUBMITTED else None,
+                "distance_m": round(distance),
+            }
+            for distance, c in found
+        ]
 
 
 @blp.route("/complaints/<id:complaint_id>")

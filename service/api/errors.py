@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.domain.errors import DomainError
@@ -28,6 +28,10 @@ def error_response(code: int, message: str, errors=None, headers=None, details=N
 
 
 def handle_http_exception(error: HTTPException):
+    if request.path.startswith("/open311/"):  # a protocol with its own error shape
+        from service.api.open311 import georeport_http_error
+
+        return georeport_http_error(error.code, error.description or error.name)
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if error.code == 405 and error.valid_methods:

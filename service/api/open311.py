@@ -4,6 +4,7 @@ for Open311 API keys. The protocol has its own error shape, so it lives outside 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import marshmallow as ma
@@ -11,7 +12,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, request
 from flask.views import MethodView
 
-from service.api.base import Blueprint, Schema, principal, services, session
+from service.api.base import Blueprint, Schema, principal, services, session, unstorable
 from service.db import utcnow
 from service.domain import open311
 from service.domain.errors import DomainError
@@ -22,6 +23,7 @@ FORMAT = "<any(json, xml):fmt>"
 JURISDICTION = "probolinggokab.go.id"
 # In XML, a list's items are elements named in the singular.
 ITEM_TAGS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 
@@ -36,7 +38,7 @@ def _element(tag: str, value) -> ET.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = _XML_FORBIDDEN.sub("\ufffd", str(value))
     return element
 
 
@@ -65,8 +67,17 @@ def georeport_error(error: DomainError):
     return render(_fmt(), [{"code": error.status, "description": error.message}], "errors", "error", error.status)
 
 
+def georeport_http_error(code: int, description: str) -> Response:
+    """Flask's own errors (no such path or method) under /open311, in the specification's shape; the format
+    is taken from the path's extension, XML by default."""
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    return render(fmt, [{"code": code, "description": description}], "errors", "error", code)
+
+
 @bp.before_request
 def one_jurisdiction():
+    if any(unstorable(key) or unstorable(value) for key, value in request.values.items(multi=True)):
+        raise open311.BadRequest("Parameters must be text without control characters.")
     wanted = request.values.get("jurisdiction_id")
     if wanted and wanted != JURISDICTION:
         raise open311.BadRequest(f"This server serves jurisdiction_id {JURISDICTION} only.")

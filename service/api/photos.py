@@ -56,7 +56,9 @@ class PhotoSchema(Schema):
     height = ma.fields.Integer(allow_none=True)
     exif = ma.fields.Function(lambda photo: ExifSchema().dump(photo), metadata={"description": "lat, lon, taken_at"})
     flags = ma.fields.List(ma.fields.String())
-    evidence = ma.fields.Dict(metadata={"description": "the figures behind the flags"})
+    evidence = ma.fields.Function(
+        lambda photo: photos.evidence_for(photo, principal()), metadata={"description": "the figures behind the flags"}
+    )
     display_url = ma.fields.Function(lambda photo: signed_url(photo, "display"), allow_none=True)
     thumb_url = ma.fields.Function(lambda photo: signed_url(photo, "thumb"), allow_none=True)
     created_at = ma.fields.AwareDateTime()

@@ -28,6 +28,7 @@ from service.models.complaints import (
     DUPLICATE,
     IN_PROGRESS,
     OPEN_STATUSES,
+    RAHASIA,
     REJECTED,
     REOPENED,
     RESOLVED,
@@ -90,6 +91,13 @@ def act(
         complaint = get(session, principal, complaint_id)
     if principal.role in COMPLAINANT_ROLES and not is_complainant(principal, complaint, secret_ok=True):
         raise Forbidden("Only the complainant may do this.")
+    # One move at a time: a concurrent action waits here and then sees the state this one leaves.
+    session.execute(
+        select(Complaint)
+        .where(Complaint.id == complaint.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if complaint.status not in move.sources:
         raise Conflict(f"A {complaint.status} complaint cannot be {action}ed.", details={"status": complaint.status})
     now = utcnow()
@@ -109,8 +117,9 @@ def _event_data(action: str, data: dict) -> dict:
 
 
 def _set_deadline(complaint: Complaint, due: dt.datetime | None) -> None:
-    """A new deadline starts a new escalation ladder."""
+    """A new deadline starts a new escalation ladder: its first step is due when the deadline passes."""
     complaint.due_at = due
+    complaint.escalate_at = due
     complaint.escalation_level = 0
     complaint.escalated_due_at = None
 
@@ -122,7 +131,7 @@ def _class_days(settings: Settings, sla_class: str) -> int:
 def _verify(session, principal, complaint, data, settings, now) -> str:
     if data.get("category_code"):  # the coordinator corrects the category the citizen chose
         category = session.get(ComplaintCategory, data["category_code"])
-        if category is None:
+        if category is None or not category.active:
             raise Invalid("Unknown category.", {"category_code": [data["category_code"]]})
         complaint.category_code = category.code
         complaint.sla_class = "informasi" if complaint.kind == "permintaan_informasi" else category.sla_class
@@ -210,8 +219,11 @@ def _reject(session, principal, complaint, data, settings, now) -> str:
 
 def _merge(session, principal, complaint, data, settings, now) -> str:
     target = session.get(Complaint, data["into_id"])
-    if target is None or target.id == complaint.id or target.status in (REJECTED, DUPLICATE, CLOSED):
-        raise Invalid("Merge into another open complaint.", {"into_id": ["Not a complaint that can take it."]})
+    # Open, so its followers still hear of the outcome; not confidential, since followers see what they follow.
+    if target is None or target.id == complaint.id or target.status not in OPEN_STATUSES or target.privacy == RAHASIA:
+        raise Invalid(
+            "Merge into another open, non-confidential complaint.", {"into_id": ["Not a complaint that can take it."]}
+        )
     complaint.merged_into_id = target.id
     _set_deadline(complaint, None)
     complaint.closed_at = now
@@ -309,18 +321,19 @@ def _users(session: Session, role: str, opd_code: str | None = None, head_only: 
 
 def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> int:
     """Two steps per deadline, each once: when it passes, the OPD's officers (the coordinators while nobody is
-    assigned); a working day later, the coordinators and the OPD's head. Recorded in the history."""
+    assigned); a working day later, the coordinators and the OPD's head. Recorded in the history.
+
+    `escalate_at` holds when the next step is due, so the query finds exactly the work to do; rows another
+    sweeper holds are skipped (several API processes sweep when there is no Redis)."""
     rows = session.scalars(
         select(Complaint)
-        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_at < now, Complaint.escalation_level < 2)
-        .order_by(Complaint.due_at)
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.escalate_at <= now)
+        .order_by(Complaint.escalate_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
-    done = 0
     for complaint in rows:
         level = complaint.escalation_level + 1
-        if level == 2 and now < deadline(complaint.due_at, 1):  # a working day after the deadline
-            continue
         recipients = _escalation_recipients(session, complaint, level)
         due = complaint.due_at.astimezone(WIB).date()
         params = {
@@ -336,6 +349,7 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             )
         complaint.escalation_level = level
         complaint.escalated_due_at = complaint.due_at
+        complaint.escalate_at = deadline(complaint.due_at, 1) if level == 1 else None  # a working day later
         record(
             session,
             complaint,
@@ -346,8 +360,7 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             f"Melewati batas waktu: eskalasi tahap {level}.",
             {"level": level, "due_at": complaint.due_at.isoformat(), "notified": len(recipients)},
         )
-        done += 1
-    return done
+    return len(rows)
 
 
 def _escalation_recipients(session: Session, complaint: Complaint, level: int) -> list[int]:
@@ -362,7 +375,10 @@ def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, lim
     """A resolved complaint the complainant neither rated nor reopened in time closes itself."""
     cutoff = now - dt.timedelta(days=feedback_days)
     rows = session.scalars(
-        select(Complaint).where(Complaint.status == RESOLVED, Complaint.resolved_at < cutoff).limit(limit)
+        select(Complaint)
+        .where(Complaint.status == RESOLVED, Complaint.resolved_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
     for complaint in rows:
         complaint.status, complaint.closed_at, complaint.updated_at = CLOSED, now, now

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
 from service.domain import access, audit, geo
-from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, Principal
+from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline, is_working_day
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Kecamatan, User, Visit
@@ -32,8 +32,10 @@ from service.models.visits import CONFIRMED, PLANNED
 
 CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
 NEARBY_RADIUS_M = 250
+NEARBY_LIMIT = 20
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
 SEES_IDENTITY = frozenset({ADMIN, COORDINATOR})
+NAME_VISIBLE_TO = frozenset({access.BUPATI_OFFICE, access.CAMAT, access.OPD_OFFICER})  # public complaints only
 STAFF_SEES_ALL = frozenset({ADMIN, COORDINATOR})  # rahasia included
 
 
@@ -106,7 +108,9 @@ def file(
         "content_hash": digest,
         "tracking_code": _tracking_code(),
         "secret_hash": _secret_hash(secret) if secret else None,
-        "reporter_id": principal.user_id,
+        # Staff typing in a complaint received by phone or letter file it for the citizen, not as its reporter.
+        "reporter_id": principal.user_id if principal.role == RESIDENT else None,
+        "filed_by_id": principal.user_id,
         "reporter_name": data.get("reporter_name"),
         "reporter_contact": data.get("reporter_contact"),
         "source": source,
@@ -115,6 +119,7 @@ def file(
         "status": SUBMITTED,
         "sla_class": "informasi" if kind == INFORMASI else category.sla_class,
         "due_at": deadline(now, verify_days),
+        "escalate_at": deadline(now, verify_days),
         "escalation_level": 0,
         "created_at": now,
         "updated_at": now,
@@ -129,7 +134,7 @@ def file(
 
 
 def _same_or_conflict(complaint: Complaint, digest: str, principal: Principal, secret: str | None) -> Complaint:
-    same_filer = complaint.reporter_id == principal.user_id and (
+    same_filer = complaint.filed_by_id == principal.user_id and (
         secret is None or complaint.secret_hash == _secret_hash(secret)
     )
     if complaint.content_hash == digest and same_filer:
@@ -271,14 +276,15 @@ def sla_state(complaint: Complaint, now: dt.datetime) -> str:
 def view(
     session: Session, principal: Principal, complaint: Complaint, now: dt.datetime, complainant: bool = False
 ) -> dict:
-    """The complaint as this viewer may see it: the reporter's identity only for the reporter and the
-    coordinators, or for everyone who sees a `public` complaint (contact details never)."""
+    """The complaint as this viewer may see it: the reporter's identity for the reporter and the coordinators;
+    his name also for the government staff who see a `public` complaint; contact details for the first only.
+    Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
     sees_identity = own or principal.role in SEES_IDENTITY
     reporter = None
-    if sees_identity or complaint.privacy == PUBLIC:
+    if sees_identity or (complaint.privacy == PUBLIC and principal.role in NAME_VISIBLE_TO):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
-        reporter = {"name": (user.display_name or user.username) if user else complaint.reporter_name}
+        reporter = {"name": (user.display_name if user else None) or complaint.reporter_name}
         if sees_identity:
             reporter.update(user_id=complaint.reporter_id, contact=complaint.reporter_contact)
     supporters = session.scalar(
@@ -353,20 +359,23 @@ def nearby(session: Session, lat: float, lon: float, category_code: str, radius_
     dlat = radius_m / geo.M_PER_DEG_LAT
     dlon = radius_m / (geo.M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
     rows = session.scalars(
-        select(Complaint).where(
+        select(Complaint)
+        .where(
             Complaint.category_code == category_code,
             Complaint.lat.between(lat - dlat, lat + dlat),
             Complaint.lon.between(lon - dlon, lon + dlon),
             Complaint.status.in_(OPEN_STATUSES),
             Complaint.privacy != RAHASIA,
         )
+        .order_by(Complaint.created_at.desc())
+        .limit(200)
     )
     found = []
     for complaint in rows:
         distance = geo.distance_m(lat, lon, complaint.lat, complaint.lon)
         if distance <= radius_m:
             found.append((distance, complaint))
-    return sorted(found, key=lambda pair: pair[0])
+    return sorted(found, key=lambda pair: pair[0])[:NEARBY_LIMIT]
 
 
 def support(session: Session, principal: Principal, complaint_id: int) -> Complaint:
@@ -377,13 +386,8 @@ def support(session: Session, principal: Principal, complaint_id: int) -> Compla
         raise Conflict("This is your own complaint.")
     if complaint.status not in OPEN_STATUSES:
         raise Conflict(f"The complaint is {complaint.status}: nothing to support any more.")
-    exists = session.scalar(
-        select(ComplaintSupporter.id).where(
-            ComplaintSupporter.complaint_id == complaint.id, ComplaintSupporter.user_id == principal.user_id
-        )
-    )
-    if exists is None:
-        session.add(ComplaintSupporter(complaint_id=complaint.id, user_id=principal.user_id))
+    values = {"complaint_id": complaint.id, "user_id": principal.user_id, "created_at": utcnow()}
+    if insert_once(session, ComplaintSupporter, values, ["complaint_id", "user_id"]) is not None:  # twice: once
         audit.record(session, principal.user_id, "complaint.support", "complaint", complaint.id)
     return complaint
 

@@ -13,7 +13,7 @@ from service.domain.access import Principal
 from service.domain.errors import Forbidden, Invalid, NotFound
 from service.domain.visits import get_visible_visit
 from service.models import Complaint, Finding, Kecamatan, Opd, Report, User, Visit
-from service.models.complaints import OPEN_STATUSES, RAHASIA
+from service.models.complaints import DUPLICATE, OPEN_STATUSES, RAHASIA, REJECTED
 from service.models.visits import CLOSED, FINDING_STATUSES
 
 
@@ -137,7 +137,11 @@ def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
     overdue = session.scalar(select(func.count()).where(open_here, Complaint.due_at < now))
     aspirations = session.scalars(
         select(Complaint)
-        .where(Complaint.visit_id == visit.id, Complaint.privacy != RAHASIA)
+        .where(
+            Complaint.visit_id == visit.id,
+            Complaint.privacy != RAHASIA,
+            Complaint.status.not_in((REJECTED, DUPLICATE)),
+        )
         .order_by(Complaint.created_at)
         .limit(50)
     )

@@ -17,7 +17,7 @@ from service.domain.access import NOBODY, Principal
 from service.domain.calendar import WIB
 from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key
-from service.models.complaints import OPEN_STATUSES, PRIVACY_LEVELS, PUBLIC
+from service.models.complaints import ANONIM, OPEN_STATUSES, PRIVACY_LEVELS
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_WINDOW_DAYS = 90  # GET requests without dates: the last 90 days, as the specification says
@@ -110,7 +110,7 @@ def definition(session: Session, service_code: str) -> dict:
                 "code": "privacy",
                 "datatype": "singlevaluelist",
                 "required": False,
-                "datatype_description": "public (default), anonim or rahasia",
+                "datatype_description": "public, anonim (default) or rahasia",
                 "order": 1,
                 "description": "Who may see the request: anonim hides the reporter, rahasia hides the request.",
                 "values": [{"key": level, "name": PRIVACY_NAMES[level]} for level in PRIVACY_LEVELS],
@@ -127,7 +127,8 @@ def _w3c(moment: dt.datetime | None) -> str | None:
 
 
 def as_request(session: Session, complaint: Complaint) -> dict:
-    """A complaint as a GeoReport service request: nothing about the reporter."""
+    """A complaint as a GeoReport service request: nothing about the reporter. (Categories, OPD and places are
+    few and stay in the session's identity map, so a long list costs no query per item for them.)"""
     category = session.get(ComplaintCategory, complaint.category_code)
     opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
     desa = session.get(Desa, complaint.desa_code) if complaint.desa_code else None
@@ -228,6 +229,8 @@ def post_request(session: Session, form: dict, settings) -> list[dict]:
     missing = [name for name in ("service_code", "lat", "long", "description") if not form.get(name)]
     if missing:
         raise BadRequest(f"Required: {', '.join(missing)} (this server locates by lat/long).")
+    if len(form["description"].strip()) < 10:
+        raise BadRequest("description must say what is wrong, in 10 characters at least.")
     category = session.get(ComplaintCategory, form["service_code"])
     if category is None or not category.active:
         raise NotFound(f"service_code {form['service_code']} not found.")
@@ -237,7 +240,8 @@ def post_request(session: Session, form: dict, settings) -> list[dict]:
         raise BadRequest("lat and long must be decimal degrees (WGS84).") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise BadRequest("lat and long must be decimal degrees (WGS84).")
-    privacy = form.get("attribute[privacy]") or PUBLIC
+    # Anonim unless the citizen chose otherwise: the outside system's form may never have asked him.
+    privacy = form.get("attribute[privacy]") or ANONIM
     if privacy not in PRIVACY_LEVELS:
         raise BadRequest("attribute[privacy] must be public, anonim or rahasia.")
     name = " ".join(filter(None, (form.get("first_name"), form.get("last_name")))) or None

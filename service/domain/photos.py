@@ -229,6 +229,13 @@ def find(session: Session, photo_id: int) -> Photo:
     return photo
 
 
+def evidence_for(photo: Photo, principal: Principal) -> dict:
+    """A citizen's photo: which other complaints or reports carried the same picture is for the coordinators."""
+    if photo.complaint_id is None or principal.role in complaints.SEES_IDENTITY:
+        return photo.evidence
+    return {k: v for k, v in photo.evidence.items() if not k.startswith("reused_from")}
+
+
 def derivative_key(photo_id: int, variant: str) -> str:
     return f"derived/{photo_id}/{variant}.jpg"
 

@@ -59,7 +59,8 @@ class Complaint(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64))  # anonymous filing: sha256 of the secret
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # a resident
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # who typed it in
     reporter_name: Mapped[str | None] = mapped_column(String(120))  # anonymous or Open311 filers, if given
     reporter_contact: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default="app")  # app | open311
@@ -79,6 +80,7 @@ class Complaint(Base):
     due_at: Mapped[dt.datetime | None]  # the deadline of the current step; None when nobody owes anything
     escalated_due_at: Mapped[dt.datetime | None]  # the deadline the escalation was for (never twice per deadline)
     escalation_level: Mapped[int] = mapped_column(default=0)
+    escalate_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # when the next escalation step is due
     answer: Mapped[str | None] = mapped_column(Text)  # the OPD's latest answer to the complainant
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="SET NULL"))
     rating: Mapped[int | None]

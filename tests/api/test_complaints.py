@@ -141,6 +141,18 @@ def test_working_days_skip_weekends_holidays_and_cuti_bersama(start, days, expec
     assert due.astimezone(WIB) == dt.datetime.combine(expected, dt.time(23, 59, 59), tzinfo=WIB)
 
 
+def test_staff_file_for_a_citizen_and_bad_text_is_refused(client, as_):
+    body = complaint_body(reporter_name="Bu Sumiati (lewat telepon)", privacy="anonim")
+    filed = client.post("/api/v1/complaints", json=body, headers=as_("coordinator"))
+    assert filed.status_code == 201 and filed.json["reporter"]["name"] == "Bu Sumiati (lewat telepon)"
+    assert filed.json["reporter"]["user_id"] is None, "the coordinator typed it in; he is not the complainant"
+    assert client.post("/api/v1/complaints", json=body, headers=as_("coordinator")).status_code == 200
+    escape = client.post(
+        "/api/v1/complaints", json=complaint_body(description="Sampah \x1b[31m menumpuk"), headers=as_("resident")
+    )
+    assert escape.status_code == 422 and "description" in escape.json["errors"]["json"]
+
+
 def test_anonymous_filing_gives_a_tracking_code_and_secret(client, file):
     body = complaint_body(privacy="anonim", reporter_name="Warga Gemito")
     filed = client.post("/api/v1/complaints", json=body)
@@ -175,6 +187,7 @@ def test_nearby_shows_open_complaints_of_the_category_and_me_too_follows_one(cli
     near = {"lat": GEMITO_POINT["lat"] + 0.0009, "lon": GEMITO_POINT["lon"]}  # about 100 m north
     found = client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "jalan_rusak"}).json
     assert [f["id"] for f in found] == [pothole["id"]] and 90 < found[0]["distance_m"] < 110
+    assert found[0]["description"] is None, "not verified yet: its text is not shown to the public"
     far = {"lat": GEMITO_POINT["lat"] + 0.004, "lon": GEMITO_POINT["lon"]}  # about 440 m
     assert client.get("/api/v1/complaints/nearby", query_string={**far, "category_code": "jalan_rusak"}).json == []
     assert client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "sampah"}).json == []
@@ -256,6 +269,12 @@ def test_a_duplicate_is_merged_and_its_complainant_follows_the_original(client, 
     assert merged.json["merged_into_id"] == original
     assert client.get(f"/api/v1/complaints/{original}", headers=as_("coordinator")).json["supporters"] == 1
     assert act(client, as_("coordinator"), original, "merge", {"into_id": original}).status_code == 422
+    confidential, third = file(privacy="rahasia")["id"], file(who="neighbour")["id"]
+    refused = act(client, as_("coordinator"), third, "merge", {"into_id": confidential})
+    assert refused.status_code == 422, "followers of a confidential complaint would learn of it"
+    for action, body in (("verify", {}), ("dispatch", {}), ("resolve", {"message": "Selesai."})):
+        act(client, as_("coordinator"), original, action, body)
+    assert act(client, as_("coordinator"), third, "merge", {"into_id": original}).status_code == 422, "resolved"
 
 
 def test_reopen_within_the_window_then_it_closes_itself(client, as_, file, db, services):
@@ -285,7 +304,7 @@ def test_escalation_fires_once_per_step_and_deadline(client, as_, file, db, serv
         return {who: people[who].id in notified for who in ("opd_officer", "dlh_head", "coordinator", "dpupr_officer")}
 
     yesterday = utcnow() - dt.timedelta(hours=2)
-    db.execute(update(Complaint).where(Complaint.id == cid).values(due_at=yesterday))
+    db.execute(update(Complaint).where(Complaint.id == cid).values(due_at=yesterday, escalate_at=yesterday))
     db.commit()
     assert complaint_flow.escalate_overdue(db, utcnow()) == 1
     db.commit()
@@ -372,7 +391,7 @@ PRIVACY = {
     "opd_officer": {"public": "name", "anonim": "hidden", "rahasia": "hidden"},  # assigned: sees the complaint
     "bupati_office": {"public": "name", "anonim": "hidden", "rahasia": None},
     "camat": {"public": "name", "anonim": "hidden", "rahasia": None},
-    "neighbour": {"public": "name", "anonim": "hidden", "rahasia": None},
+    "neighbour": {"public": "hidden", "anonim": "hidden", "rahasia": None},  # citizens never see who complained
     "dpupr_officer": {"public": None, "anonim": None, "rahasia": None},  # not assigned
 }
 

@@ -95,6 +95,13 @@ def test_errors_are_code_description_lists(client, api_key):
     assert bad_date.status_code == 400 and bad_date.json[0]["code"] == 400
     other = client.get(f"{BASE}/services.json", query_string={"jurisdiction_id": "kotaprobolinggo.go.id"})
     assert other.status_code == 400
+    control = post(client, api_key["key"], description="Sampah \x1b di jalan desa")
+    assert control.status_code == 400 and control.json[0]["code"] == 400
+    assert post(client, api_key["key"], description="x").status_code == 400
+    nowhere = client.get(f"{BASE}/nothing.xml")
+    assert nowhere.status_code == 404 and xml(nowhere).find("error/code").text == "404"
+    wrong_method = client.delete(f"{BASE}/services.json")
+    assert wrong_method.status_code == 405 and wrong_method.json[0]["code"] == 405
 
 
 def test_a_posted_request_goes_through_the_workflow_and_is_listed(client, api_key, make_user, auth_header):
@@ -106,6 +113,7 @@ def test_a_posted_request_goes_through_the_workflow_and_is_listed(client, api_ke
     coordinator = auth_header(make_user("coordinator"))
     complaint = client.get(f"/api/v1/complaints/{request_id}", headers=coordinator).json
     assert complaint["source"] == "open311" and complaint["reporter"]["name"] == "Ahmad Fauzi"
+    assert complaint["privacy"] == "anonim", "unless the citizen chose, his name stays with the coordinators"
     assert complaint["kecamatan_code"] == SUMBER
     for action, body in (("verify", {}), ("dispatch", {})):
         assert (

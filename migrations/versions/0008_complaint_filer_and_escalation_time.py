@@ -1,0 +1,37 @@
+"""complaint filer and escalation time
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-25 16:31:30.696305
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('filed_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('escalate_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f('ix_complaints_escalate_at'), ['escalate_at'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_complaints_filed_by_id_users'), 'users', ['filed_by_id'], ['id'], ondelete='SET NULL')
+
+    op.execute("UPDATE complaints SET filed_by_id = reporter_id")
+    op.execute("UPDATE complaints SET escalate_at = due_at WHERE escalation_level = 0 AND due_at IS NOT NULL")
+    # ### end Alembic commands ###
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_complaints_filed_by_id_users'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_complaints_escalate_at'))
+        batch_op.drop_column('escalate_at')
+        batch_op.drop_column('filed_by_id')
+
+    # ### end Alembic commands ###
