@@ -20,6 +20,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('filed_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('escalate_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f('ix_complaints_escalate_at'), ['escalate_at'], unique=False)
+        batch_op.create_index('ix_complaints_opd_status_created', ['opd_code', 'status', 'created_at', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_complaints_filed_by_id_users'), 'users', ['filed_by_id'], ['id'], ondelete='SET NULL')
 
     op.execute("UPDATE complaints SET filed_by_id = reporter_id")
@@ -30,6 +31,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_complaints_filed_by_id_users'), type_='foreignkey')
+        batch_op.drop_index('ix_complaints_opd_status_created')
         batch_op.drop_index(batch_op.f('ix_complaints_escalate_at'))
         batch_op.drop_column('escalate_at')
         batch_op.drop_column('filed_by_id')

@@ -78,7 +78,11 @@ def authenticate(optional: bool) -> access.Principal:
     user = session().get(User, user_id_from_access_token(services().tokens, token.strip()))
     if user is None or not user.is_active:
         raise Unauthorized("Account disabled or removed.")
-    return access.Principal.of(user)
+    caller = access.Principal.of(user)
+    # Give the connection back before the body is read: a photo from a weak network may take minutes to arrive,
+    # and must not hold a database connection meanwhile. The view's own work starts a new transaction.
+    session().rollback()
+    return caller
 
 
 class StrictParser(FlaskParser):

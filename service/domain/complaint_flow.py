@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -332,8 +332,24 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
+    done = 0
     for complaint in rows:
         level = complaint.escalation_level + 1
+        # Claim the step: where FOR UPDATE means nothing (SQLite), a second sweeper finds it taken.
+        claimed = session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint.id, Complaint.escalation_level == complaint.escalation_level)
+            .values(
+                escalation_level=level,
+                escalated_due_at=complaint.due_at,
+                escalate_at=deadline(complaint.due_at, 1) if level == 1 else None,  # a working day later
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            continue
+        session.refresh(complaint)
+        done += 1
         recipients = _escalation_recipients(session, complaint, level)
         due = complaint.due_at.astimezone(WIB).date()
         params = {
@@ -347,9 +363,6 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             notifications.notify(
                 session, user_id, "complaint_overdue", params, {"complaint_id": str(complaint.id)}, urgent=level == 2
             )
-        complaint.escalation_level = level
-        complaint.escalated_due_at = complaint.due_at
-        complaint.escalate_at = deadline(complaint.due_at, 1) if level == 1 else None  # a working day later
         record(
             session,
             complaint,
@@ -360,7 +373,7 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             f"Melewati batas waktu: eskalasi tahap {level}.",
             {"level": level, "due_at": complaint.due_at.isoformat(), "notified": len(recipients)},
         )
-    return len(rows)
+    return done
 
 
 def _escalation_recipients(session: Session, complaint: Complaint, level: int) -> list[int]:
@@ -380,9 +393,19 @@ def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, lim
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
+    done = 0
     for complaint in rows:
-        complaint.status, complaint.closed_at, complaint.updated_at = CLOSED, now, now
+        claimed = session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint.id, Complaint.status == RESOLVED)
+            .values(status=CLOSED, closed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:  # another sweeper, or the complainant, was first
+            continue
+        session.refresh(complaint)
+        done += 1
         note = f"Ditutup otomatis: tidak ada tanggapan {feedback_days} hari setelah selesai."
         record(session, complaint, None, "close", RESOLVED, CLOSED, note)
         _tell_complainant(session, complaint, "close", note)
-    return len(rows)
+    return done

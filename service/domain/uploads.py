@@ -116,6 +116,7 @@ def append(
     if offset + declared > upload.length:
         raise TooLarge("The chunk goes beyond Upload-Length.")
     algorithm, expected = _checksum(checksum)
+    session.rollback()  # no database connection held while a slow network delivers the chunk
     with tempfile.TemporaryFile() as chunk:
         received, digest = _receive(body, chunk, declared, algorithm)
         if expected is not None and ((not chunked and received < declared) or digest != expected):

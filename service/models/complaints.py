@@ -47,6 +47,7 @@ class Complaint(Base):
         Index("ix_complaints_created", "created_at", "id"),
         Index("ix_complaints_status_created", "status", "created_at", "id"),
         Index("ix_complaints_opd_created", "opd_code", "created_at", "id"),
+        Index("ix_complaints_opd_status_created", "opd_code", "status", "created_at", "id"),  # an OPD's queue
         Index("ix_complaints_kecamatan_created", "kecamatan_code", "created_at", "id"),
         Index("ix_complaints_category_created", "category_code", "created_at", "id"),
         Index("ix_complaints_reporter_created", "reporter_id", "created_at", "id"),
