@@ -19,7 +19,7 @@ from service.db import utcnow
 from service.domain import notifications, texts
 from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline
-from service.domain.complaints import get, is_complainant, record, supporter_ids, with_secret
+from service.domain.complaints import get, record, supporter_ids, with_secret
 from service.domain.errors import Conflict, Forbidden, Invalid, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd, User
 from service.models.complaints import (
@@ -89,7 +89,7 @@ def act(
         complaint = with_secret(session, complaint_id, secret)
     else:
         complaint = get(session, principal, complaint_id)
-    if principal.role in COMPLAINANT_ROLES and not is_complainant(principal, complaint, secret_ok=True):
+    if principal.role == RESIDENT and complaint.reporter_id != principal.user_id:  # (anonymous: by the secret)
         raise Forbidden("Only the complainant may do this.")
     # One move at a time: a concurrent action waits here and then sees the state this one leaves.
     session.execute(

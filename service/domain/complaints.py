@@ -253,12 +253,6 @@ def with_secret(session: Session, complaint_id: int, secret: str) -> Complaint:
     return complaint
 
 
-def is_complainant(principal: Principal, complaint: Complaint, secret_ok: bool) -> bool:
-    if principal.role == ANONYMOUS:
-        return secret_ok
-    return principal.user_id is not None and complaint.reporter_id == principal.user_id
-
-
 def sla_state(complaint: Complaint, now: dt.datetime) -> str:
     """on_time, due_soon (the deadline is today or the next working day) or overdue; a finished complaint keeps
     whether it was resolved in time."""
@@ -321,7 +315,7 @@ VIEW_COLUMNS = (
 )  # fmt: skip
 
 
-def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> dict:
+def list_item(complaint: Complaint, now: dt.datetime) -> dict:
     """A complaint in a list: no history and no identity (open it for those)."""
     return {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
 

@@ -1,4 +1,5 @@
-"""Photos of field reports: accepting an upload (idempotent by client UUID), the processing job, evidence flags."""
+"""Photos of field reports and complaints: accepting an upload (idempotent by client UUID), the processing job,
+evidence flags."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ TAKEN_FAR_FROM_CAPTURE = "taken_far_from_capture"
 REUSED = "reused"
 REUSE_MAX_BITS = 3  # phash distance of a re-encoded or resized copy; unrelated photos differ by about 32
 REPORT_FLAG_PREFIX = "photo_"
+MAX_COMPLAINT_PHOTOS = 5
 
 
 class Incoming:
@@ -95,9 +97,6 @@ def accept(
     return accepted
 
 
-MAX_COMPLAINT_PHOTOS = 5
-
-
 def add_to_complaint(
     session: Session,
     storage: Storage,
@@ -108,7 +107,7 @@ def add_to_complaint(
     max_bytes: int,
     secret: str | None = None,
 ) -> Accepted:
-    """The complainant adds a photo (up to five) while the complaint is still open."""
+    """The complainant (or the staff member who filed it for him) adds a photo, up to five, while it is open."""
     if principal.role == access.ANONYMOUS:
         if not secret:
             raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
@@ -116,7 +115,7 @@ def add_to_complaint(
     else:
         access.require(principal, "complaints.create")
         complaint = complaints.get(session, principal, complaint_id)
-        if complaint.reporter_id != principal.user_id:
+        if principal.user_id not in (complaint.reporter_id, complaint.filed_by_id):
             raise Forbidden("Only the complainant adds photos to a complaint.")
     if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
         if complaint.status not in OPEN_STATUSES:
@@ -200,15 +199,15 @@ def _touch(session: Session, report_id: int) -> None:
 
 
 def get(session: Session, principal: Principal, photo_id: int) -> Photo:
-    """A photo, for whoever may read its report (404 otherwise)."""
+    """A photo with its EXIF and evidence: a report's for whoever may read the report; a complaint's for the
+    complainant and the coordinators (404 otherwise)."""
     photo = session.get(Photo, photo_id)
     if photo is not None and photo.complaint_id is not None:
         # A citizen's photo (its EXIF place may be his home): the complainant and the coordinators only;
         # everyone else who may see the complaint gets the stripped derivatives through its signed URLs.
         complaint = session.get(Complaint, photo.complaint_id)
-        if principal.role in complaints.SEES_IDENTITY or (
-            principal.user_id is not None and complaint.reporter_id == principal.user_id
-        ):
+        own = principal.user_id is not None and principal.user_id in (complaint.reporter_id, complaint.filed_by_id)
+        if own or principal.role in complaints.SEES_IDENTITY:
             return photo
         raise NotFound("Photo not found.")
     access.require(principal, "reports.read")
