@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from service.db import utcnow
-from service.domain import complaint_flow
+from service.domain import complaint_flow, visits
 from service.domain.access import Principal
 from service.domain.calendar import WIB, add_working_days, deadline
 from service.domain.complaints import anonymous_secret, complaints_query
@@ -23,7 +23,7 @@ from service.jobs.sweep import sweep_once
 from service.models import Complaint, ComplaintCategory, ComplaintEvent, Notification, Program, Visit
 from service.settings import PROJECT_DIR
 from tests import images
-from tests.conftest import REDIS_URL, SUMBER
+from tests.conftest import KRAKSAAN, REDIS_URL, SUMBER
 
 GEMITO_POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
 ROLES = ("anonymous", "admin", "bupati_office", "camat", "kepala_desa", "opd_officer", "coordinator", "resident")
@@ -585,3 +585,18 @@ def test_an_anonymous_complainant_adds_photos_with_the_secret(client):
         content_type="multipart/form-data",
     )
     assert sent.status_code == 202 and sent.json["media_type"] == "image/jpeg"
+
+
+def test_open_and_overdue_complaints_raise_the_challenge_score(client, as_, file, db):
+    program = Program(name="2027", start_date=dt.date(2027, 1, 1), end_date=dt.date(2027, 12, 31))
+    db.add(program)
+    db.commit()
+    today = dt.datetime.now(WIB).date()
+    before = visits.challenge_scores(db, program, today, [SUMBER, KRAKSAAN])
+    file()
+    late = file()["id"]
+    db.execute(update(Complaint).where(Complaint.id == late).values(due_at=utcnow() - dt.timedelta(days=2)))
+    db.commit()
+    after = visits.challenge_scores(db, program, today, [SUMBER, KRAKSAAN])
+    assert after[SUMBER] - before[SUMBER] == 1 + 1 + 3, "1 per open complaint, 3 more for an overdue one"
+    assert after[KRAKSAAN] == before[KRAKSAAN]
