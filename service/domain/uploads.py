@@ -84,7 +84,7 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
 
 
 def get(session: Session, principal: Principal, upload_id: str) -> Upload:
-    """The caller's own upload; anyone else's is 404, an expired one 410."""
+    """The caller's own, unexpired upload; anyone else's, or an expired one, is 404."""
     access.require(principal, "reports.create")
     upload = session.get(Upload, upload_id)
     if upload is None or upload.user_id != principal.user_id:
