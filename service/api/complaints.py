@@ -272,9 +272,11 @@ class Categories(MethodView):
     @blp.auth(optional=True)
     @blp.response(200, CategorySchema(many=True))
     def get(self):
-        """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class."""
+        """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class.
+        Admins also see the inactive categories."""
         access.require(principal(), "reference.read")
-        return session().scalars(catalogue.categories_query())
+        admin = access.can(principal(), "catalogue.manage")
+        return session().scalars(catalogue.categories_query(include_inactive=admin))
 
     @blp.auth()
     @blp.arguments(CategorySchema)

@@ -94,6 +94,12 @@ def test_the_catalogue_is_data_and_admin_edits_survive_the_seed(client, as_, db)
         "/api/v1/complaint-categories/sampah", json={"active": False}, headers=as_("coordinator")
     )
     assert by_coordinator.status_code == 403
+    client.patch("/api/v1/complaint-categories/perpustakaan_arsip", json={"active": False}, headers=as_("admin"))
+    public = {c["code"] for c in client.get("/api/v1/complaint-categories").json}
+    assert "perpustakaan_arsip" not in public
+    assert "perpustakaan_arsip" in {
+        c["code"] for c in client.get("/api/v1/complaint-categories", headers=as_("admin")).json
+    }
     new = {"code": "kebersihan_pasar", "name": "Kebersihan pasar", "kind": "pengaduan", "opd_code": "dkupp",
            "sla_class": "tanpa_lapangan"}  # fmt: skip
     assert client.post("/api/v1/complaint-categories", json=new, headers=as_("admin")).status_code == 201
