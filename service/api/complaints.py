@@ -337,7 +337,7 @@ class Complaints(MethodView):
         now = utcnow()
         stmt = complaints.complaints_query(principal(), args, now)
         page = paginate(stmt, [Complaint.created_at, Complaint.id], args, desc=True)
-        page.items = [complaints.list_item(c, now) for c in page.items]
+        page.items = [complaints.list_item(c, principal(), now) for c in page.items]
         return page
 
 

@@ -27,15 +27,22 @@ def error_response(code: int, message: str, errors=None, headers=None, details=N
     return response
 
 
-def handle_http_exception(error: HTTPException):
-    if request.path.startswith("/open311/"):  # a protocol with its own error shape
-        from service.api.open311 import georeport_http_error
+def _georeport(code: int, description: str, headers: dict | None = None):
+    """Under /open311 every error takes the GeoReport shape (the protocol has its own)."""
+    from service.api.open311 import georeport_http_error
 
-        return georeport_http_error(error.code, error.description or error.name)
+    response = georeport_http_error(code, description)
+    response.headers.update(headers or {})
+    return response
+
+
+def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
     if error.code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
+    if request.path.startswith("/open311/"):
+        return _georeport(error.code, error.description or error.name, headers)
     if error.code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     # webargs puts validation errors in "messages"; abort(..., errors=...) in "errors".
@@ -55,6 +62,8 @@ def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     log.exception("unhandled error", exc_info=error)
+    if request.path.startswith("/open311/"):
+        return _georeport(500, InternalServerError.description)
     return error_response(500, InternalServerError.description)
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import insert_once, utcnow
 from service.domain import notifications, texts
 from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline
-from service.domain.complaints import get, record, supporter_ids, with_secret
-from service.domain.errors import Conflict, Forbidden, Invalid, Unauthorized
+from service.domain.complaints import record, supporter_ids, visible, with_secret
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd, User
 from service.models.complaints import (
     CLOSED,
@@ -83,21 +83,23 @@ def act(
         if not principal.authenticated:
             raise Unauthorized("Sign in, or give the complaint's secret.")
         raise Forbidden(f"Role {principal.role!r} may not {action} complaints.")
+    # The row is locked as it is read (and read afresh): one move at a time, each seeing what the last one left.
     if principal.role == ANONYMOUS:
         if not secret:
             raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
         complaint = with_secret(session, complaint_id, secret)
+        session.refresh(complaint, with_for_update=True)
     else:
-        complaint = get(session, principal, complaint_id)
+        complaint = session.scalar(
+            visible(principal)
+            .where(Complaint.id == complaint_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if complaint is None:
+            raise NotFound("Complaint not found.")
     if principal.role == RESIDENT and complaint.reporter_id != principal.user_id:  # (anonymous: by the secret)
         raise Forbidden("Only the complainant may do this.")
-    # One move at a time: a concurrent action waits here and then sees the state this one leaves.
-    session.execute(
-        select(Complaint)
-        .where(Complaint.id == complaint.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     if complaint.status not in move.sources:
         raise Conflict(f"A {complaint.status} complaint cannot be {action}ed.", details={"status": complaint.status})
     now = utcnow()
@@ -229,8 +231,9 @@ def _merge(session, principal, complaint, data, settings, now) -> str:
     complaint.closed_at = now
     followers = set(supporter_ids(session, complaint.id)) | ({complaint.reporter_id} - {None})
     followers -= set(supporter_ids(session, target.id)) | {target.reporter_id}
-    for user_id in followers:  # they follow the surviving complaint from now on
-        session.add(ComplaintSupporter(complaint_id=target.id, user_id=user_id))
+    for user_id in followers:  # they follow the surviving complaint from now on (a concurrent "me too": once)
+        values = {"complaint_id": target.id, "user_id": user_id, "created_at": now}
+        insert_once(session, ComplaintSupporter, values, ["complaint_id", "user_id"])
     return data.get("note") or f"Digabung dengan aduan {target.tracking_code}."
 
 
@@ -335,7 +338,8 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
     done = 0
     for complaint in rows:
         level = complaint.escalation_level + 1
-        # Claim the step: where FOR UPDATE means nothing (SQLite), a second sweeper finds it taken.
+        # Claim the step, so that no second sweeper takes it even where FOR UPDATE means nothing (SQLite: there a
+        # second writer waits for the first and then fails, and its chore is retried at the next sweep).
         claimed = session.execute(
             update(Complaint)
             .where(Complaint.id == complaint.id, Complaint.escalation_level == complaint.escalation_level)

@@ -288,10 +288,9 @@ def view(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
     )
     return {
-        **{column: getattr(complaint, column) for column in VIEW_COLUMNS},
+        **list_item(complaint, principal, now),
         "reporter": reporter,
         "supporters": supporters,
-        "sla_state": sla_state(complaint, now),
         "history": [
             {
                 "at": event.at,
@@ -315,9 +314,14 @@ VIEW_COLUMNS = (
 )  # fmt: skip
 
 
-def list_item(complaint: Complaint, now: dt.datetime) -> dict:
-    """A complaint in a list: no history and no identity (open it for those)."""
-    return {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
+def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> dict:
+    """A complaint in a list: no history and no identity (open it for those). Before it is verified, other
+    citizens see that it exists, not what it says (it may be anything)."""
+    item = {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
+    citizen = principal.role in (RESIDENT, ANONYMOUS) and principal.user_id != complaint.reporter_id
+    if citizen and complaint.status == SUBMITTED:
+        item["description"] = None
+    return item
 
 
 def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:

@@ -17,7 +17,7 @@ from service.domain.access import NOBODY, Principal
 from service.domain.calendar import WIB
 from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key
-from service.models.complaints import ANONIM, OPEN_STATUSES, PRIVACY_LEVELS
+from service.models.complaints import ANONIM, OPEN_STATUSES, PRIVACY_LEVELS, SUBMITTED
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_WINDOW_DAYS = 90  # GET requests without dates: the last 90 days, as the specification says
@@ -144,7 +144,7 @@ def as_request(session: Session, complaint: Complaint) -> dict:
         "status_notes": complaint.answer or "",
         "service_name": category.name,
         "service_code": category.code,
-        "description": complaint.description,
+        "description": complaint.description if complaint.status != SUBMITTED else "",  # shown once verified
         "agency_responsible": opd.name if opd else "",
         "service_notice": notice,
         "requested_datetime": _w3c(complaint.created_at),

@@ -229,10 +229,12 @@ def find(session: Session, photo_id: int) -> Photo:
 
 
 def evidence_for(photo: Photo, principal: Principal) -> dict:
-    """A citizen's photo: which other complaints or reports carried the same picture is for the coordinators."""
-    if photo.complaint_id is None or principal.role in complaints.SEES_IDENTITY:
+    """Which complaints carried the same picture is for the coordinators only (complaints may be confidential);
+    which reports did, for readers of reports, not for citizens."""
+    if principal.role in complaints.SEES_IDENTITY:
         return photo.evidence
-    return {k: v for k, v in photo.evidence.items() if not k.startswith("reused_from")}
+    hidden = {"reused_from_complaint_ids"} | ({"reused_from_report_ids"} if photo.complaint_id else set())
+    return {k: v for k, v in photo.evidence.items() if k not in hidden}
 
 
 def derivative_key(photo_id: int, variant: str) -> str:
@@ -352,9 +354,7 @@ def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
 def _refresh_report_flags(session: Session, report: Report) -> None:
     """The report shows every flag of its ready photos as photo_<flag>, next to its own flags. The report row is
     locked first, so two photo jobs of one report cannot overwrite each other's flags."""
-    session.execute(
-        select(Report).where(Report.id == report.id).with_for_update().execution_options(populate_existing=True)
-    )
+    session.refresh(report, with_for_update=True)
     photo_flags = set()
     for flags in session.scalars(select(Photo.flags).where(Photo.report_id == report.id, Photo.status == READY)):
         photo_flags.update(REPORT_FLAG_PREFIX + flag for flag in flags)

@@ -116,49 +116,58 @@ def append(
     if offset + declared > upload.length:
         raise TooLarge("The chunk goes beyond Upload-Length.")
     algorithm, expected = _checksum(checksum)
-    session.rollback()  # no database connection held while a slow network delivers the chunk
+    length, parts = upload.length, list(upload.parts)
+    session.rollback()  # no database connection held while a slow network delivers the chunk (nor during put)
     with tempfile.TemporaryFile() as chunk:
         received, digest = _receive(body, chunk, declared, algorithm)
         if expected is not None and ((not chunked and received < declared) or digest != expected):
             raise ChecksumMismatch("Upload-Checksum does not match the chunk; it was discarded.")
         if not received:
-            return upload
-        final = offset + received == upload.length
-        if not final and len(upload.parts) >= MAX_PARTS:
+            return _still_there(session, upload_id)
+        final = offset + received == length
+        if not final and len(parts) >= MAX_PARTS:
             raise Conflict(f"More than {MAX_PARTS} pieces: send larger chunks.")
-        if offset == 0 and received >= min(imaging.SNIFF_BYTES, upload.length):  # refuse a non-image early
+        if offset == 0 and received >= min(imaging.SNIFF_BYTES, length):  # refuse a non-image early
             chunk.seek(0)
             if imaging.sniff(chunk.read(imaging.SNIFF_BYTES)) is None:
                 raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
         chunk.seek(0)
-        key = f"uploads/{upload.id}/{offset:012d}-{secrets.token_hex(4)}"
+        key = f"uploads/{upload_id}/{offset:012d}-{secrets.token_hex(4)}"
         storage.put(key, chunk)
     moved = session.execute(
         update(Upload)
-        .where(Upload.id == upload.id, Upload.offset == offset)
+        .where(Upload.id == upload_id, Upload.offset == offset)
         .values(
             offset=offset + received,
-            parts=[*upload.parts, key],
+            parts=[*parts, key],
             expires_at=utcnow() + dt.timedelta(seconds=settings.upload_expiry),
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not moved:  # a concurrent PATCH at the same offset won
+    if not moved:  # deleted meanwhile (404), or a concurrent PATCH at the same offset won (409)
         storage.delete(key)
+        _still_there(session, upload_id)
         raise Conflict("Another request moved this upload on; ask for the offset again.")
+    upload = _still_there(session, upload_id)
     if not final:
         session.commit()  # what arrived is kept, whatever happens next
-        session.refresh(upload)
         return upload
     # The last bytes and the photo commit together: if the photo is refused (not an image, another file under
     # this client_uuid...), the offset stays short of the end, so no tus client takes the upload for done.
     try:
-        session.refresh(upload)
         _complete(session, storage, principal, upload, settings)
     except Exception:
         session.rollback()
         storage.delete(key)
         raise
+    return upload
+
+
+def _still_there(session: Session, upload_id: str) -> Upload:
+    """The upload as it is now (a DELETE or the expiry sweep may have removed it while a chunk arrived)."""
+    upload = session.get(Upload, upload_id, populate_existing=True)
+    if upload is None:
+        raise NotFound("Upload not found.")
     return upload
 
 

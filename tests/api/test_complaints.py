@@ -450,6 +450,11 @@ def test_lists_filter_and_page(client, as_, file):
     assert by(overdue="false") == [third, second, first]
     assert by(created_from="2000-01-01T00:00:00+00:00", created_to="2001-01-01T00:00:00+00:00") == []
     assert client.get("/api/v1/complaints", headers=as_("opd_officer")).json["items"][0]["id"] == third
+    seen_by_neighbour = {c["id"]: c for c in client.get("/api/v1/complaints", headers=as_("neighbour")).json["items"]}
+    assert seen_by_neighbour[first]["description"] is None, "not verified: other citizens do not read it yet"
+    assert seen_by_neighbour[third]["description"], "verified: public text"
+    own = {c["id"]: c for c in client.get("/api/v1/complaints", headers=as_("resident")).json["items"]}
+    assert own[first]["description"]
     assert [c["id"] for c in client.get("/api/v1/complaints", headers=as_("camat")).json["items"]] == [
         third,
         second,

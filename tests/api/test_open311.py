@@ -102,6 +102,7 @@ def test_errors_are_code_description_lists(client, api_key):
     assert nowhere.status_code == 404 and xml(nowhere).find("error/code").text == "404"
     wrong_method = client.delete(f"{BASE}/services.json")
     assert wrong_method.status_code == 405 and wrong_method.json[0]["code"] == 405
+    assert "GET" in wrong_method.headers["Allow"]
 
 
 def test_a_posted_request_goes_through_the_workflow_and_is_listed(client, api_key, make_user, auth_header):
