@@ -26,10 +26,11 @@ from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema
 from service.db import utcnow
 from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos
 from service.models import Complaint
-from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES, SUBMITTED
+from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
 
 blp = Blueprint("complaints", __name__, description="Citizen complaints and aspirations, and their workflow")
 SECRET_HEADER = "X-Complaint-Secret"
+SECRET_PARAMETER = {"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}
 SLA_STATES = ("on_time", "due_soon", "overdue")
 
 
@@ -349,17 +350,7 @@ class Nearby(MethodView):
     def get(self, args):
         """Before filing: open complaints of the same category within 250 m ("is this yours?")."""
         access.require(principal(), "reference.read")
-        found = complaints.nearby(session(), args["lat"], args["lon"], args["category_code"])
-        shown = ("id", "tracking_code", "status", "category_code", "description", "created_at")
-        return [
-            {
-                **{key: getattr(c, key) for key in shown},
-                # Not yet verified: the text may be anything, so only that something was filed here.
-                "description": c.description if c.status != SUBMITTED else None,
-                "distance_m": round(distance),
-            }
-            for distance, c in found
-        ]
+        return complaints.nearby(session(), args["lat"], args["lon"], args["category_code"])
 
 
 @blp.route("/complaints/<id:complaint_id>")
@@ -367,7 +358,7 @@ class ComplaintById(MethodView):
     @blp.auth(optional=True)
     @blp.etag
     @blp.response(200, ComplaintSchema)
-    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    @blp.doc(parameters=[SECRET_PARAMETER])
     def get(self, complaint_id):
         """One complaint with its history, deadline and SLA state; anonymous complainants send their secret."""
         if not principal().authenticated:
@@ -384,7 +375,7 @@ class ComplaintPhotos(MethodView):
     @blp.arguments(PhotoUploadSchema, location="form_and_files")
     @blp.response(202, PhotoSchema)
     @blp.alt_response(200, schema=PhotoSchema, description="A retry: the photo with this client_uuid")
-    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    @blp.doc(parameters=[SECRET_PARAMETER])
     def post(self, args, complaint_id):
         """The complainant adds a photo (up to 5), as for reports; others see it without its metadata."""
         accepted = photos.add_to_complaint(
@@ -416,7 +407,7 @@ def _action_view(action: str, schema: type[Schema], doc: str):
     @blp.auth(optional=True)
     @blp.arguments(schema)
     @blp.response(200, ComplaintSchema)
-    @blp.doc(parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}])
+    @blp.doc(parameters=[SECRET_PARAMETER])
     def post(self, data, complaint_id):
         complaint = complaint_flow.act(
             session(), principal(), complaint_id, action, data, services().settings, secret=_secret()

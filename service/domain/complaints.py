@@ -351,7 +351,9 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
 # --- nearby and "me too" -------------------------------------------------------------------------------------
 
 
-def nearby(session: Session, lat: float, lon: float, category_code: str, radius_m: float = NEARBY_RADIUS_M):
+def nearby(
+    session: Session, lat: float, lon: float, category_code: str, radius_m: float = NEARBY_RADIUS_M
+) -> list[dict]:
     """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?").
     A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
     dlat = radius_m / geo.M_PER_DEG_LAT
@@ -373,7 +375,19 @@ def nearby(session: Session, lat: float, lon: float, category_code: str, radius_
         distance = geo.distance_m(lat, lon, complaint.lat, complaint.lon)
         if distance <= radius_m:
             found.append((distance, complaint))
-    return sorted(found, key=lambda pair: pair[0])[:NEARBY_LIMIT]
+    return [
+        {
+            "id": c.id,
+            "tracking_code": c.tracking_code,
+            "status": c.status,
+            "category_code": c.category_code,
+            # Not yet verified: the text may be anything, so only that something was filed here.
+            "description": c.description if c.status != SUBMITTED else None,
+            "created_at": c.created_at,
+            "distance_m": round(distance),
+        }
+        for distance, c in sorted(found, key=lambda pair: pair[0])[:NEARBY_LIMIT]
+    ]
 
 
 def support(session: Session, principal: Principal, complaint_id: int) -> Complaint:
