@@ -110,9 +110,28 @@ def plan_command(program_id: int, dry_run: bool):
     )
 
 
+storage_group = AppGroup("storage", help="Photo storage.")
+
+
+@storage_group.command("gc")
+@click.option("--delete", is_flag=True, help="Remove the orphans (without it: only list them).")
+def gc_command(delete: bool):
+    """Find stored files no photo or unfinished upload refers to (older than a day); run it daily."""
+    from service.db import utcnow
+    from service.domain.storage_gc import collect
+
+    services = _services()
+    with services.db.session() as session:
+        result = collect(session, services.storage, utcnow(), delete=delete)
+    for key in result.orphans:
+        click.echo(("deleted " if delete else "orphan ") + key)
+    click.echo(f"{len(result.orphans)} orphan(s){' deleted' if delete else ''}, {result.kept} kept")
+
+
 def register(app: Flask) -> None:
     from service.jobs.worker import worker_command
     from service.runner import serve_command
 
-    for command in (migrate_command, seed_command, users_group, visits_group, serve_command, worker_command):
+    commands = (migrate_command, seed_command, users_group, visits_group, storage_group, serve_command, worker_command)
+    for command in commands:
         app.cli.add_command(command)

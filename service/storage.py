@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -31,6 +33,9 @@ class Storage(Protocol):
 
     def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
         """A URL anyone may GET for `ttl` seconds, or None when the app serves the bytes itself."""
+
+    def keys(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        """Every object under `prefix`, with the time it was last written (UTC)."""
 
 
 def _checked(key: str) -> str:
@@ -71,6 +76,15 @@ class LocalStorage:
 
     def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
         return None
+
+    def keys(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.name.startswith(".part-"):
+                modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+                yield path.relative_to(self.root).as_posix(), modified
 
     def path(self, key: str) -> Path:
         """The file itself, so the web layer can send it with range and conditional support."""
@@ -114,6 +128,11 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=_checked(key))
+
+    def keys(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"], item["LastModified"].astimezone(dt.UTC)
 
     def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
         return self.client.generate_presigned_url(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+
 from sqlalchemy import select
 
 from service.domain.passwords import verify_password
@@ -52,3 +55,15 @@ def test_visits_plan_prints_the_rotation(app, db):
     lines = result.output.splitlines()
     assert lines[1].startswith("Wed 16 Apr 2025") and "Sumber" in lines[1] and "pinned first" in lines[1]
     assert len(lines) == 26 and "dry run, nothing saved" in lines[-1]
+
+
+def test_storage_gc_lists_then_deletes(app, services):
+    services.storage.put("originals/r1/nobody-names-this", io.BytesIO(b"x"))
+    runner = app.test_cli_runner()
+    assert "0 orphan(s)" in runner.invoke(args=["storage", "gc"]).output, "too young to judge"
+    path = services.storage.path("originals/r1/nobody-names-this")
+    os.utime(path, (0, 0))  # written in 1970
+    listed = runner.invoke(args=["storage", "gc"]).output
+    assert "orphan originals/r1/nobody-names-this" in listed and path.exists()
+    deleted = runner.invoke(args=["storage", "gc", "--delete"]).output
+    assert "1 orphan(s) deleted" in deleted and not path.exists()

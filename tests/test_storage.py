@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import io
 import os
 import uuid
@@ -156,3 +157,43 @@ def work_on():
             runtime.use(None)
 
     return run
+
+
+def test_garbage_collection_removes_only_what_no_row_names(storage, db, make_user):
+    from service.db import utcnow
+    from service.domain.storage_gc import collect
+    from service.models import Photo, Report, Upload
+
+    author = make_user("kepala_desa", desa_code="35.13.02.2005", kecamatan_code=SUMBER)
+    report = Report(
+        client_uuid=str(uuid.uuid4()), content_hash="x", title="x", category="lainnya", kecamatan_code=SUMBER,
+        lat=-7.95, lon=113.08, captured_at=utcnow(), author_id=author.id,
+    )  # fmt: skip
+    db.add(report)
+    db.flush()
+    tag = uuid.uuid4().hex[:8]  # the S3 bucket is shared by the session's tests
+    photo = Photo(report_id=report.id, client_uuid=str(uuid.uuid4()), sha256="x", size_bytes=1,
+                  media_type="image/jpeg", original_key=f"originals/r{report.id}/{tag}live")  # fmt: skip
+    db.add(photo)
+    db.flush()
+    upload = Upload(id=uuid.uuid4().hex, user_id=author.id, report_id=report.id, client_uuid=str(uuid.uuid4()),
+                    length=10, parts=[], expires_at=utcnow() + dt.timedelta(hours=1))  # fmt: skip
+    db.add(upload)
+    db.flush()
+    live_part = f"uploads/{upload.id}/000000000000-{tag}"
+    upload.parts = [live_part]
+    db.commit()
+    live = [photo.original_key, f"derived/{photo.id}/display.jpg", live_part]
+    dead = [f"originals/r{report.id}/{tag}dead", "derived/2147483000/display.jpg", f"uploads/{'0' * 32}/x-{tag}"]
+    for key in live + dead:
+        storage.put(key, io.BytesIO(b"bytes"))
+    assert collect(db, storage, utcnow(), delete=True).orphans == [], "a day's grace for requests still running"
+    later = utcnow() + dt.timedelta(days=2)
+    listed = collect(db, storage, later, delete=False)
+    assert set(dead) <= set(listed.orphans) and not set(live) & set(listed.orphans)
+    collect(db, storage, later, delete=True)
+    for key in dead:
+        with pytest.raises(Missing):
+            storage.open(key)
+    for key in live:
+        storage.open(key).close()
