@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import io
@@ -16,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from service.storage import LocalStorage, Missing, S3Storage
 from tests import images
 from tests.conftest import SUMBER, make_app
+from tests.tus import CHUNK, TUS, metadata
 
 BUCKET = "sambang-photos"
 
@@ -113,17 +113,13 @@ def test_photos_on_s3_end_to_end(settings, connection, redis_client, s3_endpoint
     assert shown.size == (600, 450)
     # A resumable upload whose parts live in the bucket, so any API node can take the next chunk.
     data = images.sample("portrait_1.jpg")
-    meta = f"report_id {b64(str(report['id']))},client_uuid {b64(str(uuid.uuid4()))}"
-    tus = {"Tus-Resumable": "1.0.0", **kades}
+    meta = metadata(report_id=report["id"], client_uuid=uuid.uuid4())
+    tus = {**TUS, **kades}
     created = client.post("/api/v1/uploads", headers={**tus, "Upload-Length": str(len(data)), "Upload-Metadata": meta})
-    chunk = {**tus, "Content-Type": "application/offset+octet-stream"}
+    chunk = {**tus, "Content-Type": CHUNK}
     first = client.patch(created.location, data=data[:40_000], headers={**chunk, "Upload-Offset": "0"})
     last = client.patch(created.location, data=data[40_000:], headers={**chunk, "Upload-Offset": "40000"})
     assert first.status_code == last.status_code == 204 and last.headers["Photo-Location"]
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
 from service.domain import notifications, texts
-from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
+from service.domain.access import ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline
-from service.domain.complaints import record, supporter_ids, visible, with_secret
+from service.domain.complaints import COORDINATORS, record, sla_class_for, supporter_ids, visible, with_secret
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd, User
 from service.models.complaints import (
@@ -38,7 +38,6 @@ from service.models.complaints import (
 from service.settings import Settings
 
 COMPLAINANT_ROLES = frozenset({RESIDENT, ANONYMOUS})  # acting as the complainant: own complaint only
-COORDINATORS = frozenset({COORDINATOR, ADMIN})
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def _verify(session, principal, complaint, data, settings, now) -> str:
         if category is None or not category.active:
             raise Invalid("Unknown category.", {"category_code": [data["category_code"]]})
         complaint.category_code = category.code
-        complaint.sla_class = "informasi" if complaint.kind == "permintaan_informasi" else category.sla_class
+        complaint.sla_class = sla_class_for(complaint.kind, category)
     complaint.verified_at = now
     return data.get("note", "")
 
@@ -148,29 +147,28 @@ def _dispatch(session, principal, complaint, data, settings, now) -> str:
         raise Invalid(
             "This category is routed by place: choose the OPD.", {"opd_code": ["Required for this category."]}
         )
-    if session.get(Opd, opd_code) is None:
-        raise Invalid("Unknown OPD.", {"opd_code": [opd_code]})
     _assign(session, complaint, opd_code, settings, now)
     return data.get("note", "")
 
 
 def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Settings, now: dt.datetime) -> None:
+    """Give the complaint to an OPD, with the deadline of its SLA class, and tell the OPD's officers."""
+    opd = session.get(Opd, opd_code)
+    if opd is None:
+        raise Invalid("Unknown OPD.", {"opd_code": [opd_code]})
     complaint.opd_code = opd_code
     complaint.dispatched_at = now
     complaint.verified_at = complaint.verified_at or now
     _set_deadline(complaint, deadline(now, _class_days(settings, complaint.sla_class)))
-    opd = session.get(Opd, opd_code)
     category = session.get(ComplaintCategory, complaint.category_code)
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
-    due = complaint.due_at.astimezone(WIB).date()
     params = {
         "opd": opd.short_name,
         "tracking_code": complaint.tracking_code,
         "category": category.name,
         "category_en": category.name_en or category.name,
         "place": f"Kecamatan {kecamatan.name}" if kecamatan else "-",
-        "due": texts.date_params(due)["date"],
-        "due_en": texts.date_params(due)["date_en"],
+        **_due_params(complaint.due_at),
     }
     for user_id in _users(session, role=OPD_OFFICER, opd_code=opd_code):
         notifications.notify(session, user_id, "complaint_dispatched", params, {"complaint_id": str(complaint.id)})
@@ -186,15 +184,11 @@ def _reroute(session, principal, complaint, data, settings, now) -> str:
         complaint.status = VERIFIED
         complaint.opd_code = None
         _set_deadline(complaint, deadline(now, settings.sla_verify_days))
-        params = {"tracking_code": complaint.tracking_code, "note": data["reason"]}
-        for user_id in _users(session, role=COORDINATOR):
-            notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
+        _tell_coordinators(session, complaint, data["reason"])
         return data["reason"]
     opd_code = data.get("opd_code")
     if not opd_code or opd_code == complaint.opd_code:
         raise Invalid("Choose another OPD.", {"opd_code": ["Required, and not the current OPD."]})
-    if session.get(Opd, opd_code) is None:
-        raise Invalid("Unknown OPD.", {"opd_code": [opd_code]})
     complaint.status = DISPATCHED
     _assign(session, complaint, opd_code, settings, now)
     return data["reason"]
@@ -248,9 +242,7 @@ def _reopen(session, principal, complaint, data, settings, now) -> str:
     complaint.resolved_on_time = None
     complaint.resolved_at = None
     _set_deadline(complaint, deadline(now, settings.sla_verify_days))  # the coordinators dispatch it again
-    params = {"tracking_code": complaint.tracking_code, "note": data["reason"]}
-    for user_id in _users(session, role=COORDINATOR):
-        notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
+    _tell_coordinators(session, complaint, data["reason"])
     return data["reason"]
 
 
@@ -303,11 +295,41 @@ def _tell_complainant(session: Session, complaint: Complaint, action: str, note:
         return
     params = {
         "tracking_code": complaint.tracking_code,
-        "status": STATUS_ID[complaint.status],
-        "status_en": complaint.status.replace("_", " "),
+        **_status_params(complaint.status),
         "note": _excerpt(note) if action in ("reject", "merge") else "",
     }
     notifications.notify(session, complaint.reporter_id, "complaint_status", params, data)
+
+
+def _tell_coordinators(session: Session, complaint: Complaint, note: str) -> None:
+    """A complaint is back in the coordinators' queue (an OPD's "bukan wewenang", a reopening)."""
+    params = {"tracking_code": complaint.tracking_code, "note": note}
+    for user_id in _users(session, role=COORDINATOR):
+        notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
+
+
+def _status_params(status: str) -> dict:
+    return {"status": STATUS_ID[status], "status_en": status.replace("_", " ")}
+
+
+def _due_params(due_at: dt.datetime) -> dict:
+    dates = texts.date_params(due_at.astimezone(WIB).date())
+    return {"due": dates["date"], "due_en": dates["date_en"]}
+
+
+def _claim(session: Session, complaint: Complaint, condition, **values) -> bool:
+    """Change the row only if `condition` still holds (a second sweeper, or a person, may have been first), so
+    that a step is never taken twice even where FOR UPDATE means nothing (SQLite: there the second writer waits
+    for the first and then fails, and its chore runs again at the next sweep)."""
+    claimed = session.execute(
+        update(Complaint)
+        .where(Complaint.id == complaint.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        session.refresh(complaint)
+    return bool(claimed)
 
 
 def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
@@ -338,30 +360,21 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
     done = 0
     for complaint in rows:
         level = complaint.escalation_level + 1
-        # Claim the step, so that no second sweeper takes it even where FOR UPDATE means nothing (SQLite: there a
-        # second writer waits for the first and then fails, and its chore is retried at the next sweep).
-        claimed = session.execute(
-            update(Complaint)
-            .where(Complaint.id == complaint.id, Complaint.escalation_level == complaint.escalation_level)
-            .values(
-                escalation_level=level,
-                escalated_due_at=complaint.due_at,
-                escalate_at=deadline(complaint.due_at, 1) if level == 1 else None,  # a working day later
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
+        if not _claim(
+            session,
+            complaint,
+            Complaint.escalation_level == complaint.escalation_level,
+            escalation_level=level,
+            escalated_due_at=complaint.due_at,
+            escalate_at=deadline(complaint.due_at, 1) if level == 1 else None,  # a working day later
+        ):
             continue
-        session.refresh(complaint)
         done += 1
         recipients = _escalation_recipients(session, complaint, level)
-        due = complaint.due_at.astimezone(WIB).date()
         params = {
             "tracking_code": complaint.tracking_code,
-            "status": STATUS_ID[complaint.status],
-            "status_en": complaint.status.replace("_", " "),
-            "due": texts.date_params(due)["date"],
-            "due_en": texts.date_params(due)["date_en"],
+            **_status_params(complaint.status),
+            **_due_params(complaint.due_at),
         }
         for user_id in recipients:
             notifications.notify(
@@ -399,15 +412,8 @@ def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, lim
     ).all()
     done = 0
     for complaint in rows:
-        claimed = session.execute(
-            update(Complaint)
-            .where(Complaint.id == complaint.id, Complaint.status == RESOLVED)
-            .values(status=CLOSED, closed_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:  # another sweeper, or the complainant, was first
+        if not _claim(session, complaint, Complaint.status == RESOLVED, status=CLOSED, closed_at=now, updated_at=now):
             continue
-        session.refresh(complaint)
         done += 1
         note = f"Ditutup otomatis: tidak ada tanggapan {feedback_days} hari setelah selesai."
         record(session, complaint, None, "close", RESOLVED, CLOSED, note)

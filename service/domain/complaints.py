@@ -15,9 +15,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, geo
+from service.domain import access, audit, calendar, geo
 from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, RESIDENT, Principal
-from service.domain.calendar import WIB, deadline, is_working_day
+from service.domain.calendar import WIB, deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Kecamatan, User, Visit
 from service.models.complaints import (
@@ -34,9 +34,9 @@ CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "
 NEARBY_RADIUS_M = 250
 NEARBY_LIMIT = 20
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
-SEES_IDENTITY = frozenset({ADMIN, COORDINATOR})
+# The coordinators (and admins): they see every complaint, rahasia included, and every reporter.
+COORDINATORS = frozenset({ADMIN, COORDINATOR})
 NAME_VISIBLE_TO = frozenset({access.BUPATI_OFFICE, access.CAMAT, access.OPD_OFFICER})  # public complaints only
-STAFF_SEES_ALL = frozenset({ADMIN, COORDINATOR})  # rahasia included
 
 
 @dataclass
@@ -101,6 +101,7 @@ def file(
     if data.get("visit_id"):
         _check_visit(session, data["visit_id"], place.kecamatan_code)
     now = utcnow()
+    due = deadline(now, verify_days)
     values = {
         **{key: data.get(key) for key in CONTENT},
         "kind": kind,
@@ -117,9 +118,9 @@ def file(
         "kecamatan_code": place.kecamatan_code,
         "desa_code": place.desa_code,
         "status": SUBMITTED,
-        "sla_class": "informasi" if kind == INFORMASI else category.sla_class,
-        "due_at": deadline(now, verify_days),
-        "escalate_at": deadline(now, verify_days),
+        "sla_class": sla_class_for(kind, category),
+        "due_at": due,
+        "escalate_at": due,
         "escalation_level": 0,
         "created_at": now,
         "updated_at": now,
@@ -131,6 +132,11 @@ def file(
     limiter.hit(limit_key)
     record(session, complaint, principal, "submit", None, SUBMITTED)
     return Filed(complaint, created=True, secret=secret)
+
+
+def sla_class_for(kind: str, category: ComplaintCategory) -> str:
+    """An information request has the information class whatever its category; others the category's."""
+    return "informasi" if kind == INFORMASI else category.sla_class
 
 
 def _same_or_conflict(complaint: Complaint, digest: str, principal: Principal, secret: str | None) -> Complaint:
@@ -145,12 +151,11 @@ def _same_or_conflict(complaint: Complaint, digest: str, principal: Principal, s
 
 def _check_visit(session: Session, visit_id: int, kecamatan_code: str) -> None:
     visit = session.get(Visit, visit_id)
-    today = dt.datetime.now(WIB).date()
     if (
         visit is None
         or visit.kecamatan_code != kecamatan_code
         or visit.status not in (PLANNED, CONFIRMED)
-        or (visit.date is not None and visit.date < today)
+        or (visit.date is not None and visit.date < calendar.today())
     ):
         raise Invalid(
             "An aspiration can be tied only to an upcoming visit to the complaint's kecamatan.",
@@ -206,7 +211,7 @@ def visible(principal: Principal) -> Select:
     access.require(principal, "complaints.read")
     stmt = select(Complaint)
     role = principal.role
-    if role in STAFF_SEES_ALL:
+    if role in COORDINATORS:
         return stmt
     if role == access.BUPATI_OFFICE:
         return stmt.where(Complaint.privacy != RAHASIA)
@@ -260,11 +265,8 @@ def sla_state(complaint: Complaint, now: dt.datetime) -> str:
         return "overdue" if complaint.resolved_on_time is False else "on_time"
     if now > complaint.due_at:
         return "overdue"
-    today = now.astimezone(WIB).date()
-    next_working = today + dt.timedelta(days=1)
-    while not is_working_day(next_working):
-        next_working += dt.timedelta(days=1)
-    return "due_soon" if complaint.due_at.astimezone(WIB).date() <= next_working else "on_time"
+    next_working_day = calendar.add_working_days(now.astimezone(WIB).date(), 1)
+    return "due_soon" if complaint.due_at.astimezone(WIB).date() <= next_working_day else "on_time"
 
 
 def view(
@@ -274,7 +276,7 @@ def view(
     his name also for the government staff who see a `public` complaint; contact details for the first only.
     Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
-    sees_identity = own or principal.role in SEES_IDENTITY
+    sees_identity = own or principal.role in COORDINATORS
     reporter = None
     if sees_identity or (complaint.privacy == PUBLIC and principal.role in NAME_VISIBLE_TO):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
@@ -299,7 +301,7 @@ def view(
                 "to_status": event.to_status,
                 "note": event.note,
                 "actor_role": event.actor_role,
-                "actor_id": event.actor_id if principal.role in SEES_IDENTITY else None,
+                "actor_id": event.actor_id if principal.role in COORDINATORS else None,
             }
             for event in history
         ],

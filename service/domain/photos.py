@@ -207,7 +207,7 @@ def get(session: Session, principal: Principal, photo_id: int) -> Photo:
         # everyone else who may see the complaint gets the stripped derivatives through its signed URLs.
         complaint = session.get(Complaint, photo.complaint_id)
         own = principal.user_id is not None and principal.user_id in (complaint.reporter_id, complaint.filed_by_id)
-        if own or principal.role in complaints.SEES_IDENTITY:
+        if own or principal.role in complaints.COORDINATORS:
             return photo
         raise NotFound("Photo not found.")
     access.require(principal, "reports.read")
@@ -231,7 +231,7 @@ def find(session: Session, photo_id: int) -> Photo:
 def evidence_for(photo: Photo, principal: Principal) -> dict:
     """Which complaints carried the same picture is for the coordinators only (complaints may be confidential);
     which reports did, for readers of reports, not for citizens."""
-    if principal.role in complaints.SEES_IDENTITY:
+    if principal.role in complaints.COORDINATORS:
         return photo.evidence
     hidden = {"reused_from_complaint_ids"} | ({"reused_from_report_ids"} if photo.complaint_id else set())
     return {k: v for k, v in photo.evidence.items() if k not in hidden}

@@ -21,9 +21,10 @@ SWEEP_QUEUE = "low"
 def sweep_once(services) -> int:
     """Hand every overdue, unleased intent to RQ again (or run it here without Redis). Returns how many."""
     settings = services.settings
+    now = utcnow()
     with services.db.session() as session:
-        items = outbox.due(session, utcnow(), settings.job_sweep_grace)
-        housekeeping(session, services, utcnow())
+        items = outbox.due(session, now, settings.job_sweep_grace)
+        housekeeping(session, services, now)
     if services.redis is None:
         services.dispatcher.dispatch(items)
         return len(items)

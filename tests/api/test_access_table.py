@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 import re
@@ -16,16 +15,10 @@ from service.domain.access import Principal, covers
 from service.models import Complaint, Device, Finding, Notification, Photo, Program, Report, Upload, Visit
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.images import sample
+from tests.tus import CHUNK, TUS, metadata
 
 ROLES = ("anonymous", *access.ROLES)
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-TUS_METADATA = f"client_uuid {b64(str(uuid.uuid4()))}"
+TUS_METADATA = metadata(client_uuid=uuid.uuid4())
 OPEN = dict.fromkeys(ROLES, 200)
 
 
@@ -147,7 +140,7 @@ TABLE.update(
             only({"admin": 201, "bupati_office": 201, "camat": 201, "kepala_desa": 201}, 403),
         ),
         ("PATCH", "/api/v1/uploads/{upload_id}"): (
-            {"headers": {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}, "data": b"x"},
+            {"headers": {**TUS, "Upload-Offset": "0", "Content-Type": CHUNK}, "data": b"x"},
             only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),  # someone else's
         ),
         ("DELETE", "/api/v1/uploads/{upload_id}"): (
@@ -349,7 +342,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs
         if template == "/api/v1/uploads":
-            request["headers"]["Upload-Metadata"] += f",report_id {b64(str(field_report.id))}"
+            request["headers"]["Upload-Metadata"] += "," + metadata(report_id=field_report.id)
         request = dict(request)
         headers = {**headers, **request.pop("headers", {})}
         actual[role] = client.open(path, method=method, headers=headers, **request).status_code

@@ -21,10 +21,9 @@ from service.jobs.sweep import sweep_once
 from service.models import Photo, Upload
 from tests import images
 from tests.conftest import SUMBER
+from tests.tus import CHUNK, TUS, metadata
 
 GEMITO = "35.13.02.2005"
-TUS = {"Tus-Resumable": "1.0.0"}
-CHUNK = "application/offset+octet-stream"
 
 
 @pytest.fixture
@@ -45,11 +44,6 @@ def report_id(client, kades, auth_header) -> int:
     return client.post("/api/v1/reports", json=body, headers=auth_header(kades)).json["id"]
 
 
-def metadata(report_id: int, client_uuid: str) -> str:
-    pairs = {"report_id": str(report_id), "client_uuid": client_uuid, "filename": "IMG_0001.JPG"}
-    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in pairs.items())
-
-
 def create(client, headers, report_id, length, client_uuid=None):
     return client.post(
         "/api/v1/uploads",
@@ -57,7 +51,9 @@ def create(client, headers, report_id, length, client_uuid=None):
             **TUS,
             **headers,
             "Upload-Length": str(length),
-            "Upload-Metadata": metadata(report_id, client_uuid or str(uuid.uuid4())),
+            "Upload-Metadata": metadata(
+                report_id=report_id, client_uuid=client_uuid or uuid.uuid4(), filename="IMG_0001.JPG"
+            ),
         },
     )
 
@@ -174,10 +170,15 @@ def test_protocol_errors(client, report_id, kades, make_user, auth_header):
         **TUS,
         **headers,
         "Upload-Length": "\u00b2",
-        "Upload-Metadata": metadata(report_id, str(uuid.uuid4())),
+        "Upload-Metadata": metadata(report_id=report_id, client_uuid=uuid.uuid4()),
     }
     assert client.post("/api/v1/uploads", headers=superscript).status_code == 400
-    huge = {**TUS, **headers, "Upload-Length": "10", "Upload-Metadata": metadata(2**40, str(uuid.uuid4()))}
+    huge = {
+        **TUS,
+        **headers,
+        "Upload-Length": "10",
+        "Upload-Metadata": metadata(report_id=2**40, client_uuid=uuid.uuid4()),
+    }
     assert client.post("/api/v1/uploads", headers=huge).status_code == 404
     neighbour = make_user("kepala_desa", desa_code="35.13.02.2001", kecamatan_code=SUMBER)
     assert client.head(location, headers={**TUS, **auth_header(neighbour)}).status_code == 404
@@ -218,7 +219,11 @@ def test_a_chunked_patch_with_a_checksum(live_server, report_id, kades, auth_hea
     data = images.sample("portrait_1.jpg")
     created = requests.post(
         f"{live_server}/api/v1/uploads",
-        headers={**headers, "Upload-Length": str(len(data)), "Upload-Metadata": metadata(report_id, str(uuid.uuid4()))},
+        headers={
+            **headers,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": metadata(report_id=report_id, client_uuid=uuid.uuid4()),
+        },
     )
     url = f"{live_server}{created.headers['Location']}"
     piece = data[:50_000]
