@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 
-.PHONY: run test lint format install install-dev migrate seed clean
+.PHONY: run test faults system-deps lint format install install-dev migrate seed clean
 
 $(BIN)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,25 @@ run: seed
 	$(BIN)/python -m service serve
 
 # Lint, then PostgreSQL and Redis (all tests), then the embedded SQLite path (all but PostgreSQL-only tests).
-test: install-dev
+test: system-deps install-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest
-	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only"
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not faults"
+	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only and not faults"
+
+# The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`).
+faults: system-deps install-dev
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults
+	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
+
+# nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn. Installed when we can.
+system-deps:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null; \
+	  else \
+	    echo "nginx is missing (tests need it): sudo apt-get install nginx-light, or brew install nginx" >&2; exit 1; \
+	  fi; }
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,5 +1,7 @@
-"""gunicorn settings for the API: threaded workers, so a slow upload from a weak rural connection ties up one
-thread, not a whole worker, and is not killed by the worker timeout (which only checks the worker is alive)."""
+"""gunicorn settings for the API in production: threaded workers behind nginx (docker/nginx.conf), which buffers
+each whole request first, so a thread only ever runs a request that has fully arrived. Never expose gunicorn to
+phones directly: a gthread thread waits for a slow client's headers and body, and a few dozen slow phones would
+hold every thread (`make run` uses waitress, which buffers like nginx)."""
 
 import os
 

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Container roles. api: migrate, seed, then gunicorn; worker/scheduler: RQ with the scheduler.
+# Container roles. api: migrate, seed, then gunicorn (reached only through the nginx proxy, docker/nginx.conf);
+# worker/scheduler: RQ with the scheduler.
 set -e
 role=${1:-api}
 [ $# -gt 0 ] && shift

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.settings import Settings
 
@@ -24,6 +25,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["sambang"] = Services(settings)
+    if settings.proxy_hops:
+        # The client's address and scheme as the trusted proxies saw them (rate limits per address, cookies'
+        # Secure flag); the host is never taken from headers (links use PUBLIC_BASE_URL).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
     api.configure(app)
     cli.register(app)
     return app

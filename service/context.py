@@ -8,7 +8,7 @@ from functools import cached_property
 import redis
 
 from service.db import Database
-from service.domain.throttle import Throttle
+from service.domain.throttle import LoginThrottle, Throttle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
 from service.settings import Settings
@@ -38,13 +38,18 @@ class Services:
     @cached_property
     def tokens(self) -> TokenConfig:
         s = self.settings
-        return TokenConfig(secret=s.secret_key, access_ttl=s.access_token_ttl, refresh_ttl=s.refresh_token_ttl)
+        return TokenConfig(
+            secret=s.secret_key,
+            access_ttl=s.access_token_ttl,
+            refresh_ttl=s.refresh_token_ttl,
+            allow_unbound=s.testing,  # test fixtures mint access tokens without signing in
+        )
 
     @cached_property
-    def login_throttle(self) -> Throttle:
+    def login_throttle(self) -> LoginThrottle:
         s = self.settings
-        return Throttle(
-            s.redis_url or "memory://", s.login_max_failures, s.login_failure_window, namespace="sambang-login"
+        return LoginThrottle(
+            s.redis_url or "memory://", s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window
         )
 
     @cached_property

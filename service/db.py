@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -57,12 +58,55 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # The driver's `timeout` is SQLite's busy timeout; `?timeout=SECONDS` in the URL sets another.
+        connect_args = {"check_same_thread": False}
+        if "timeout" not in parsed.query:
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_connect)
         # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_before_execute)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A server that does not answer fails a connection within seconds (an outage answers 503), not the OS's minutes.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
+
+
+# SQLSTATEs that mean "not now" rather than "wrong": connection exceptions (class 08), the server shutting down or
+# starting (57P01-57P03), too many connections, and transactions the server aborted to be tried again.
+_TRANSIENT_SQLSTATES = {"57P01", "57P02", "57P03", "53300", "40001", "40P01"}
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether the error says the database cannot be reached or is busy (retry later), not that a query is wrong:
+    no connection, a connection lost, the pool exhausted, SQLite still locked after its busy timeout."""
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, exc.InterfaceError):
+        return True
+    if not isinstance(error, exc.OperationalError):
+        return False
+    if isinstance(error.orig, sqlite3.OperationalError):
+        return "locked" in str(error.orig) or "busy" in str(error.orig)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES
+
+
+def database_full(error: BaseException) -> bool:
+    """Whether the database refused a write for want of disk (SQLite's "database or disk is full", PostgreSQL's
+    disk_full 53100): answered like a full photo storage (507), not as a bug."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "full" in str(orig)
+    return getattr(orig, "sqlstate", None) == "53100"
+
+
+# SQLite has one writer at a time. A writer waits this long for the lock (then "database is locked", answered 503):
+# long enough for any queue of short write transactions (the 5 s before made a burst of 20 reports fail).
+SQLITE_BUSY_TIMEOUT = 30
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -70,8 +114,42 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+# Why transactions start deferred and become IMMEDIATE at their first write (measured: see tests/concurrency):
+# in WAL mode a deferred transaction that has read and then writes does not wait for the write lock: it fails at
+# once with SQLITE_BUSY (busy_timeout is not consulted), or for good when another writer committed since its read.
+# That gave 500 "database is locked" to 4 phones posting reports at once. BEGIN IMMEDIATE for every transaction
+# would serialise the readers too, and hold the one write lock across whatever slow work a transaction does
+# between its first read and its write (argon2 on sign-in, storing an upload, a photo's decoding). So a
+# transaction reads without a lock, in WAL alongside the writer, and at its first write (or SAVEPOINT, or
+# SELECT ... FOR UPDATE, which SQLite ignores) one that has only read so far is restarted as BEGIN IMMEDIATE, which
+# waits its turn through busy_timeout. Its later reads see the latest data, like PostgreSQL's READ COMMITTED
+# (which the code is written for); a FOR UPDATE read that starts the write serialises read-check-write moves, so
+# two simultaneous moves of one complaint give one 200 and one 409, as on PostgreSQL. Measured on `serve` with 4
+# writers every 0.2 s for 20 s plus sign-ins, photos and a burst of 20 (tests/concurrency/test_sqlite_writers.py,
+# 2 cores): deferred BEGIN as before: 229 answers 500; IMMEDIATE for all: no 5xx, 154 reports, median 0.67 s, slowest
+# 6.1 s; this: no 5xx, 272 reports, median 0.20 s, slowest 1.1 s.
+_READ = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE")
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+    conn.info["sqlite_writing"] = False
+
+
+def _sqlite_before_execute(conn, cursor, statement: str, _parameters, context, _executemany) -> None:
+    if conn.info.get("sqlite_writing", True) or not conn.in_transaction():
+        return
+    verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    compiled = getattr(context, "compiled", None)
+    locks = getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+    if verb in _READ and not locks:
+        return
+    conn.info["sqlite_writing"] = True
+    cursor.execute("ROLLBACK")  # only reads so far: nothing is lost
+    cursor.execute("BEGIN IMMEDIATE")
 
 
 class Database:

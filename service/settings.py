@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,8 @@ from sqlalchemy.exc import ArgumentError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production", "test")
-DEV_SECRET = "dev-only-secret-key-change-me-in-production-0000"
+SECRET_KEY_FILE = PROJECT_DIR / "instance" / "secret_key"
+READ_ATTEMPTS = 20  # 50 ms apart: a key file found empty is read again for about a second
 
 
 class SettingsError(ValueError):
@@ -45,6 +48,24 @@ def _database_url(raw: str) -> str:
     return raw
 
 
+def _public_base_url(env: Mapping[str, str]) -> str:
+    """PUBLIC_BASE_URL, e.g. https://sambang.probolinggokab.go.id (a path prefix is allowed); by default the
+    address `make run` serves on (HOST, PORT)."""
+    raw = env.get("PUBLIC_BASE_URL", "").strip()
+    if not raw:
+        host = env.get("HOST", "").strip()
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        raw = f"http://{f'[{host}]' if ':' in host else host}:{_int(env, 'PORT', 8000, 1)}"
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(f"PUBLIC_BASE_URL must be http(s)://host[:port][/path], got {raw!r}")
+    return raw.rstrip("/")
+
+
 def _redis_url(raw: str) -> str:
     if raw and urlsplit(raw).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {raw!r}")
@@ -58,10 +79,54 @@ def _sla_days(raw: str, default: tuple) -> tuple[tuple[str, int], ...]:
     days = dict(default)
     for item in raw.split(","):
         name, _, value = item.partition("=")
-        if name.strip() not in days or not value.strip().isdigit() or int(value) < 1:
+        if name.strip() not in days or not (value.strip().isascii() and value.strip().isdigit()) or int(value) < 1:
             raise SettingsError(f"SLA_DAYS: expected class=days with a class of {', '.join(days)}, got {item!r}")
         days[name.strip()] = int(value)
     return tuple(days.items())
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a file that must not exist yet (FileExistsError if it does), readable by this user only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def instance_secret(path: Path) -> str:
+    """The key kept in `path`, made at random by the first process that starts without SECRET_KEY.
+
+    The file appears complete or not at all (written aside, then hard-linked into place, which fails if it
+    exists), so processes starting together all read the one key that won. Where the filesystem has no hard links,
+    the first process creates the file itself (O_EXCL) and the others may find it empty for a moment: they wait."""
+    if not path.exists():
+        key = secrets.token_urlsafe(48)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _create(draft, key)
+            os.link(draft, path)
+        except FileExistsError:  # another process won: its key is the key
+            pass
+        except OSError:  # no hard links here (some network and FUSE filesystems)
+            try:
+                _create(path, key)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise SettingsError(f"SECRET_KEY is unset and its file {path} cannot be written: {exc}") from None
+        finally:
+            draft.unlink(missing_ok=True)
+    for _ in range(READ_ATTEMPTS):
+        try:
+            secret = path.read_text().strip()
+        except OSError as exc:
+            raise SettingsError(f"SECRET_KEY is unset and its file {path} cannot be read: {exc}") from None
+        if len(secret) >= 32:
+            return secret
+        time.sleep(0.05)  # perhaps another process is still writing it
+    raise SettingsError(f"SECRET_KEY is unset and its file {path} holds fewer than 32 characters")
 
 
 @dataclass(frozen=True)
@@ -70,11 +135,12 @@ class Settings:
     database_url: str = f"sqlite:///{PROJECT_DIR / 'instance' / 'sambang.db'}"
     # Empty means "no Redis": jobs run in process and rate limits are kept in memory.
     redis_url: str = "redis://127.0.0.1:6379/0"
-    secret_key: str = DEV_SECRET
+    secret_key: str = ""  # from_env always sets one: SECRET_KEY, or the key kept in SECRET_KEY_FILE
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
     login_max_failures: int = 10
     login_failure_window: int = 60
+    login_max_failures_per_address: int = 20  # failed sign-ins per client address and window, any usernames
     firebase_project_id: str = ""
     firebase_credentials: str = ""
     # Override of Google's ID-token certificate endpoint; tests point it at loopback.
@@ -94,6 +160,8 @@ class Settings:
     signed_url_ttl: int = 900  # seconds a photo URL stays valid
     upload_expiry: int = 24 * 3600  # seconds an unfinished resumable upload is kept
     photo_max_pixels: int = 120_000_000  # decompression-bomb guard; phones reach about 100 MP
+    photo_max_edge: int = 20_000  # px on the longest side; long thin images cost memory out of all proportion
+    photo_decode_memory: int = 1024 * 1024 * 1024  # bytes a photo's decoding child process may use
     photo_max_distance_m: int = 500  # photo GPS farther than this from the report's point is flagged
     photo_max_time_diff: int = 24 * 3600  # seconds between taking the photo and capturing the report
     # Complaint deadlines in working days (policy: Indonesian public-service standards, see PROGRAM.md).
@@ -106,6 +174,12 @@ class Settings:
     )
     complaint_feedback_days: int = 14  # after resolve: rate or reopen within this; then it closes itself
     complaint_rate_limit: int = 10  # complaints per hour per signed-in user or IP address
+    # Where clients reach the API: absolute links (calendar feed, Open311 discovery) start here, never from the
+    # request's Host header, which any client can forge.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Proxies in front that set X-Forwarded-For/-Proto (nginx in the compose file: 1). 0 trusts no such header,
+    # since a client could forge it: the client address is then the connection's.
+    proxy_hops: int = 0
 
     @property
     def testing(self) -> bool:
@@ -125,7 +199,7 @@ class Settings:
         if not secret:
             if app_env == "production":
                 raise SettingsError("SECRET_KEY is required when APP_ENV=production")
-            secret = DEV_SECRET
+            secret = instance_secret(Path(env.get("SECRET_KEY_FILE") or SECRET_KEY_FILE))
         elif len(secret) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters")
         if env.get("FIREBASE_AUTH_EMULATOR_HOST") and app_env != "test":
@@ -150,6 +224,9 @@ class Settings:
             refresh_token_ttl=_int(env, "REFRESH_TOKEN_TTL", cls.refresh_token_ttl, 60),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", cls.login_max_failures, 1),
             login_failure_window=_int(env, "LOGIN_FAILURE_WINDOW", cls.login_failure_window, 1),
+            login_max_failures_per_address=_int(
+                env, "LOGIN_MAX_FAILURES_PER_ADDRESS", cls.login_max_failures_per_address, 1
+            ),
             firebase_project_id=env.get("FIREBASE_PROJECT_ID", ""),
             firebase_credentials=creds,
             firebase_cert_url=env.get("FIREBASE_ID_TOKEN_CERT_URL", ""),
@@ -167,10 +244,14 @@ class Settings:
             signed_url_ttl=_int(env, "SIGNED_URL_TTL", cls.signed_url_ttl, 10),
             upload_expiry=_int(env, "UPLOAD_EXPIRY_HOURS", 24, 1) * 3600,
             photo_max_pixels=_int(env, "PHOTO_MAX_MEGAPIXELS", 120, 1) * 1_000_000,
+            photo_max_edge=_int(env, "PHOTO_MAX_EDGE", cls.photo_max_edge, 100),
+            photo_decode_memory=_int(env, "PHOTO_DECODE_MEMORY_MB", 1024, 64) * 1024 * 1024,
             photo_max_distance_m=_int(env, "PHOTO_MAX_DISTANCE_M", cls.photo_max_distance_m, 1),
             photo_max_time_diff=_int(env, "PHOTO_MAX_TIME_DIFF_HOURS", 24, 1) * 3600,
             sla_verify_days=_int(env, "SLA_VERIFY_DAYS", cls.sla_verify_days, 1),
             sla_days=_sla_days(env.get("SLA_DAYS", ""), cls.sla_days),
             complaint_feedback_days=_int(env, "COMPLAINT_FEEDBACK_DAYS", cls.complaint_feedback_days, 1),
             complaint_rate_limit=_int(env, "COMPLAINT_RATE_LIMIT", cls.complaint_rate_limit, 1),
+            public_base_url=_public_base_url(env),
+            proxy_hops=_int(env, "PROXY_HOPS", cls.proxy_hops, 0),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import shutil
@@ -11,10 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from service.domain.errors import InsufficientStorage
 from service.settings import Settings
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 SPOOL_BYTES = 8 * 1024 * 1024  # a download smaller than this stays in memory
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)  # no space left on the device; over the disk quota
+# What S3-compatible servers answer when they are full (MinIO: XMinioStorageFull, HTTP 507).
+FULL_CODES = ("XMinioStorageFull", "XMinioAdminBucketQuotaExceeded", "QuotaExceeded", "InsufficientStorage")
 
 
 class Missing(KeyError):
@@ -23,7 +28,8 @@ class Missing(KeyError):
 
 class Storage(Protocol):
     def put(self, key: str, stream: BinaryIO) -> None:
-        """Store everything `stream.read()` gives under `key`, replacing what was there."""
+        """Store everything `stream.read()` gives under `key`, replacing what was there; all or nothing.
+        InsufficientStorage when the storage is full."""
 
     def open(self, key: str) -> BinaryIO:
         """A readable, seekable file of the object (the caller closes it); Missing when absent."""
@@ -55,14 +61,21 @@ class LocalStorage:
 
     def put(self, key: str, stream: BinaryIO) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        except OSError as exc:
+            if _full(exc):
+                raise InsufficientStorage() from exc
+            raise
         try:
             with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(stream, out, 1024 * 1024)
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)  # no half object left behind
+            if _full(exc):
+                raise InsufficientStorage() from exc
             raise
 
     def open(self, key: str) -> BinaryIO:
@@ -110,7 +123,21 @@ class S3Storage:
         self.transfer = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 
     def put(self, key: str, stream: BinaryIO) -> None:
-        self.client.upload_fileobj(stream, self.bucket, _checked(key), Config=self.transfer)
+        from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import ClientError
+
+        try:  # a failed multipart upload is aborted by boto3: nothing half-stored
+            self.client.upload_fileobj(stream, self.bucket, _checked(key), Config=self.transfer)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error.get("Code") in FULL_CODES or status == 507:
+                raise InsufficientStorage() from exc
+            raise
+        except S3UploadFailedError as exc:  # boto3 wraps the ClientError of a multipart upload in a message
+            if any(code in str(exc) for code in FULL_CODES):
+                raise InsufficientStorage() from exc
+            raise
 
     def open(self, key: str) -> BinaryIO:
         from botocore.exceptions import ClientError
@@ -140,6 +167,11 @@ class S3Storage:
             Params={"Bucket": self.bucket, "Key": _checked(key), "ResponseContentType": content_type},
             ExpiresIn=ttl,
         )
+
+
+def _full(exc: BaseException) -> bool:
+    """Whether a failed write failed because the disk (or the quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
 
 
 def make_storage(settings: Settings) -> Storage:

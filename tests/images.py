@@ -116,3 +116,26 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A real, fully decodable grey PNG of width x height pixels that compresses to almost nothing: a
+    1 x 100,000,000 one is 194 KB, a 10000 x 11000 one 107 KB (memory bombs under the pixel limit)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    compressor, row, parts = zlib.compressobj(9), b"\x00" * (width + 1), []  # filter byte 0, then black pixels
+    rows_per_piece = max(1, (1 << 22) // len(row))
+    for start in range(0, height, rows_per_piece):
+        parts.append(compressor.compress(row * min(rows_per_piece, height - start)))
+    parts.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b"")
+
+
+def cmyk_jpeg_with_broken_profile() -> bytes:
+    """A print-ready CMYK JPEG whose embedded ICC profile is garbage (LittleCMS cannot open it)."""
+    out = io.BytesIO()
+    scene(800, 600).convert("CMYK").save(out, "JPEG", quality=85, icc_profile=b"garbage, not an ICC profile" * 8)
+    return out.getvalue()

@@ -17,6 +17,7 @@ from service.api import (
     platform,
     reference,
     reports,
+    security_headers,
     uploads,
     users,
     visits,
@@ -57,6 +58,7 @@ def configure(app: Flask) -> None:
     app.register_blueprint(open311.bp, url_prefix="/open311/v2")
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
+    security_headers.register(app)
     jobs_dashboard.mount(app)
     app.teardown_appcontext(close_session)
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 
 from service.api.base import Blueprint, Schema, services, session
 from service.api.users import UserSchema
 from service.domain import auth as domain
 from service.domain import tokens
+from service.domain.throttle import address_key
 
 blp = Blueprint("auth", __name__, description="Sign in, refresh, sign out")
+
+
+def client_address() -> str:
+    """The client a per-address limit counts for (sign-ins, anonymous filings): its address, or its IPv6 /64."""
+    return address_key(request.remote_addr)
 
 
 class LoginSchema(Schema):
@@ -43,8 +50,15 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenPairSchema)
     def post(self, data):
-        """Username and password -> access and refresh tokens. Repeated failures for a username get 429."""
-        pair = domain.login(session(), services().tokens, services().login_throttle, data["username"], data["password"])
+        """Username and password -> access and refresh tokens. Repeated failures from one address get 429."""
+        pair = domain.login(
+            session(),
+            services().tokens,
+            services().login_throttle,
+            data["username"],
+            data["password"],
+            client_address(),
+        )
         session().commit()
         return pair
 
@@ -54,7 +68,8 @@ class Refresh(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokenPairSchema)
     def post(self, data):
-        """A new pair for a refresh token; the old one stops working. Reusing it revokes the whole sign-in."""
+        """A new pair for a refresh token; the old one stops working. Presented again within 10 seconds (two
+        requests in flight) it gives the same new pair; reused later, it revokes the whole sign-in."""
         try:
             return tokens.rotate(session(), services().tokens, data["refresh_token"])
         finally:
@@ -66,7 +81,8 @@ class Logout(MethodView):
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, data):
-        """Revoke the refresh token and forget the device token given, if any (idempotent)."""
+        """End the sign-in of the refresh token (its access tokens stop working too) and forget the device token
+        given, if any (idempotent)."""
         domain.logout(session(), data["refresh_token"], data.get("device_token"))
         session().commit()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 
@@ -15,18 +16,19 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from service.context import Services
-from service.domain import access
+from service.domain import access, tokens
 from service.domain.errors import Unauthorized
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
-from service.domain.tokens import user_id_from_access_token
-from service.models import User
 
 BEARER = [{"bearerAuth": []}]
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 
 class IdConverter(IntegerConverter):
-    """`<id:name>` path parameters: a row id, so anything out of range is a plain 404."""
+    """`<id:name>` path parameters: a row id, so anything out of range is a plain 404. ASCII digits only
+    (werkzeug's `\\d` and Python's int() also take Arabic-Indic or Devanagari digits)."""
+
+    regex = "[0-9]+"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
@@ -75,9 +77,7 @@ def authenticate(optional: bool) -> access.Principal:
         raise Unauthorized("Sign in required: send Authorization: Bearer <access token>.")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <access token>'.")
-    user = session().get(User, user_id_from_access_token(services().tokens, token.strip()))
-    if user is None or not user.is_active:
-        raise Unauthorized("Account disabled or removed.")
+    user = tokens.authenticate(session(), services().tokens, token.strip())
     caller = access.Principal.of(user)
     # Give the connection back before the body is read: a photo from a weak network may take minutes to arrive,
     # and must not hold a database connection meanwhile. The view's own work starts a new transaction.
@@ -101,6 +101,16 @@ class StrictParser(FlaskParser):
 
     def load_form_and_files(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def _raw_load_json(self, req):
+        """A body the JSON parser cannot hold (nested thousands deep, an integer of thousands of digits) is
+        invalid JSON like any other (400), not a RecursionError or ValueError (500)."""
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, ValueError) as exc:
+            raise json.JSONDecodeError(f"Unreadable JSON: {type(exc).__name__}", doc="-", pos=0) from None
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -132,18 +142,27 @@ _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 def unstorable(value) -> bool:
     """Text we refuse: NUL (no database stores it), other control characters but tab and line breaks (XML 1.0,
-    the format Open311 clients read, cannot carry them), and halves of surrogate pairs that JSON escapes carry."""
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
-    if isinstance(value, Mapping):
-        return any(unstorable(k) or unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(unstorable(v) for v in value)
+    the format Open311 clients read, cannot carry them), and halves of surrogate pairs that JSON escapes carry.
+    Walked with a stack, not recursion: a body nested hundreds deep must not end in a RecursionError."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item) is not None:
+                return True
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 class Schema(ma.Schema):
-    """Base of every API schema: text must be storable Unicode."""
+    """Base of every API schema: text must be storable Unicode, numbers in query strings ASCII."""
 
     @ma.pre_load
     def valid_text(self, data, **kwargs):
@@ -153,6 +172,10 @@ class Schema(ma.Schema):
                 for key, value in data.items()
                 if unstorable(value)
             }
+            for name, field in self.load_fields.items():  # int() and float() read any script's digits, and "1_0"
+                value = data.get(field.data_key or name)
+                if isinstance(field, ma.fields.Number) and isinstance(value, str) and not _NUMBER.fullmatch(value):
+                    bad[field.data_key or name] = ["Not a valid number (ASCII digits)."]
             if bad:
                 raise ma.ValidationError(bad)
         return data

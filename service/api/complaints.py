@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 
+from service.api.auth import client_address
 from service.api.base import (
     ID_RANGE,
     Blueprint,
@@ -260,7 +261,7 @@ def _secret() -> str | None:
 
 def _client_key() -> str:
     who = principal()
-    return f"user:{who.user_id}" if who.user_id else f"ip:{request.remote_addr}"
+    return f"user:{who.user_id}" if who.user_id else f"ip:{client_address()}"
 
 
 def _shown(complaint: Complaint, complainant: bool = False) -> dict:

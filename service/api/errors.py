@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+import redis
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from service.domain.errors import DomainError
+from service.db import database_full, database_unavailable
+from service.domain.errors import DomainError, InsufficientStorage
+from service.storage import FULL_ERRNOS
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +65,45 @@ def handle_domain_error(error: DomainError):
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if isinstance(error, OSError) and error.errno in FULL_ERRNOS:
+        # A full temporary directory (a multipart spool, a tus chunk) is the same outage as a full photo storage.
+        log.warning("507 %s %s: %s", request.method, request.path, error)
+        return handle_domain_error(
+            InsufficientStorage("The server's disk is full; nothing was stored. Try again later.")
+        )
     log.exception("unhandled error", exc_info=error)
     if request.path.startswith("/open311/"):
         return _georeport(500, InternalServerError.description)
     return error_response(500, InternalServerError.description)
 
 
+RETRY_AFTER = "5"  # seconds; a database restart or a queue of SQLite writers is over in about that time
+
+
+def handle_outage(error: Exception):
+    """The database or Redis cannot be reached (or SQLite stayed locked): 503 with Retry-After and one log line,
+    no traceback (an outage is not a bug, and hundreds of tracebacks would bury the one that is)."""
+    if database_full(error):
+        log.warning("507 %s %s: the database's disk is full: %s", request.method, request.path, error.orig)
+        return handle_domain_error(InsufficientStorage("The database's disk is full; nothing was stored."))
+    if not (database_unavailable(error) or isinstance(error, (redis.ConnectionError, redis.TimeoutError))):
+        return handle_unexpected(error)
+    cause = getattr(error, "orig", None) or error
+    reason = (str(cause).strip().splitlines() or [""])[0][:200]
+    what = "Redis" if isinstance(error, redis.RedisError) else "the database"
+    log.warning(
+        "503 %s %s: %s is unavailable: %s: %s", request.method, request.path, what, type(cause).__name__, reason
+    )
+    headers = {"Retry-After": RETRY_AFTER}
+    message = f"{what[0].upper()}{what[1:]} is unavailable; try again in a few seconds."
+    if request.path.startswith("/open311/"):
+        return _georeport(503, message, headers)
+    return error_response(503, message, headers=headers)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(SQLAlchemyError, handle_outage)
+    app.register_error_handler(redis.RedisError, handle_outage)
     app.register_error_handler(Exception, handle_unexpected)

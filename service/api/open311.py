@@ -93,7 +93,7 @@ def discovery(fmt):
         "endpoints": [
             {
                 "specification": open311.SPECIFICATION,
-                "url": request.url_root.rstrip("/") + "/open311/v2",
+                "url": services().settings.public_base_url + "/open311/v2",  # never from the Host header
                 "changeset": changeset,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.api.base import Blueprint, Schema, services, session
+from service.api.errors import RETRY_AFTER
 from service.domain.health import readiness
 
 blp = Blueprint("platform", __name__, description="Probes for load balancers and orchestrators")
@@ -29,6 +30,8 @@ def healthz():
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, schema=ReadySchema, description="The database or Redis does not answer")
 def readyz():
-    """Readiness: 200 only when the database and Redis (if configured) answer."""
+    """Readiness: 200 only when the database and Redis (if configured) answer; 503 with Retry-After otherwise."""
     result = readiness(session(), services().redis)
-    return result, (200 if result["status"] == "ready" else 503)
+    if result["status"] == "ready":
+        return result
+    return result, 503, {"Retry-After": RETRY_AFTER}

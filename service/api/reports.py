@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from flask.views import MethodView
 
 from service.api.base import ID_RANGE, Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session
 from service.api.photos import PhotoBriefSchema
+from service.db import utcnow
 from service.domain import reports
 from service.models import Report
 from service.models.reports import CATEGORIES
 
 blp = Blueprint("reports", __name__, description="Field reports from village heads and camat staff")
+EARLIEST_CAPTURE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+CLOCK_SLACK = dt.timedelta(days=1)  # a phone's clock may run ahead; a day more is a wrong clock, not a capture
+
+
+def plausible_capture(value: dt.datetime) -> None:
+    """A moment a phone can have captured: since 2000, and not beyond tomorrow (offline capture may be old)."""
+    try:
+        moment = value.astimezone(dt.UTC)
+    except OverflowError:  # year 1 east of UTC or 9999 west of it: no moment at all
+        moment = None
+    if moment is None or not EARLIEST_CAPTURE <= moment <= utcnow() + CLOCK_SLACK:
+        raise ma.ValidationError("Must be a moment from 2000 to now (check the phone's clock).")
 
 
 class ReportSchema(Schema):
@@ -27,7 +42,11 @@ class ReportSchema(Schema):
     lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
     lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
     accuracy_m = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 100000))
-    captured_at = ma.fields.AwareDateTime(required=True, metadata={"description": "on the phone, with offset"})
+    captured_at = ma.fields.AwareDateTime(
+        required=True,
+        validate=plausible_capture,
+        metadata={"description": "on the phone, with offset; from 2000 to now (a day of clock skew allowed)"},
+    )
     received_at = ma.fields.AwareDateTime(dump_only=True)
     updated_at = ma.fields.AwareDateTime(dump_only=True)
     author_id = ma.fields.Integer(dump_only=True, allow_none=True)

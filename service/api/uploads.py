@@ -7,6 +7,7 @@ Python speak it as is. Metadata: `report_id`, `client_uuid` (and optionally `fil
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Blueprint, Response, g, request, url_for
 from werkzeug.exceptions import ClientDisconnected
@@ -19,6 +20,7 @@ from service.domain.errors import DomainError, PreconditionFailed, UnsupportedMe
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,expiration,checksum,termination"
 CHUNK_TYPE = "application/offset+octet-stream"
+DRAIN_SECONDS = 30  # how long a refused PATCH's remaining body is read (and dropped) to keep its connection
 
 bp = Blueprint("uploads", __name__)
 
@@ -35,7 +37,28 @@ def speak_tus():
 def tus_headers(response: Response) -> Response:
     response.headers["Tus-Resumable"] = TUS_VERSION
     response.headers["Cache-Control"] = "no-store"
+    if not _drained(services().settings.max_upload_bytes):
+        response.headers["Connection"] = "close"
     return response
+
+
+def _drained(limit: int) -> bool:
+    """Read what is left of a body the answer did not need (a PATCH refused before or while reading it), so the
+    next request on this keep-alive connection starts where the client sent it. False when too much is left
+    (or the client is too slow): the connection is closed after the answer instead. Nothing left: True at once."""
+    if (request.content_length or 0) > limit:
+        return False  # before touching request.stream: over MAX_CONTENT_LENGTH it raises 413 here, a 500
+    deadline, left = time.monotonic() + DRAIN_SECONDS, limit
+    try:
+        stream = request.stream
+        while left >= 0 and time.monotonic() < deadline:
+            block = stream.read(64 * 1024)
+            if not block:
+                return True
+            left -= len(block)
+    except Exception:  # the client went away, or sent a broken chunk: this connection is done
+        return False
+    return False
 
 
 @bp.route("", methods=["OPTIONS"])

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from flask import Response, url_for
 from flask.views import MethodView
 
-from service.api.base import ID_RANGE, Blueprint, PageArgs, PatchSchema, Schema, page_of, paginate, principal, session
+from service.api.base import (
+    ID_RANGE,
+    Blueprint,
+    PageArgs,
+    PatchSchema,
+    Schema,
+    page_of,
+    paginate,
+    principal,
+    services,
+    session,
+)
 from service.api.reports import ReportSchema
 from service.db import utcnow
 from service.domain import access, findings, ics, visits
@@ -17,17 +30,21 @@ from service.models.visits import FINDING_STATUSES, VISIT_STATUSES
 blp = Blueprint("visits", __name__, description="Sambang Desa / Ngantor di Kecamatan: the visit rotation")
 AGENDA_KINDS = ("puskesmas", "polsek", "koramil", "school", "market", "village_office", "desa", "other")
 _code = ma.validate.Length(1, 16)
+# Dates the planner walks day by day: the year 9999 would overflow its calendar (a 500), the year 1 is no plan.
+PLAN_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 
 
 class ProgramSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
-    start_date = ma.fields.Date(required=True)
-    end_date = ma.fields.Date(required=True)
+    start_date = ma.fields.Date(required=True, validate=PLAN_DATES)
+    end_date = ma.fields.Date(required=True, validate=PLAN_DATES)
     per_month = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(1, 10))
     min_gap_days = ma.fields.Integer(load_default=4, strict=True, validate=ma.validate.Range(0, 30))
     first_kecamatan_code = ma.fields.String(allow_none=True, validate=_code)
-    blackout_dates = ma.fields.List(ma.fields.Date(), load_default=list, validate=ma.validate.Length(max=400))
+    blackout_dates = ma.fields.List(
+        ma.fields.Date(validate=PLAN_DATES), load_default=list, validate=ma.validate.Length(max=400)
+    )
     priorities = ma.fields.Dict(
         keys=ma.fields.String(validate=_code),
         values=ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 1000)),
@@ -39,12 +56,12 @@ class ProgramSchema(Schema):
 
 class ProgramPatchSchema(PatchSchema):
     name = ma.fields.String(validate=ma.validate.Length(1, 200))
-    start_date = ma.fields.Date()
-    end_date = ma.fields.Date()
+    start_date = ma.fields.Date(validate=PLAN_DATES)
+    end_date = ma.fields.Date(validate=PLAN_DATES)
     per_month = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 10))
     min_gap_days = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 30))
     first_kecamatan_code = ma.fields.String(allow_none=True, validate=_code)
-    blackout_dates = ma.fields.List(ma.fields.Date(), validate=ma.validate.Length(max=400))
+    blackout_dates = ma.fields.List(ma.fields.Date(validate=PLAN_DATES), validate=ma.validate.Length(max=400))
     priorities = ma.fields.Dict(
         keys=ma.fields.String(validate=_code),
         values=ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 1000)),
@@ -122,7 +139,9 @@ class VisitListArgs(PageArgs):
 
 class TransitionSchema(Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
-    not_before = ma.fields.Date(allow_none=True, metadata={"description": "postpone: not before this date"})
+    not_before = ma.fields.Date(
+        allow_none=True, validate=PLAN_DATES, metadata={"description": "postpone: not before this date"}
+    )
 
 
 class AgendaSchema(Schema):
@@ -373,6 +392,11 @@ class VisitsFeed(MethodView):
         return Response(feed, mimetype="text/calendar")
 
 
+def _feed_url(token: str) -> str:
+    """From PUBLIC_BASE_URL, never the request's Host header: a forged Host would make the link point elsewhere."""
+    return services().settings.public_base_url + url_for("visits.VisitsFeed", token=token)
+
+
 @blp.route("/me/calendar")
 class MyCalendar(MethodView):
     @blp.auth()
@@ -381,7 +405,7 @@ class MyCalendar(MethodView):
         """Your personal calendar subscription link (created on first use)."""
         token = ics.calendar_token(session(), principal().user_id)
         session().commit()
-        return {"url": url_for("visits.VisitsFeed", token=token, _external=True)}
+        return {"url": _feed_url(token)}
 
     @blp.auth()
     @blp.response(200, CalendarSchema)
@@ -389,4 +413,4 @@ class MyCalendar(MethodView):
         """A new link; the old one stops working."""
         token = ics.calendar_token(session(), principal().user_id, rotate=True)
         session().commit()
-        return {"url": url_for("visits.VisitsFeed", token=token, _external=True)}
+        return {"url": _feed_url(token)}

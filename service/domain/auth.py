@@ -8,34 +8,53 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, devices, tokens
+from service.domain import access, audit, devices, tokens
 from service.domain.access import RESIDENT
 from service.domain.errors import NotFound, TooManyRequests, Unauthorized
 from service.domain.passwords import verify_password
-from service.domain.throttle import Throttle
+from service.domain.throttle import LoginThrottle
 from service.models import User
+
+THROTTLED = {"username": "for this username from this address", "address": "from this address"}
 
 
 def login(
-    session: Session, config: tokens.TokenConfig, throttle: Throttle, username: str, password: str
+    session: Session,
+    config: tokens.TokenConfig,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    address: str,
 ) -> tokens.TokenPair:
-    user = check_password(session, throttle, username, password)
+    user = check_password(session, throttle, username, password, address)
     audit.record(session, user.id, "auth.login", "user", user.id)
     return tokens.issue_pair(session, config, user)
 
 
-def check_password(session: Session, throttle: Throttle, username: str, password: str) -> User:
-    """The active user with this username and password; failures count towards the throttle."""
+def check_password(session: Session, throttle: LoginThrottle, username: str, password: str, address: str) -> User:
+    """The active user with this username and password, from the client at `address`.
+
+    The attempt is counted before the password is checked (one atomic step), so concurrent guesses never get more
+    checks than the limits; a right password is then uncounted.
+    """
     key = username.strip().lower()
-    if not throttle.allowed(key):
+    refused = throttle.take(key, address or "unknown")
+    if refused is not None:
+        which, retry_after = refused
         raise TooManyRequests(
-            "Too many failed sign-ins for this username; try again later.",
-            headers={"Retry-After": str(throttle.window)},
+            f"Too many failed sign-ins {THROTTLED[which]}; try again later.",
+            headers={"Retry-After": str(retry_after)},
         )
-    user = session.scalar(select(User).where(User.username == key))
-    if not verify_password(user.password_hash if user else None, password) or not user.is_active:
-        throttle.hit(key)
+    try:
+        user = session.scalar(select(User).where(User.username == key))
+        right = verify_password(user.password_hash if user else None, password) and user.is_active
+    except BaseException:
+        # Not a wrong password (the database is down, say): such an attempt must not count towards a lockout.
+        throttle.uncount(key, address or "unknown")
+        raise
+    if not right:
         raise Unauthorized("Wrong username or password.")
+    throttle.uncount(key, address or "unknown")
     return user
 
 
@@ -71,3 +90,31 @@ def logout(session: Session, refresh_token: str, device_token: str | None = None
     if device_token:
         with contextlib.suppress(NotFound):  # a device of someone else or already gone: nothing to do
             devices.unregister(session, row.user_id, device_token)
+
+
+def console_sign_in(
+    session: Session,
+    config: tokens.TokenConfig,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    address: str,
+    action: str,
+) -> str:
+    """A browser console's sign-in for users who may `action`: an access token of a new sign-in, for a cookie."""
+    user = check_password(session, throttle, username, password, address)
+    access.require(access.Principal.of(user), action)
+    audit.record(session, user.id, "auth.login", "user", user.id, {"via": "console"})
+    return tokens.issue_pair(session, config, user).access_token
+
+
+def console_sign_out(session: Session, config: tokens.TokenConfig, access_token: str) -> None:
+    """End the console's sign-in (the refresh family its token belongs to); an unusable token: nothing to end."""
+    try:
+        user = tokens.authenticate(session, config, access_token)
+    except Unauthorized:
+        return
+    family = tokens.sign_in_of(config, access_token)
+    if family is not None:
+        tokens.revoke_family(session, family)
+        audit.record(session, user.id, "auth.logout", "refresh_family", family)

@@ -5,6 +5,9 @@ deadlines in working days; escalation of overdue complaints and closing of unans
     submitted|verified -reject-> rejected;  submitted|verified -merge-> duplicate (joins another complaint)
     dispatched|in_progress -reroute-> verified (the OPD: "bukan wewenang") or dispatched (a coordinator: another OPD)
     resolved -reopen-> reopened -dispatch-> dispatched;  resolved|closed -rate-> closed
+
+Each move's note is in the history; who reads it is decided per action by complaints.note_for: the answers
+(respond, resolve), a reject reason and a merge note reach citizens; every other staff note stays internal.
 """
 
 from __future__ import annotations

@@ -86,8 +86,6 @@ def file(
     existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
     if existing is not None:
         return Filed(_same_or_conflict(existing, digest, principal, secret), created=False, secret=secret)
-    if not limiter.allowed(limit_key):
-        raise TooManyRequests("Too many complaints from here in the last hour; please try again later.")
     category = session.get(ComplaintCategory, data["category_code"])
     if category is None or not category.active:
         raise Invalid("Unknown category.", {"category_code": [f"No active category {data['category_code']!r}."]})
@@ -100,6 +98,13 @@ def file(
     kind = data.get("kind") or category.kind
     if data.get("visit_id"):
         _check_visit(session, data["visit_id"], place.kecamatan_code)
+    # Counted and checked in one step, so a burst of parallel filings cannot slip past the limit.
+    taken = limiter.take(limit_key)
+    if not taken.allowed:
+        raise TooManyRequests(
+            "Too many complaints from here in the last hour; please try again later.",
+            headers={"Retry-After": str(taken.retry_after)},
+        )
     now = utcnow()
     due = deadline(now, verify_days)
     values = {
@@ -127,9 +132,9 @@ def file(
     }
     inserted = insert_once(session, Complaint, values, "client_uuid")
     complaint = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
-    if inserted is None:
+    if inserted is None:  # a concurrent copy of this filing won: it is the one that counts
+        limiter.give_back(limit_key)
         return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)
-    limiter.hit(limit_key)
     record(session, complaint, principal, "submit", None, SUBMITTED)
     return Filed(complaint, created=True, secret=secret)
 
@@ -161,6 +166,26 @@ def _check_visit(session: Session, visit_id: int, kecamatan_code: str) -> None:
             "An aspiration can be tied only to an upcoming visit to the complaint's kecamatan.",
             {"visit_id": ["Not an upcoming visit to this kecamatan."]},
         )
+
+
+# Who reads a history note. Notes are internal (staff with the complaint in scope) unless the action answers the
+# complainant: an OPD's answer (respond) and its resolution, a rejection's reason and a merge's note (the
+# complainant is told them), and the system's automatic closing. A note the complainant wrote himself (reopen,
+# close, rate) is his and the staff's. A coordinator's verify or dispatch note ("the caller is ..., phone ...")
+# and an OPD's or coordinator's reroute reason, a coordinator's reopen or close note, an escalation: internal.
+PUBLIC_NOTE_ACTIONS = frozenset({"respond", "resolve", "reject", "merge"})
+CITIZEN_ROLES = frozenset({RESIDENT, ANONYMOUS})
+
+
+def note_for(event: ComplaintEvent, principal: Principal, complainant: bool) -> str:
+    """The event's note as this viewer may read it ("" when it is not for him)."""
+    if principal.role not in CITIZEN_ROLES:
+        return event.note  # staff: only those with the complaint in scope get here
+    if event.action in PUBLIC_NOTE_ACTIONS or (event.action == "close" and event.actor_role == "system"):
+        return event.note
+    if complainant and event.actor_role in CITIZEN_ROLES:
+        return event.note
+    return ""
 
 
 def record(
@@ -299,7 +324,7 @@ def view(
                 "action": event.action,
                 "from_status": event.from_status,
                 "to_status": event.to_status,
-                "note": event.note,
+                "note": note_for(event, principal, own),
                 "actor_role": event.actor_role,
                 "actor_id": event.actor_id if principal.role in COORDINATORS else None,
             }
@@ -323,7 +348,20 @@ def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> d
     citizen = principal.role in (RESIDENT, ANONYMOUS) and principal.user_id != complaint.reporter_id
     if citizen and complaint.status == SUBMITTED:
         item["description"] = None
+    if citizen:
+        item["lat"], item["lon"] = public_point(complaint)
     return item
+
+
+BLUR_DECIMALS = 3  # a grid of 0.001 degree: about 110 m here, a street, not a house
+
+
+def public_point(complaint: Complaint) -> tuple[float, float]:
+    """Where other citizens and outside systems see the complaint: exact when its complainant made it public,
+    snapped to the grid when anonim (a complaint about one's own house must not point at the house)."""
+    if complaint.privacy == PUBLIC:
+        return complaint.lat, complaint.lon
+    return round(complaint.lat, BLUR_DECIMALS), round(complaint.lon, BLUR_DECIMALS)
 
 
 def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
@@ -358,8 +396,11 @@ def nearby(
 ) -> list[dict]:
     """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?").
     A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
-    dlat = radius_m / geo.M_PER_DEG_LAT
-    dlon = radius_m / (geo.M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01))
+    # The box is wider by half a grid cell, so every complaint whose *snapped* point lies within the radius is in
+    # it: which complaints are found then depends on the points others may see, never on an exact one.
+    margin = 0.5 * 10**-BLUR_DECIMALS
+    dlat = radius_m / geo.M_PER_DEG_LAT + margin
+    dlon = radius_m / (geo.M_PER_DEG_LON * max(math.cos(math.radians(lat)), 0.01)) + margin
     rows = session.scalars(
         select(Complaint)
         .where(
@@ -373,8 +414,8 @@ def nearby(
         .limit(200)
     )
     found = []
-    for complaint in rows:
-        distance = geo.distance_m(lat, lon, complaint.lat, complaint.lon)
+    for complaint in rows:  # from the point others may see: distances from three places would give it away
+        distance = geo.distance_m(lat, lon, *public_point(complaint))
         if distance <= radius_m:
             found.append((distance, complaint))
     return [

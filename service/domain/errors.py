@@ -54,3 +54,13 @@ class TooLarge(DomainError):
 
 class UnsupportedMedia(DomainError):
     status = 415
+
+
+class InsufficientStorage(DomainError):
+    """The photo storage is full (disk, quota or bucket): nothing was kept; the client tries again later."""
+
+    status = 507
+    RETRY_AFTER = 300  # seconds; room comes back when an operator acts, not within a second
+
+    def __init__(self, message: str = "The photo storage is full; nothing was stored. Try again later."):
+        super().__init__(message, headers={"Retry-After": str(self.RETRY_AFTER)})

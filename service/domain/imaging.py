@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import gc
 import io
 import logging
+import os
+import pickle
+import resource
+import select
+import signal
+import threading
+import time
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -39,6 +50,17 @@ UPRIGHT = {
 }
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_TIME, GPS_DATE = 1, 2, 3, 4, 7, 29
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, ORIENTATION = 0x9003, 0x9011, 0x0112
+MAX_EDGE = 20_000  # px; phone panoramas stay below it, and long thin bombs cost memory out of all proportion
+CPU_SECONDS = 60  # a decoding child is killed past this (within the photo job's 120 s timeout)
+WALL_SECONDS = 90  # ...and past this much real time, which a child blocked off the CPU never accumulates as CPU
+# How a decoding child dies when it hits its memory limit: the OOM killer, or a C decoder whose allocation failed
+# (a segfault on the NULL, or an abort from C++'s bad_alloc). The file's fault, like a MemoryError.
+EXHAUSTED_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT}
+_EXIT_EXHAUSTED, _EXIT_FAILED = 2, 3  # a decoding child's exit codes other than 0
+_FORKING = threading.Lock()
+PROC_STATUS = "/proc/self/status"
+TOO_LARGE = "The image is too large to decode within the server's memory limit."
+TOO_SLOW = "The image takes too long to decode."
 
 
 class Rejected(Exception):
@@ -75,10 +97,190 @@ class Derived:
     evidence: Evidence
 
 
-def derive(fp: BinaryIO, media_type: str, max_pixels: int) -> Derived:
+def derive_isolated(
+    fp: BinaryIO,
+    media_type: str,
+    max_pixels: int,
+    max_edge: int,
+    memory_bytes: int,
+    cpu_seconds: int = CPU_SECONDS,
+    wall_seconds: float = WALL_SECONDS,
+) -> Derived:
+    """derive() in a forked child whose address space may grow by `memory_bytes` at most: a file that needs more
+    ends as Rejected, and the caller (an RQ work horse, or the API process itself when jobs run in process)
+    neither grows nor dies. The child inherits `fp`, so nothing is copied to it; its result comes back pickled."""
+    return run_isolated(lambda: derive(fp, media_type, max_pixels, max_edge), memory_bytes, cpu_seconds, wall_seconds)
+
+
+def run_isolated(work, memory_bytes: int, cpu_seconds: int = CPU_SECONDS, wall_seconds: float = WALL_SECONDS):
+    """work() in a forked, confined child; its result, or its Rejected. Running out of memory or CPU time, or past
+    `wall_seconds`, is a Rejected (the file's fault); any other failure of the child is a RuntimeError (ours:
+    the job is retried). The caller is never left waiting longer than `wall_seconds`, nor with a zombie."""
+    limit_memory = _can_limit_address_space()
+    with _FORKING:  # no other decode's child is forked while this write end is open here, so none inherits it
+        read_end, write_end = os.pipe()  # close-on-exec (PEP 446)
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if pid == 0:  # pragma: no cover  (the child: it never returns, and never runs the parent's cleanup)
+            os.close(read_end)
+            _run_confined(write_end, memory_bytes if limit_memory else None, cpu_seconds, work)
+        os.close(write_end)
+    reaped = False
+    try:
+        data = _read_until(read_end, time.monotonic() + wall_seconds)
+        if data is None:  # deadlocked, or slow while off the CPU: CPU limits cannot see it
+            os.kill(pid, signal.SIGKILL)
+        status = _reap(pid)
+        reaped = True
+    finally:
+        os.close(read_end)
+        if not reaped:  # the caller was interrupted (a job timeout): the child goes too
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):  # the original exception matters
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    if data is None:
+        log.warning("decoding child killed after %s s of wall-clock time", wall_seconds)
+        raise Rejected(TOO_SLOW)
+    return _outcome(data, status)
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes, up to its exit (end of file); None when the deadline passes first."""
+    chunks = []
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while (remaining := deadline - time.monotonic()) > 0:
+        if not poller.poll(remaining * 1000):
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+    return None
+
+
+def _reap(pid: int) -> int | None:
+    """The child's wait status; None when a SIGCHLD handler of the host process reaped it first."""
+    try:
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+
+
+def _outcome(data: bytes, status: int | None):
+    """The child's answer judged by how it ended: a limit it hit is the file's fault, anything else is ours."""
+    if status is not None and os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        if signum == signal.SIGXCPU:
+            raise Rejected(TOO_SLOW)
+        if signum in EXHAUSTED_SIGNALS:
+            log.warning("decoding child killed by %s", signal.Signals(signum).name)
+            raise Rejected(TOO_LARGE)
+        raise RuntimeError(f"the decoding child was killed by signal {signum}")
+    code = None if status is None else os.waitstatus_to_exitcode(status)
+    if code == _EXIT_EXHAUSTED:
+        raise Rejected(TOO_LARGE)
+    if code == 0 or (code is None and data):
+        try:
+            outcome = pickle.loads(data)
+        except Exception as exc:
+            raise RuntimeError(f"the decoding child gave an unreadable answer ({exc})") from None
+        if isinstance(outcome, Rejected):
+            log.info("decoding refused: %s", outcome)
+            raise outcome
+        return outcome
+    reason = data.decode("utf-8", "replace")[:500] or "no answer"
+    raise RuntimeError(f"the decoding child failed (exit code {code}): {reason}")
+
+
+def _run_confined(fd: int, memory_bytes: int | None, cpu_seconds: int, work) -> None:
+    """In the child: limit it, do the work, write the result or the Rejected to `fd`, and leave at once. On any
+    other failure, write what it was and exit with _EXIT_FAILED, so that the parent does not blame the file."""
+    code = _EXIT_FAILED
+    try:
+        gc.disable()  # a collection would touch (and so copy) every page of objects shared with the parent
+        # No logging or warnings here: a handler's or stream's lock held by another thread of the parent at the
+        # fork stays locked in the child forever. The parent logs the outcome.
+        logging.disable(logging.CRITICAL)
+        warnings.simplefilter("ignore")
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):  # the parent's handlers
+            signal.signal(signum, signal.SIG_DFL)
+        if memory_bytes is not None:
+            address_space = _address_space() + memory_bytes
+            _lower_limit(resource.RLIMIT_AS, address_space, address_space)
+        _lower_limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 5)
+        try:
+            outcome = work()
+        except Rejected as exc:
+            outcome = exc
+        except MemoryError:
+            outcome = Rejected(TOO_LARGE)
+        _write_all(fd, pickle.dumps(outcome))
+        code = 0
+    except MemoryError:
+        code = _EXIT_EXHAUSTED
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            _write_all(fd, f"{type(exc).__name__}: {exc}".encode())
+    finally:
+        os._exit(code)  # no atexit, no finalizers: the parent's database and Redis connections stay its own
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _lower_limit(kind: int, soft: int, hard: int) -> None:
+    """Set a resource limit, never above the one the process already has (it could not raise it anyway)."""
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
+
+
+@functools.cache
+def _can_limit_address_space() -> bool:
+    """Whether decoding children get an address-space limit, decided once: it needs the process's size from /proc
+    and a working RLIMIT_AS. Without them (macOS) they keep the CPU and wall-clock limits only."""
+    try:
+        _address_space()
+        resource.setrlimit(resource.RLIMIT_AS, resource.getrlimit(resource.RLIMIT_AS))
+    except (OSError, ValueError, AttributeError, StopIteration) as exc:
+        log.warning("photo decoding runs without a memory limit here: %s: %s", type(exc).__name__, exc)
+        return False
+    return True
+
+
+def _address_space() -> int:
+    """Bytes of virtual memory this process has now (what it inherited from its parent)."""
+    with open(PROC_STATUS) as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+
+
+def derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int = MAX_EDGE) -> Derived:
+    """The derivatives of a user's file; any failure to decode it, of whatever kind, is a Rejected with a
+    reason (a broken colour profile, a bad Huffman table...): a bad file is an outcome, not a crash to retry."""
+    try:
+        return _derive(fp, media_type, max_pixels, max_edge)
+    except Rejected:
+        raise
+    except MemoryError:
+        raise Rejected(TOO_LARGE) from None
+    except Exception as exc:
+        log.info("cannot decode %s: %s: %s", media_type, type(exc).__name__, exc)
+        raise Rejected(f"The image cannot be decoded ({exc}).") from None
+
+
+def _derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int) -> Derived:
     """Decode fully (a truncated file fails here), then make the upright derivatives the fast way: JPEG DCT
     scaling via draft() with the photo's own proportions, resize, and only then rotate the small image."""
-    image = _open(fp, media_type, max_pixels)
+    image = _open(fp, media_type, max_pixels, max_edge)
     width, height = image.size
     if image.format in ("JPEG", "MPO") and max(width, height) > DISPLAY_EDGE:  # MPO: JPEG with a gain map
         image.draft("RGB", _fit(image.size, DISPLAY_EDGE))
@@ -124,7 +326,7 @@ def _safe_evidence(exif: Image.Exif) -> Evidence:
         return Evidence(lat=None, lon=None, taken_at=None)
 
 
-def _open(fp: BinaryIO, media_type: str, max_pixels: int) -> Image.Image:
+def _open(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int) -> Image.Image:
     if media_type not in DECODERS:
         raise Rejected(f"Unsupported type {media_type!r}.")
     try:
@@ -134,6 +336,8 @@ def _open(fp: BinaryIO, media_type: str, max_pixels: int) -> Image.Image:
         raise Rejected(f"Not a readable {media_type} file.") from None
     if image.width * image.height > max_pixels:
         raise Rejected(f"The image has more than {max_pixels // 1_000_000} million pixels.")
+    if max(image.size) > max_edge:
+        raise Rejected(f"The image is {image.width} x {image.height}: no side may be longer than {max_edge} pixels.")
     return image
 
 

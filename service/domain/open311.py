@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -16,12 +17,26 @@ from service.domain import access, audit, catalogue, complaints
 from service.domain.access import NOBODY, Principal
 from service.domain.calendar import WIB
 from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from service.domain.throttle import Taken
 from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key
-from service.models.complaints import ANONIM, OPEN_STATUSES, PRIVACY_LEVELS, SUBMITTED
+from service.models.complaints import (
+    ANONIM,
+    CLOSED,
+    DISPATCHED,
+    IN_PROGRESS,
+    OPEN_STATUSES,
+    PRIVACY_LEVELS,
+    RAHASIA,
+    REOPENED,
+    RESOLVED,
+    VERIFIED,
+)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_WINDOW_DAYS = 90  # GET requests without dates: the last 90 days, as the specification says
 MAX_RESULTS = 1000
+PUBLISHED = (VERIFIED, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED)  # never submitted, rejected, duplicate
+_ID = re.compile("[0-9]{1,9}")  # ASCII: str.isdecimal() and int() also read "१" (Devanagari one) as 1
 PRIVACY_NAMES = {"public": "Publik", "anonim": "Anonim (identitas dirahasiakan)", "rahasia": "Rahasia"}
 
 
@@ -32,10 +47,10 @@ class BadRequest(DomainError):
 class NoLimit:
     """Open311 clients are vetted by an admin and file for many citizens: no per-client hourly limit."""
 
-    def allowed(self, key: str) -> bool:
-        return True
+    def take(self, key: str) -> Taken:
+        return Taken(allowed=True, retry_after=0)
 
-    def hit(self, key: str) -> None:
+    def give_back(self, key: str) -> None:
         return None
 
 
@@ -137,6 +152,7 @@ def as_request(session: Session, complaint: Complaint) -> dict:
         filter(None, (f"Desa {desa.name}" if desa else None, f"Kecamatan {kecamatan.name}" if kecamatan else None))
     )
     is_open = complaint.status in OPEN_STATUSES
+    point = complaints.public_point(complaint)
     notice = f"Batas waktu tindak lanjut: {_w3c(complaint.due_at)}" if complaint.due_at and is_open else ""
     return {
         "service_request_id": str(complaint.id),
@@ -144,7 +160,7 @@ def as_request(session: Session, complaint: Complaint) -> dict:
         "status_notes": complaint.answer or "",
         "service_name": category.name,
         "service_code": category.code,
-        "description": complaint.description if complaint.status != SUBMITTED else "",  # shown once verified
+        "description": complaint.description,  # published ones only: verified
         "agency_responsible": opd.name if opd else "",
         "service_notice": notice,
         "requested_datetime": _w3c(complaint.created_at),
@@ -153,19 +169,21 @@ def as_request(session: Session, complaint: Complaint) -> dict:
         "address": address,
         "address_id": complaint.desa_code or "",
         "zipcode": "",
-        "lat": complaint.lat,
-        "long": complaint.lon,
+        "lat": point[0],
+        "long": point[1],
         "media_url": "",
     }
 
 
 def _listable():
-    return select(Complaint).where(complaints.public_clause())
+    """Published: not confidential, and checked by a coordinator (what nobody verified may say anything, and
+    rejected or merged ones were never confirmed)."""
+    return select(Complaint).where(Complaint.privacy != RAHASIA, Complaint.status.in_(PUBLISHED))
 
 
 def get_request(session: Session, request_id: str) -> dict:
     complaint = None
-    if request_id.isdecimal() and len(request_id) < 10:
+    if _ID.fullmatch(request_id):
         complaint = session.scalar(_listable().where(Complaint.id == int(request_id)))
     if complaint is None:
         raise NotFound(f"service_request_id {request_id} not found.")
@@ -190,7 +208,7 @@ def find_requests(session: Session, args: dict, now: dt.datetime) -> list[dict]:
     """GET requests: by ids, service codes, date range (default the last 90 days) and status, newest first."""
     stmt = _listable()
     if args.get("service_request_id"):
-        ids = [int(part) for part in _codes(args["service_request_id"]) if part.isdecimal() and len(part) < 10]
+        ids = [int(part) for part in _codes(args["service_request_id"]) if _ID.fullmatch(part)]
         stmt = stmt.where(Complaint.id.in_(ids))
     else:
         start = _datetime("start_date", args["start_date"]) if args.get("start_date") else None
@@ -217,7 +235,10 @@ def find_requests(session: Session, args: dict, now: dt.datetime) -> list[dict]:
 
 def token(session: Session, tracking_code: str) -> list[dict]:
     """Our requests get an id at once; the tracking code doubles as the token."""
-    complaint = session.scalar(_listable().where(Complaint.tracking_code == tracking_code.upper()))
+    # Whoever filed it holds the code, and learns only the id: also before it is verified.
+    complaint = session.scalar(
+        select(Complaint).where(complaints.public_clause(), Complaint.tracking_code == tracking_code.upper())
+    )
     if complaint is None:
         raise NotFound(f"token {tracking_code} not found.")
     return [{"service_request_id": str(complaint.id), "token": complaint.tracking_code}]

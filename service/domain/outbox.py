@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.models import JobIntent
-from service.models.jobs import CANCELLED, PENDING
+from service.models.jobs import CANCELLED, FAILED, PENDING
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -47,6 +47,8 @@ def defer(session: Session, name: str, *args, key: str | None = None, run_at: dt
         intent = JobIntent(key=key, name=name, args=list(args), run_at=run_at)
         session.add(intent)
     else:
+        if intent.state != PENDING:  # a new request after the last one ended: it gets all its attempts
+            intent.attempts = 0
         intent.args, intent.run_at, intent.state, intent.error = list(args), run_at, PENDING, None
     session.flush()
     session.info.setdefault("deferred", []).append(deferred(intent))
@@ -56,6 +58,16 @@ def defer(session: Session, name: str, *args, key: str | None = None, run_at: dt
 def cancel(session: Session, key: str) -> None:
     """A pending job that should no longer run (an RQ job already queued for it finds it cancelled)."""
     session.execute(update(JobIntent).where(JobIntent.key == key, JobIntent.state == PENDING).values(state=CANCELLED))
+
+
+def fail(session: Session, intent_id: int, error: str) -> None:
+    """End a pending intent that can never run (its job no longer exists), with the reason."""
+    session.execute(
+        update(JobIntent)
+        .where(JobIntent.id == intent_id, JobIntent.state == PENDING)
+        .values(state=FAILED, error=error, finished_at=utcnow(), lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def due(session: Session, now: dt.datetime, grace: int, limit: int = 500) -> list[Deferred]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -117,15 +118,30 @@ def add_to_complaint(
         complaint = complaints.get(session, principal, complaint_id)
         if principal.user_id not in (complaint.reporter_id, complaint.filed_by_id):
             raise Forbidden("Only the complainant adds photos to a complaint.")
-    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
-        if complaint.status not in OPEN_STATUSES:
-            raise Conflict(f"The complaint is {complaint.status}: no more photos.")
-        count = session.scalar(
-            select(func.count()).select_from(Photo).where(Photo.complaint_id == complaint.id, Photo.status != FAILED)
-        )
-        if count >= MAX_COMPLAINT_PHOTOS:
-            raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos.")
-    return store(session, storage, principal, {"complaint_id": complaint.id}, client_uuid, stream, max_bytes)
+    complaint_id = complaint.id
+    _room_for_a_photo(session, complaint, client_uuid)  # refuse early, before the file is read and stored
+
+    def locked_check() -> None:
+        # Concurrent uploads each saw room above; counted again under the complaint's row lock (PostgreSQL),
+        # held until the photo row commits, they take the last places one at a time. SQLite runs one writer.
+        locked = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+        _room_for_a_photo(session, session.scalar(locked.execution_options(populate_existing=True)), client_uuid)
+
+    owner = {"complaint_id": complaint_id}
+    return store(session, storage, principal, owner, client_uuid, stream, max_bytes, before_insert=locked_check)
+
+
+def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str) -> None:
+    """Conflict when the complaint takes no more photos (a retry of a photo it has is recognised later)."""
+    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is not None:
+        return
+    if complaint.status not in OPEN_STATUSES:
+        raise Conflict(f"The complaint is {complaint.status}: no more photos.")
+    count = session.scalar(
+        select(func.count()).select_from(Photo).where(Photo.complaint_id == complaint.id, Photo.status != FAILED)
+    )
+    if count >= MAX_COMPLAINT_PHOTOS:
+        raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos.")
 
 
 def of_complaint(session: Session, complaint_id: int) -> list[Photo]:
@@ -140,8 +156,11 @@ def store(
     client_uuid: str,
     stream,
     max_bytes: int,
+    before_insert: Callable[[], None] | None = None,
 ) -> Accepted:
-    """Keep an authorised upload for its owner ({"report_id": ...} or {"complaint_id": ...})."""
+    """Keep an authorised upload for its owner ({"report_id": ...} or {"complaint_id": ...}). `before_insert`
+    runs after the file is stored, right before its row is added: a last check under a lock (the file is
+    removed when it refuses), so no lock is held while the bytes are copied."""
     incoming = Incoming(stream, max_bytes)
     existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
     if existing is not None:
@@ -153,6 +172,12 @@ def store(
     folder = f"r{owner['report_id']}" if "report_id" in owner else f"c{owner['complaint_id']}"
     key = f"originals/{folder}/{secrets.token_hex(16)}"
     storage.put(key, incoming)
+    if before_insert is not None:
+        try:
+            before_insert()
+        except Exception:
+            storage.delete(key)
+            raise
     values = {
         "report_id": None,
         "complaint_id": None,
@@ -256,7 +281,13 @@ def process(session: Session, storage: Storage, settings: Settings, photo_id: in
     photo = session.get(Photo, photo_id)
     try:
         with storage.open(photo.original_key) as original:
-            derived = imaging.derive(original, photo.media_type, settings.photo_max_pixels)
+            derived = imaging.derive_isolated(
+                original,
+                photo.media_type,
+                settings.photo_max_pixels,
+                settings.photo_max_edge,
+                settings.photo_decode_memory,
+            )
     except Missing:
         return _fail(session, photo, "The original file is missing from storage.")
     except imaging.Rejected as exc:

@@ -51,7 +51,7 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
     if existing is not None:
         return Submission(_same_or_conflict(existing, digest, principal), created=False)
     kecamatan_code, desa_code, flags = _area(session, principal, data, tolerance_m)
-    _check_links(session, data)
+    _check_links(session, data, kecamatan_code)
     values = {
         **{key: data.get(key) for key in CONTENT},
         "client_uuid": data["client_uuid"],
@@ -114,11 +114,24 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
     return kecamatan_code, desa_code, flags
 
 
-def _check_links(session: Session, data: dict) -> None:
-    if data.get("visit_id") and session.get(Visit, data["visit_id"]) is None:
-        raise Invalid("Unknown visit.", {"visit_id": ["No such visit."]})
-    if data.get("finding_id") and session.get(Finding, data["finding_id"]) is None:
-        raise Invalid("Unknown finding.", {"finding_id": ["No such finding."]})
+def _check_links(session: Session, data: dict, kecamatan_code: str) -> None:
+    """A report names a visit or a finding of its own kecamatan (for a camat or village head, his own). Any other
+    id gets the answer of an id that does not exist, so nobody learns which ids exist elsewhere."""
+    visit_id, finding_id = data.get("visit_id"), data.get("finding_id")
+    if visit_id:
+        visit = session.get(Visit, visit_id)
+        if visit is None or visit.kecamatan_code != kecamatan_code:
+            raise Invalid("Unknown visit.", {"visit_id": ["No such visit in the report's kecamatan."]})
+    if finding_id:
+        finding = session.get(Finding, finding_id)
+        if (
+            finding is None
+            or finding.kecamatan_code != kecamatan_code
+            or (visit_id is not None and finding.visit_id != visit_id)
+        ):
+            raise Invalid(
+                "Unknown finding.", {"finding_id": ["No such finding in the report's kecamatan (and visit)."]}
+            )
 
 
 def visible(principal: Principal) -> Select:

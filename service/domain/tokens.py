@@ -1,15 +1,18 @@
-"""Access tokens (short-lived signed JWT) and rotating refresh tokens with reuse detection."""
+"""Access tokens (short-lived signed JWT bound to a sign-in) and rotating refresh tokens with reuse detection."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -19,6 +22,10 @@ from service.models import RefreshToken, User
 
 ISSUER = "sambang"
 ALGORITHM = "HS256"
+# A phone with two requests in flight refreshes twice with one token: within this many seconds the second
+# presentation gets the same new pair instead of counting as a stolen token's reuse.
+REUSE_GRACE = dt.timedelta(seconds=10)
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")  # ASCII digits only: int() also reads other scripts' digits
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ class TokenConfig:
     secret: str
     access_ttl: int
     refresh_ttl: int
+    # Only APP_ENV=test: access tokens minted without a sign-in (test fixtures) are accepted.
+    allow_unbound: bool = False
 
 
 @dataclass
@@ -40,20 +49,31 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def access_token(config: TokenConfig, user: User) -> str:
+def _successor(config: TokenConfig, token_hash: str) -> str:
+    """The refresh token that replaces the one with this hash: derived, so a second presentation of the old one
+    within the grace can be given the same new token (only its hash is stored)."""
+    mac = hmac.new(config.secret.encode(), f"refresh-successor:{token_hash}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def access_token(config: TokenConfig, user: User, sign_in: str | None = None) -> str:
+    """A token for `user` that lives while the sign-in (refresh family) and the account's token_version do."""
     now = utcnow()
     claims = {
         "iss": ISSUER,
         "sub": str(user.id),
         "role": user.role,
         "typ": "access",
+        "ver": user.token_version or 0,
         "iat": now,
         "exp": now + dt.timedelta(seconds=config.access_ttl),
     }
+    if sign_in is not None:
+        claims["sid"] = sign_in
     return jwt.encode(claims, config.secret, algorithm=ALGORITHM)
 
 
-def user_id_from_access_token(config: TokenConfig, token: str) -> int:
+def _claims(config: TokenConfig, token: str) -> dict:
     try:
         claims = jwt.decode(
             token, config.secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
@@ -62,48 +82,104 @@ def user_id_from_access_token(config: TokenConfig, token: str) -> int:
         raise Unauthorized("Access token expired.") from None
     except jwt.PyJWTError:
         raise Unauthorized("Invalid access token.") from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    if claims.get("typ") != "access" or not isinstance(claims["sub"], str) or not _USER_ID.fullmatch(claims["sub"]):
         raise Unauthorized("Invalid access token.")
-    return int(claims["sub"])
+    sign_in = claims.get("sid")
+    if not isinstance(claims.get("ver"), int) or not (
+        isinstance(sign_in, str) or (sign_in is None and config.allow_unbound)
+    ):
+        raise Unauthorized("Invalid access token.")
+    return claims
 
 
-def issue_pair(session: Session, config: TokenConfig, user: User, family: str | None = None) -> TokenPair:
-    token = secrets.token_urlsafe(32)
+def sign_in_of(config: TokenConfig, token: str) -> str | None:
+    """The sign-in (refresh family) a valid access token belongs to."""
+    return _claims(config, token).get("sid")
+
+
+def authenticate(session: Session, config: TokenConfig, token: str) -> User:
+    """The user of a valid access token whose sign-in was not ended (logout, new password, deactivation)."""
+    claims = _claims(config, token)
+    user = session.get(User, int(claims["sub"]))
+    if user is None or not user.is_active:
+        raise Unauthorized("Account disabled or removed.")
+    if claims["ver"] != user.token_version or (
+        "sid" in claims and not session.scalar(select(_live_family(claims["sid"], user.id)))
+    ):
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    return user
+
+
+def _live_family(family: str, user_id: int):
+    return exists().where(
+        RefreshToken.family == family, RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
+    )
+
+
+def issue_pair(
+    session: Session, config: TokenConfig, user: User, family: str | None = None, token: str | None = None
+) -> TokenPair:
+    token = token or secrets.token_urlsafe(32)
+    family = family or str(uuid.uuid4())
     session.add(
         RefreshToken(
             user_id=user.id,
-            family=family or str(uuid.uuid4()),
+            family=family,
             token_hash=_digest(token),
             expires_at=utcnow() + dt.timedelta(seconds=config.refresh_ttl),
         )
     )
-    return TokenPair(access_token(config, user), token, config.access_ttl, user)
+    return TokenPair(access_token(config, user, family), token, config.access_ttl, user)
 
 
 def rotate(session: Session, config: TokenConfig, token: str) -> TokenPair:
-    """Trade a refresh token for a new pair. A token used twice revokes its whole family.
+    """Trade a refresh token for a new pair. Presented again within REUSE_GRACE it gives the same new refresh
+    token (two requests in flight); later, a token used twice revokes its whole family.
 
     The caller commits even when this raises: the family revocation must persist.
     """
-    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(token)))
+    token_hash = _digest(token)
+    row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthorized("Invalid refresh token.")
-    # Atomic claim: of two concurrent refreshes with one token, only one wins.
+    # Atomic claim: of two concurrent refreshes with one token, only one wins; the other waits for its commit.
     claimed = session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    successor = _successor(config, token_hash)
     if not claimed:
+        session.refresh(row)
+        again = _replay(session, config, row, successor, now)
+        if again is not None:
+            return again
         revoke_family(session, row.family)
         audit.record(session, row.user_id, "auth.refresh_reuse", "refresh_family", row.family)
         raise Unauthorized("Refresh token already used; all sessions of this sign-in were revoked.")
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("Account disabled.")
-    return issue_pair(session, config, user, family=row.family)
+    return issue_pair(session, config, user, family=row.family, token=successor)
+
+
+def _replay(session: Session, config: TokenConfig, row: RefreshToken, successor: str, now) -> TokenPair | None:
+    """The pair already given for `row` when it is presented again within the grace, else None (reuse).
+
+    Only while that successor is unused: once it was rotated too, its holder moved on, and whoever presents `row`
+    now holds a token that was already spent twice over. Handing out the spent successor would only end the sign-in
+    at its next use; refusing without revoking would leave a thief who rotated first signed in. So it is reuse."""
+    if row.used_at is None or row.revoked_at is not None or now - row.used_at > REUSE_GRACE:
+        return None
+    issued = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(successor)))
+    user = session.get(User, row.user_id)
+    if issued is None or issued.revoked_at is not None or issued.used_at is not None:
+        return None
+    if user is None or not user.is_active:
+        return None
+    return TokenPair(access_token(config, user, row.family), successor, config.access_ttl, user)
 
 
 def revoke_family(session: Session, family: str) -> None:
@@ -116,7 +192,8 @@ def revoke_family(session: Session, family: str) -> None:
 
 
 def revoke(session: Session, token: str) -> RefreshToken | None:
-    """Revoke the family of a refresh token (logout). Unknown tokens are ignored: logout is idempotent."""
+    """Revoke the family of a refresh token (logout), which ends its access tokens too. Unknown tokens are
+    ignored: logout is idempotent."""
     row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(token)))
     if row is not None:
         revoke_family(session, row.family)
@@ -124,9 +201,14 @@ def revoke(session: Session, token: str) -> RefreshToken | None:
 
 
 def revoke_user(session: Session, user_id: int) -> None:
-    session.execute(
+    """End every credential of a user (new password, deactivation): sign-ins, access tokens, calendar link."""
+    revoke_all = (
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    session.execute(revoke_all)
+    user = session.get(User, user_id)
+    user.token_version = (user.token_version or 0) + 1
+    user.calendar_token = None

@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 import secrets
 import tempfile
 import uuid
@@ -49,9 +50,10 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
     photos.accept recognises it)."""
     access.require(principal, "reports.create")
     errors = {}
-    try:
-        report_id = int(metadata.get("report_id", ""))
-    except ValueError:
+    raw_id = metadata.get("report_id", "")
+    # ASCII digits only: int() would also take Arabic-Indic digits or "1_0".
+    report_id = int(raw_id) if re.fullmatch(r"[1-9][0-9]{0,18}", raw_id) else 0
+    if not report_id:
         errors["report_id"] = ["Give the report's id in the metadata."]
     try:
         client_uuid = str(uuid.UUID(metadata.get("client_uuid", "")))
@@ -120,6 +122,8 @@ def append(
     session.rollback()  # no database connection held while a slow network delivers the chunk (nor during put)
     with tempfile.TemporaryFile() as chunk:
         received, digest = _receive(body, chunk, declared, algorithm)
+        if chunked and received == declared and body.read(1):  # more than the upload has left: not cut short
+            raise TooLarge("The chunk goes beyond Upload-Length; nothing of it was kept.")
         if expected is not None and ((not chunked and received < declared) or digest != expected):
             raise ChecksumMismatch("Upload-Checksum does not match the chunk; it was discarded.")
         if not received:

@@ -6,17 +6,19 @@ import datetime as dt
 import logging
 
 import redis
-from rq import Callback, Queue, Retry
-from rq.exceptions import DuplicateJobError
+from rq import Queue
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
 from service.domain.outbox import Deferred
 from service.jobs import registry
-from service.jobs.runner import record_give_up, run_intent
+from service.jobs.runner import run_intent
 
 log = logging.getLogger(__name__)
+WILL_RUN = {JobStatus.QUEUED.value, JobStatus.STARTED.value, JobStatus.DEFERRED.value}  # any other: nothing runs it
 
 
 class Dispatcher:
@@ -33,8 +35,14 @@ class Dispatcher:
                 continue
             try:
                 enqueue(connection, item)
+            except DuplicateJobError:
+                pass  # enqueued already by someone else: it will run
             except (redis.RedisError, OSError) as exc:
                 log.warning("could not enqueue %s (%s); the recovery sweep will", item.job_id, exc)
+            except Exception as exc:  # after the commit: never a 500 for work the sweep can still do
+                log.warning(
+                    "could not enqueue %s (%s: %s); the recovery sweep will", item.job_id, type(exc).__name__, exc
+                )
 
     def _run_inline(self, item: Deferred) -> None:
         if item.run_at > utcnow() + dt.timedelta(seconds=1):
@@ -46,25 +54,58 @@ class Dispatcher:
 
 
 def enqueue(connection: redis.Redis, item: Deferred) -> bool:
-    """Enqueue (or schedule) one intent. False when a job with that id exists already."""
+    """Enqueue (or schedule) one intent. False when a job with that id is waiting or running already."""
     spec = registry.spec(item.name)
     queue = Queue(spec.queue, connection=connection)
-    options = dict(
-        job_id=item.job_id,
-        job_timeout=spec.timeout,
-        on_failure=Callback(record_give_up),
-        retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals))
-        if spec.retry_intervals
-        else None,
-        description=f"{item.name} (intent {item.intent_id})",
-    )
+    # No RQ Retry: the intent counts attempts and schedules the next one itself (service/jobs/runner.py).
+    options = dict(job_id=item.job_id, job_timeout=spec.timeout, description=f"{item.name} (intent {item.intent_id})")
     if item.run_at > utcnow() + dt.timedelta(seconds=1):
         queue.enqueue_at(item.run_at, run_intent, item.intent_id, **options)
         return True
     try:
         queue.enqueue(run_intent, item.intent_id, unique=True, **options)
     except DuplicateJobError:
+        if not _revive(queue, item.job_id):
+            return False
+        try:
+            queue.enqueue(run_intent, item.intent_id, unique=True, **options)
+        except DuplicateJobError:
+            return False  # another enqueuer revived it first: it is queued once
+    return True
+
+
+def _revive(queue: Queue, job_id: str) -> bool:
+    """The job of a due intent that nothing will run: still among the scheduled ones (no live RQ scheduler: a
+    killed worker's lock), ended without finishing the intent, or a leftover hash that is no job (a late
+    heartbeat after the job was deleted). Remove it so it can be enqueued again; ZREM decides, so a scheduler
+    moving it at the same moment cannot double it. Only a job queued, running or waiting will run."""
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except (NoSuchJobError, ValueError):  # no job data, or a status this RQ does not know
+        return _delete_leftover(queue.connection, Job.key_for(job_id))
+    status = job.get_status(refresh=False)  # CREATED when the hash has none
+    if status.value in WILL_RUN:
         return False
+    if status == JobStatus.SCHEDULED and not queue.scheduled_job_registry.remove(job_id):
+        return False
+    job.delete()
+    log.info("re-enqueueing %s (its job was %s)", job_id, status.value)
+    return True
+
+
+def _delete_leftover(connection: redis.Redis, key: str) -> bool:
+    """Delete a hash RQ cannot read as a job, unless a job that will run was saved under its key meanwhile."""
+    with connection.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if (pipe.hget(key, "status") or b"").decode() in WILL_RUN:
+                return False
+            pipe.multi()
+            pipe.delete(key)
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    log.info("re-enqueueing %s (a leftover hash without a job held its id)", key)
     return True
 
 

@@ -33,7 +33,7 @@ class JobSpec:
     func: Callable
     queue: str = "default"
     timeout: int = 60  # seconds; RQ kills the job after this
-    retry_intervals: tuple[int, ...] = (10, 60, 300)  # RQ retries with these back-offs
+    retry_intervals: tuple[int, ...] = (10, 60, 300)  # back-offs between attempts (the job intent counts them)
     on_give_up: Callable | None = None  # (session, error, *args): record the failure on the business row
 
 
@@ -49,6 +49,20 @@ def job(name: str, **options) -> Callable:
 
 
 def spec(name: str) -> JobSpec:
+    if (found := find(name)) is None:
+        raise UnknownJob(name)
+    return found
+
+
+def find(name: str) -> JobSpec | None:
+    """The job of that name, or None when this version has none (renamed or removed since it was deferred)."""
     if name not in JOBS:
         from service.jobs import notify, photos, visits  # noqa: F401  (importing registers their jobs)
-    return JOBS[name]
+    return JOBS.get(name)
+
+
+class UnknownJob(KeyError):
+    """No job of that name (a KeyError, as the lookup used to raise)."""
+
+    def __str__(self) -> str:
+        return f"no job named {self.args[0]!r} in this version"

@@ -1,24 +1,33 @@
-"""The RQ entry point: claim a job intent with a lease, run its job, record success or give-up on the row."""
+"""The RQ entry point: claim a job intent with a lease, run its job, record success, a retry or the give-up."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from rq import get_current_job
-from sqlalchemy import update
+from rq.defaults import DEFAULT_JOB_MONITORING_INTERVAL
+from sqlalchemy import select, update
 
 from service.db import utcnow
+from service.domain import outbox
 from service.jobs import registry, runtime
 from service.models import JobIntent
 from service.models.jobs import DONE, FAILED, PENDING
 
 log = logging.getLogger(__name__)
-LEASE_MARGIN = 30  # seconds beyond the job timeout before another worker may take over
+# RQ's worker SIGKILLs a work horse that outlives its job timeout by 60 s (a literal in rq/worker/worker_classes.py
+# monitor_work_horse), noticed at its next job-monitoring round (30 s by default; ours check more often). The
+# lease outlasts that, so no second attempt starts while a horse that ignored SIGALRM may still run.
+RQ_HARD_KILL_AFTER = 60
+LEASE_MARGIN = RQ_HARD_KILL_AFTER + DEFAULT_JOB_MONITORING_INTERVAL + 10  # seconds beyond the job timeout (100)
+LOST = "its worker stopped before the attempt ended (killed, out of memory or lost)"
 
 
 def run_intent(intent_id: int, services=None) -> str:
-    """Run the job of one intent, at most one run at a time. Returns what happened (for logs and tests)."""
+    """Run the job of one intent, at most one run at a time. Returns what happened (for logs and tests).
+
+    The intent counts the attempts, not RQ: a failed attempt releases its lease and moves the intent to
+    now + back-off (the next attempt is scheduled then, or the sweep finds it), the last one gives up."""
     services = services or runtime.services()
     with services.db.session() as session:
         intent = session.get(JobIntent, intent_id)
@@ -27,7 +36,13 @@ def run_intent(intent_id: int, services=None) -> str:
         now = utcnow()
         if intent.run_at > now + dt.timedelta(seconds=1):
             return "early"  # moved to a later time; the job for that time will run it
-        spec = registry.spec(intent.name)
+        spec = registry.find(intent.name)
+        if spec is None:  # deferred by a version that had this job: it can never run
+            error = str(registry.UnknownJob(intent.name))
+            outbox.fail(session, intent_id, error)
+            session.commit()
+            log.warning("intent %d failed: %s", intent_id, error)
+            return "failed"
         claimed = session.execute(
             update(JobIntent)
             .where(
@@ -43,34 +58,39 @@ def run_intent(intent_id: int, services=None) -> str:
         ).rowcount
         session.commit()
         if not claimed:
-            return "busy"
+            return "busy"  # another attempt runs it now
+        attempts = session.scalar(select(JobIntent.attempts).where(JobIntent.id == intent_id))
         args = list(intent.args)
+        if attempts > max_attempts(spec):  # the last attempt never reported back: do not start another
+            _give_up(session, intent_id, spec, args, intent.error or LOST)
+            return "failed"
         try:
             spec.func(registry.JobContext(session, services), *args)
         except Exception as exc:
             session.rollback()
-            _after_failure(session, session.get(JobIntent, intent_id), spec, exc)
+            _after_failure(session, intent_id, spec, args, attempts, f"{type(exc).__name__}: {exc}")
             raise
         _set(session, intent_id, state=DONE, finished_at=utcnow(), lease_until=None, error=None)
         session.commit()
         return "done"
 
 
-def _after_failure(session, intent: JobIntent, spec: registry.JobSpec, exc: Exception) -> None:
-    """Hold the lease through the retry wait, so the sweep does not start a second run meanwhile."""
-    error = f"{type(exc).__name__}: {exc}"
-    job = get_current_job()
-    if job is not None:  # under RQ: it retries, then calls record_give_up
-        wait = job.get_retry_interval() if job.should_retry else 0
-    elif intent.attempts > len(spec.retry_intervals):  # in process: the sweep retries with the same back-offs
-        _give_up(session, intent, spec, error)
-        session.commit()
+def max_attempts(spec: registry.JobSpec) -> int:
+    return 1 + len(spec.retry_intervals)
+
+
+def _after_failure(session, intent_id: int, spec: registry.JobSpec, args: list, attempts: int, error: str) -> None:
+    """Give up after the last attempt; otherwise release the lease and set the next attempt's time, and schedule
+    it after the commit (RQ's scheduler runs it then; without Redis, or if that enqueue is lost, the sweep does)."""
+    if attempts >= max_attempts(spec):
+        _give_up(session, intent_id, spec, args, error)
         return
-    else:
-        wait = spec.retry_intervals[intent.attempts - 1]
-    lease = utcnow() + dt.timedelta(seconds=wait + spec.timeout + LEASE_MARGIN) if wait else None
-    _set(session, intent.id, lease_until=lease, error=error)
+    run_at = utcnow() + dt.timedelta(seconds=spec.retry_intervals[attempts - 1])
+    _set(session, intent_id, lease_until=None, run_at=run_at, error=error)
+    session.expire_all()
+    session.info.setdefault("deferred", []).append(outbox.deferred(session.get(JobIntent, intent_id)))
     session.commit()
+    log.info("job %s attempt %d failed (%s); next attempt at %s", intent_id, attempts, error, run_at.isoformat())
 
 
 def _set(session, intent_id: int, **values) -> None:
@@ -80,19 +100,23 @@ def _set(session, intent_id: int, **values) -> None:
     )
 
 
-def _give_up(session, intent: JobIntent, spec: registry.JobSpec, error: str) -> None:
-    _set(session, intent.id, state=FAILED, error=error, finished_at=utcnow(), lease_until=None)
-    if spec.on_give_up is not None:
-        spec.on_give_up(session, error, *intent.args)
-    log.warning("job %s gave up: %s", intent.key, error)
+def _give_up(session, intent_id: int, spec: registry.JobSpec, args: list, error: str) -> None:
+    """The intent's end is committed first: a hook that raises must not leave it to be claimed (and given up
+    again) at every lease expiry. The hook records the failure on the business row, on its own commit."""
+    _set(session, intent_id, state=FAILED, error=error, finished_at=utcnow(), lease_until=None)
+    session.commit()
+    log.warning("job %s (intent %d) gave up: %s", spec.name, intent_id, error)
+    if spec.on_give_up is None:
+        return
+    try:
+        spec.on_give_up(session, error, *args)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.warning(
+            "job %s (intent %d): its give-up hook failed: %s: %s", spec.name, intent_id, type(exc).__name__, exc
+        )
 
 
 def record_give_up(job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ failure callback: after the last retry, mark the intent failed and let the job record it on its row."""
-    if job.should_retry:
-        return
-    with runtime.services().db.session() as session:
-        intent = session.get(JobIntent, job.args[0])
-        if intent is not None and intent.state == PENDING:
-            _give_up(session, intent, registry.spec(intent.name), f"{exc_type.__name__}: {exc_value}")
-            session.commit()
+    """Failure callback of RQ jobs enqueued by an older version; the intent now records its own give-up."""

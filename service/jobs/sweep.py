@@ -1,21 +1,21 @@
 """The periodic sweep: re-enqueue due job intents that are not running, and the periodic chores (expired
-uploads, complaint escalation and auto-close); it reschedules itself."""
+uploads, complaint escalation and auto-close). Workers run it when due (service/jobs/worker.py), the API
+process without Redis runs it in a thread."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
-
-from rq import Queue
 
 from service.db import utcnow
 from service.domain import complaint_flow, outbox, uploads
-from service.jobs import runtime
+from service.jobs import registry, runtime
 from service.jobs.dispatch import enqueue
 
 log = logging.getLogger(__name__)
-SWEEP_QUEUE = "low"
+SWEEP_LOCK = "sambang:sweep-turn"
 
 
 def sweep_once(services) -> int:
@@ -24,14 +24,31 @@ def sweep_once(services) -> int:
     now = utcnow()
     with services.db.session() as session:
         items = outbox.due(session, now, settings.job_sweep_grace)
+        items = [item for item in items if not _unknown(session, item)]
         housekeeping(session, services, now)
     if services.redis is None:
         services.dispatcher.dispatch(items)
         return len(items)
-    enqueued = sum(enqueue(services.redis, item) for item in items)
+    enqueued = 0
+    for item in items:  # one that fails must not hold up the others, sweep after sweep
+        try:
+            enqueued += enqueue(services.redis, item)
+        except Exception as exc:
+            log.warning("sweep could not enqueue %s: %s: %s", item.job_id, type(exc).__name__, exc)
     if enqueued:
         log.info("sweep re-enqueued %d job(s)", enqueued)
     return enqueued
+
+
+def _unknown(session, item: outbox.Deferred) -> bool:
+    """An intent of a job this version does not have ends failed, with the reason, instead of being retried."""
+    if registry.find(item.name) is not None:
+        return False
+    error = str(registry.UnknownJob(item.name))
+    outbox.fail(session, item.intent_id, error)
+    session.commit()
+    log.warning("intent %d failed: %s", item.intent_id, error)
+    return True
 
 
 def housekeeping(session, services, now: dt.datetime) -> None:
@@ -53,28 +70,22 @@ def housekeeping(session, services, now: dt.datetime) -> None:
             log.exception("sweep chore failed: %s", what)
 
 
-def _slot_id(at: dt.datetime, interval: int) -> tuple[str, dt.datetime]:
-    slot = int(at.timestamp()) // interval + 1
-    return f"sweep-{slot}", dt.datetime.fromtimestamp(slot * interval, dt.UTC)
-
-
-def schedule_next_sweep(services) -> str:
-    """Schedule the sweep for the next slot. Every worker may call this: one slot, one job id, one run."""
+def sweep_if_due(services) -> int | None:
+    """Sweep unless another worker did within the interval: a Redis key that expires after it is the turn, so
+    nothing about the sweep lives in Redis beyond that (an emptied Redis just means: sweep now)."""
     interval = services.settings.job_sweep_interval
-    job_id, at = _slot_id(utcnow(), interval)
-    Queue(SWEEP_QUEUE, connection=services.redis).enqueue_at(
-        at, periodic_sweep, job_id=job_id, job_timeout=max(interval, 60), description="recovery sweep"
-    )
-    return job_id
-
-
-def periodic_sweep() -> int:
-    """The scheduled RQ job: sweep, then schedule the next one."""
-    services = runtime.services()
+    if not services.redis.set(SWEEP_LOCK, os.getpid(), nx=True, px=max(interval * 1000 - 500, 500)):
+        return None
     try:
         return sweep_once(services)
     finally:
-        schedule_next_sweep(services)
+        # The worker forks a work horse per job: no pooled connection of this process may be inherited.
+        services.db.engine.dispose()
+
+
+def periodic_sweep() -> int:
+    """Sweep jobs scheduled by an older version (they rescheduled themselves); workers now sweep when due."""
+    return sweep_once(runtime.services())
 
 
 def start_inline_sweeper(services) -> threading.Thread:

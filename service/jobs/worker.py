@@ -1,14 +1,133 @@
-"""`worker`: an RQ worker with the scheduler, on our queues, with the periodic recovery sweep scheduled."""
+"""`worker`: an RQ worker with the scheduler, on our queues, that runs the recovery sweep when due and waits for
+Redis (and starts again) when Redis is lost."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import threading
+import time
+from contextlib import suppress
+
 import click
+import redis
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import Worker
 
 from service.jobs import QUEUES, runtime
-from service.jobs.sweep import schedule_next_sweep
+from service.jobs.sweep import sweep_if_due
+
+log = logging.getLogger(__name__)
+MAX_REDIS_WAIT = 30  # seconds between attempts to reach a lost Redis, at most (or half the sweep interval)
+
+
+class SweepingWorker(Worker):
+    """Checks on every heartbeat (idle: every `check` seconds; busy: every job-monitoring round) whether the sweep
+    is due and whether its RQ scheduler process still lives. Nothing of this depends on data kept in Redis."""
+
+    def __init__(self, queues, services, **options):
+        interval = services.settings.job_sweep_interval
+        self.check = max(1, min(5, interval // 4))
+        self.services = services
+        self.stopping = False
+        self._burst = False
+        self._next_check = 0.0
+        super().__init__(
+            queues,
+            connection=services.redis,
+            worker_ttl=self.check + 15,  # RQ blocks on the queues for worker_ttl - 15 s between heartbeats
+            job_monitoring_interval=self.check,
+            **options,
+        )
+        self.max_connection_wait_time = float(self.check)  # RQ's own back-off while Redis is away
+
+    def work(self, burst: bool = False, **options) -> bool:
+        self._burst = burst
+        return super().work(burst=burst, **options)
+
+    def request_stop(self, signum, frame):
+        self.stopping = True
+        return super().request_stop(signum, frame)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        super().heartbeat(timeout, pipeline)
+        if self.is_horse or time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + self.check
+        try:
+            sweep_if_due(self.services)
+        except Exception as exc:  # the database or Redis is away: the next check tries again
+            log.warning("recovery sweep failed: %s: %s", type(exc).__name__, exc)
+        self._revive_scheduler()
+
+    def _revive_scheduler(self) -> None:
+        """RQ retries a dead scheduler only every maintenance interval (10 min): its process dies when Redis goes
+        away, and a killed worker's lock (61 s) keeps a replacement from scheduling. Try on every check instead."""
+        if self._burst or self.scheduler is None:
+            return
+        process = self.scheduler._process
+        if process is None or not process.is_alive():
+            try:
+                self.scheduler.acquire_locks(auto_start=True)
+            except redis.RedisError as exc:
+                log.warning("could not start the RQ scheduler: %s", exc)
+
+
+def wait_for_redis(connection: redis.Redis, stop: threading.Event, longest: float = MAX_REDIS_WAIT) -> None:
+    """Ping with back-off (1, 2, 4 ... `longest` s), one log line per attempt, until Redis answers or a stop signal.
+    The longest wait is half a sweep interval, so the sweep after Redis returns is not late."""
+    delay, attempt = 1.0, 1
+    while not stop.is_set():
+        try:
+            connection.ping()
+            log.info("Redis answers again (attempt %d); starting the worker", attempt)
+            return
+        except (redis.RedisError, OSError) as exc:
+            log.warning("Redis does not answer (%s); attempt %d, next in %.0f s", exc, attempt, delay)
+        stop.wait(delay)
+        delay, attempt = min(delay * 2, longest), attempt + 1
+
+
+def _let_go(worker: Worker) -> None:
+    """What RQ's teardown did not reach after its failed register_death: its pub/sub thread would retry forever."""
+    thread = getattr(worker, "pubsub_thread", None)
+    if thread is not None:
+        thread.stop()
+        thread.join(timeout=1)
+    with suppress(Exception):
+        worker.pubsub.close()
+
+
+def run_worker(services, burst: bool = False, with_scheduler: bool = True) -> None:
+    """A fresh RQ worker after every loss of Redis (RQ's own loop gives up on some connection errors and then
+    fails to register its death), until a stop signal or the end of a burst."""
+    while True:
+        worker = SweepingWorker(list(QUEUES), services)
+        try:
+            worker.work(burst=burst, with_scheduler=with_scheduler)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker %s lost Redis: %s", worker.name, exc)
+            _let_go(worker)
+        if burst or worker.stopping:
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_, stop=stop: stop.set())
+        stop.wait(1)  # never a hot loop, whatever ended the worker
+        wait_for_redis(services.redis, stop, max(1, min(MAX_REDIS_WAIT, services.settings.job_sweep_interval // 2)))
+        if stop.is_set():
+            return
+
+
+def _log_to_stderr() -> None:
+    """Our lines (sweep, Redis lost and back) next to RQ's own, which RQ sends to stderr itself."""
+    logger = logging.getLogger("service")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
 
 @click.command("worker")
@@ -21,5 +140,5 @@ def worker_command(burst: bool, scheduler: bool):
     if services.redis is None:
         raise click.ClickException("REDIS_URL is empty: without Redis, jobs run inside the API process.")
     runtime.use(services)
-    schedule_next_sweep(services)
-    Worker(list(QUEUES), connection=services.redis).work(burst=burst, with_scheduler=scheduler)
+    _log_to_stderr()
+    run_worker(services, burst=burst, with_scheduler=scheduler)

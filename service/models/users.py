@@ -29,6 +29,9 @@ class User(Base):
         default=False, server_default=false()
     )  # head of his OPD or kecamatan: escalations reach him
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # for the .ics subscription URL
+    # Raised when every credential must end (new password, deactivation): access tokens carry the version they
+    # were minted under and stop working when it changes.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -138,6 +138,8 @@ def test_listing_filters_and_privacy(client, api_key, admin):
     public = post(client, api_key["key"]).json[0]["service_request_id"]
     hidden = post(client, api_key["key"], **{"attribute[privacy]": "rahasia"}).json[0]["service_request_id"]
     road = post(client, api_key["key"], service_code="jalan_rusak").json[0]["service_request_id"]
+    for request_id in (public, hidden, road):  # published once a coordinator verified it
+        assert client.post(f"/api/v1/complaints/{request_id}/verify", json={}, headers=admin).status_code == 200
     listed = client.get(f"{BASE}/requests.json").json
     assert [r["service_request_id"] for r in listed] == [road, public], "newest first; rahasia never"
     assert all(set(r) == REQUEST_FIELDS for r in listed)

@@ -262,3 +262,29 @@ def test_termination_removes_the_upload(client, report_id, kades, auth_header, s
     assert client.delete(location, headers={**TUS, **headers}).status_code == 204
     assert client.head(location, headers={**TUS, **headers}).status_code == 404
     assert not [p for p in (Path(settings.storage_dir) / "uploads").rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("forged", ["\u0661", "1_0", "0", "01", " 1", "-1", "1e3"])
+def test_a_report_id_in_the_metadata_is_ascii_digits_in_range(client, kades, auth_header, forged):
+    response = create(client, auth_header(kades), forged, 1000)
+    assert response.status_code == 422 and "report_id" in response.json["errors"]
+
+
+def test_a_patch_over_the_request_limit_is_413_not_500(settings, connection, redis_client, kades, report_id):
+    import dataclasses
+
+    from service.domain import tokens
+    from tests.conftest import make_app
+
+    app = make_app(dataclasses.replace(settings, max_upload_bytes=1024 * 1024), connection)
+    client = app.test_client()
+    services = app.extensions["sambang"]
+    with services.db.session() as session:
+        pair = tokens.issue_pair(session, services.tokens, session.merge(kades))
+        session.commit()
+    headers = {**TUS, "Authorization": f"Bearer {pair.access_token}"}
+    location = create(client, headers, report_id, 1000).headers["Location"]
+    body = b"x" * (3 * 1024 * 1024)  # over the upload limit and its form margin (MAX_CONTENT_LENGTH)
+    refused = client.patch(location, data=body, headers={**headers, "Content-Type": CHUNK, "Upload-Offset": "0"})
+    assert refused.status_code == 413 and refused.headers["Connection"] == "close"
+    assert client.head(location, headers=headers).headers["Upload-Offset"] == "0"

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from rq import Queue
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from service.db import utcnow
@@ -15,7 +16,8 @@ from service.domain import outbox
 from service.domain.notifications import notify
 from service.jobs import registry, runtime
 from service.jobs.dispatch import enqueue
-from service.jobs.sweep import periodic_sweep, schedule_next_sweep, sweep_once
+from service.jobs.runner import run_intent
+from service.jobs.sweep import sweep_if_due, sweep_once
 from service.models import Device, JobIntent, Notification
 from tests.conftest import make_app
 
@@ -115,13 +117,18 @@ def test_the_sweep_leaves_leased_and_future_work_alone(services, camat, db):
     assert sweep_once(services) == 1
 
 
-def test_the_periodic_sweep_schedules_its_successor_once(services):
-    first = schedule_next_sweep(services)
-    assert schedule_next_sweep(services) == first, "every worker asks; one job id per time slot"
-    scheduled = Queue("low", connection=services.redis).scheduled_job_registry.get_job_ids()
-    assert scheduled == [first]
-    periodic_sweep()
-    assert Queue("low", connection=services.redis).scheduled_job_registry.get_job_ids() == [first]
+def test_one_worker_sweeps_per_interval_and_an_emptied_redis_means_sweep_now(services, camat, db):
+    row = notify(db, camat.id, "test", urgent=True)
+    db.commit()
+    Queue("high", connection=services.redis).empty()  # the enqueue was lost
+    assert sweep_if_due(services) == 1, "the first worker to check sweeps"
+    Queue("high", connection=services.redis).empty()
+    assert sweep_if_due(services) is None, "the others wait for the next interval"
+    services.redis.flushdb()  # Redis restarted empty: no schedule to lose, the next check sweeps
+    assert sweep_if_due(services) == 1
+    assert queued_ids(services) == [
+        outbox.job_id(db.scalar(select(JobIntent).where(JobIntent.key == f"notify.deliver-{row.id}")))
+    ]
 
 
 def test_without_redis_jobs_run_in_process(settings, connection, make_user, auth_header, camat, fcm, db):
@@ -135,3 +142,75 @@ def test_without_redis_jobs_run_in_process(settings, connection, make_user, auth
     assert len(fcm.sent_to("camat-phone")) == 1, "delivered right after the commit, in this process"
     db.expire_all()
     assert db.get(Notification, response.json["id"]).push_state == "sent"
+
+
+def intent_for(db, notification_id: int) -> JobIntent:
+    db.expire_all()
+    return db.scalar(select(JobIntent).where(JobIntent.key == f"notify.deliver-{notification_id}"))
+
+
+def retired_intent(db) -> JobIntent:
+    """An intent of a job this version no longer has (renamed or removed by a deploy), due before the others."""
+    intent = JobIntent(key="retired.job-1", name="retired.job", args=[1], run_at=utcnow() - dt.timedelta(hours=1))
+    db.add(intent)
+    return intent
+
+
+def test_an_intent_of_an_unknown_job_fails_with_a_reason_and_the_sweep_carries_on(services, camat, db):
+    retired = retired_intent(db)
+    row = notify(db, camat.id, "test", urgent=True)
+    db.commit()
+    Queue("high", connection=services.redis).empty()  # the enqueue was lost
+    assert sweep_once(services) == 1, "the oldest intent does not block the others"
+    assert queued_ids(services) == [outbox.job_id(intent_for(db, row.id))]
+    db.refresh(retired)
+    assert retired.state == "failed" and "retired.job" in retired.error and retired.finished_at is not None
+    assert sweep_once(services) == 0, "not retried forever"
+
+
+def test_in_process_an_intent_of_an_unknown_job_fails_with_a_reason(settings, connection, camat, db, fcm):
+    app = make_app(dataclasses.replace(settings, redis_url=""), connection)
+    services = app.extensions["sambang"]
+    runtime.use(services)
+    retired = retired_intent(db)
+    db.commit()
+    sweep_once(services)
+    db.refresh(retired)
+    assert retired.state == "failed" and "retired.job" in retired.error
+
+
+def test_a_leftover_job_hash_without_a_status_does_not_block_the_intent(services, camat, db):
+    notify(db, camat.id, "test", urgent=True)
+    db.commit()
+    (job_id,) = queued_ids(services)
+    Queue("high", connection=services.redis).empty()  # the job is gone ...
+    services.redis.hset(f"rq:job:{job_id}", "last_heartbeat", "2026-01-01T00:00:00.000000Z")  # ... but a late write
+    assert sweep_once(services) == 1, "nothing will run it: enqueued again"
+    assert queued_ids(services) == [job_id]
+    Queue("high", connection=services.redis).empty()
+    services.redis.hset(f"rq:job:{job_id}", mapping={"status": "someday", "data": b""})  # a status RQ does not know
+    assert sweep_once(services) == 1, "nothing will run it: enqueued again"
+    assert queued_ids(services) == [job_id]
+
+
+@pytest.fixture
+def racing_enqueuer(monkeypatch):
+    """Another enqueuer (a commit, a second worker's sweep) re-creates the job right after ours deleted it."""
+    delete = Job.delete
+
+    def delete_then_lose_the_race(job, *args, **kwargs):
+        delete(job, *args, **kwargs)
+        monkeypatch.setattr(Job, "delete", delete)
+        Queue(job.origin, connection=job.connection).enqueue(run_intent, *job.args, job_id=job.id, unique=True)
+
+    monkeypatch.setattr(Job, "delete", delete_then_lose_the_race)
+
+
+def test_losing_the_race_to_revive_a_job_is_no_error_and_enqueues_it_once(services, camat, db, racing_enqueuer):
+    row = notify(db, camat.id, "test", urgent=True)
+    db.commit()
+    (job_id,) = queued_ids(services)
+    Queue("high", connection=services.redis).remove(job_id)
+    Job.fetch(job_id, connection=services.redis).set_status(JobStatus.FAILED)  # ended without finishing the intent
+    services.dispatcher.dispatch([outbox.deferred(intent_for(db, row.id))])  # no DuplicateJobError (no 500)
+    assert queued_ids(services) == [job_id]

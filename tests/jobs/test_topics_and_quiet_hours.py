@@ -107,10 +107,9 @@ def basic(username: str, password: str) -> dict:
 def test_the_queue_dashboard_is_for_admins_only(client, make_user, auth_header):
     admin = make_user("admin", password="admin password", username="ops")
     resident = make_user("resident")
-    anonymous = client.get("/admin/rq/")
-    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
     assert client.get("/admin/rq/", headers=auth_header(resident)).status_code == 403
-    assert client.get("/admin/rq/", headers=basic("ops", "wrong")).status_code == 401
-    assert client.get("/admin/rq/", headers=auth_header(admin)).status_code == 200
-    page = client.get("/admin/rq/", headers=basic("ops", "admin password"))
+    page = client.get("/admin/rq/", headers=auth_header(admin))
     assert page.status_code == 200 and b"RQ" in page.data
+    # HTTP Basic is not accepted (a browser would replay it cross-site): even the right password gets nothing.
+    assert client.get("/admin/rq/", headers=basic("ops", "admin password")).status_code in (302, 401)
+    assert client.get("/admin/rq/").status_code in (302, 401)
