@@ -38,12 +38,7 @@ class Services:
     @cached_property
     def tokens(self) -> TokenConfig:
         s = self.settings
-        return TokenConfig(
-            secret=s.secret_key,
-            access_ttl=s.access_token_ttl,
-            refresh_ttl=s.refresh_token_ttl,
-            allow_unbound=s.testing,  # test fixtures mint access tokens without signing in
-        )
+        return TokenConfig(secret=s.secret_key, access_ttl=s.access_token_ttl, refresh_ttl=s.refresh_token_ttl)
 
     @cached_property
     def login_throttle(self) -> LoginThrottle:

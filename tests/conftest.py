@@ -228,12 +228,15 @@ def make_user(db):
     return make
 
 
+def bearer(services, user: User) -> dict:
+    """An Authorization header of a real sign-in of `user` (its refresh family is in the database)."""
+    with services.db.session() as session:
+        pair = tokens.issue_pair(session, services.tokens, user)
+        session.commit()
+    return {"Authorization": f"Bearer {pair.access_token}"}
+
+
 @pytest.fixture
 def auth_header(app):
     """Authorization header with a real access token for a user."""
-    config = app.extensions["sambang"].tokens
-
-    def header(user: User) -> dict:
-        return {"Authorization": f"Bearer {tokens.access_token(config, user)}"}
-
-    return header
+    return lambda user: bearer(app.extensions["sambang"], user)

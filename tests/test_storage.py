@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from service.storage import LocalStorage, Missing, S3Storage
 from tests import images
-from tests.conftest import SUMBER, make_app
+from tests.conftest import SUMBER, bearer, make_app
 from tests.tus import CHUNK, TUS, metadata
 
 BUCKET = "sambang-photos"
@@ -124,7 +124,6 @@ def test_photos_on_s3_end_to_end(settings, connection, redis_client, s3_endpoint
 
 @pytest.fixture
 def make_user_on():
-    from service.domain import tokens
     from service.models import User
 
     def make(app, role, **fields) -> dict:
@@ -133,7 +132,7 @@ def make_user_on():
             user = User(username=f"{role}-{uuid.uuid4().hex[:8]}", role=role, **fields)
             session.add(user)
             session.commit()
-            return {"Authorization": f"Bearer {tokens.access_token(services.tokens, user)}"}
+            return bearer(services, user)
 
     return make
 

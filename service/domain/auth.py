@@ -115,6 +115,5 @@ def console_sign_out(session: Session, config: tokens.TokenConfig, access_token:
     except Unauthorized:
         return
     family = tokens.sign_in_of(config, access_token)
-    if family is not None:
-        tokens.revoke_family(session, family)
-        audit.record(session, user.id, "auth.logout", "refresh_family", family)
+    tokens.revoke_family(session, family)
+    audit.record(session, user.id, "auth.logout", "refresh_family", family)

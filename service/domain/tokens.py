@@ -33,8 +33,6 @@ class TokenConfig:
     secret: str
     access_ttl: int
     refresh_ttl: int
-    # Only APP_ENV=test: access tokens minted without a sign-in (test fixtures) are accepted.
-    allow_unbound: bool = False
 
 
 @dataclass
@@ -56,7 +54,7 @@ def _successor(config: TokenConfig, token_hash: str) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-def access_token(config: TokenConfig, user: User, sign_in: str | None = None) -> str:
+def access_token(config: TokenConfig, user: User, sign_in: str) -> str:
     """A token for `user` that lives while the sign-in (refresh family) and the account's token_version do."""
     now = utcnow()
     claims = {
@@ -65,11 +63,10 @@ def access_token(config: TokenConfig, user: User, sign_in: str | None = None) ->
         "role": user.role,
         "typ": "access",
         "ver": user.token_version or 0,
+        "sid": sign_in,
         "iat": now,
         "exp": now + dt.timedelta(seconds=config.access_ttl),
     }
-    if sign_in is not None:
-        claims["sid"] = sign_in
     return jwt.encode(claims, config.secret, algorithm=ALGORITHM)
 
 
@@ -84,17 +81,14 @@ def _claims(config: TokenConfig, token: str) -> dict:
         raise Unauthorized("Invalid access token.") from None
     if claims.get("typ") != "access" or not isinstance(claims["sub"], str) or not _USER_ID.fullmatch(claims["sub"]):
         raise Unauthorized("Invalid access token.")
-    sign_in = claims.get("sid")
-    if not isinstance(claims.get("ver"), int) or not (
-        isinstance(sign_in, str) or (sign_in is None and config.allow_unbound)
-    ):
+    if not isinstance(claims.get("ver"), int) or not isinstance(claims.get("sid"), str):
         raise Unauthorized("Invalid access token.")
     return claims
 
 
-def sign_in_of(config: TokenConfig, token: str) -> str | None:
+def sign_in_of(config: TokenConfig, token: str) -> str:
     """The sign-in (refresh family) a valid access token belongs to."""
-    return _claims(config, token).get("sid")
+    return _claims(config, token)["sid"]
 
 
 def authenticate(session: Session, config: TokenConfig, token: str) -> User:
@@ -103,9 +97,7 @@ def authenticate(session: Session, config: TokenConfig, token: str) -> User:
     user = session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise Unauthorized("Account disabled or removed.")
-    if claims["ver"] != user.token_version or (
-        "sid" in claims and not session.scalar(select(_live_family(claims["sid"], user.id)))
-    ):
+    if claims["ver"] != user.token_version or not session.scalar(select(_live_family(claims["sid"], user.id))):
         raise Unauthorized("This sign-in has ended; sign in again.")
     return user
 

@@ -16,12 +16,11 @@ from sqlalchemy import delete, func, select
 
 from service import create_app
 from service.domain import imaging
-from service.domain.tokens import access_token
 from service.jobs.runner import run_intent
 from service.jobs.sweep import sweep_once
 from service.models import JobIntent, Photo, Report, User
 from tests import images
-from tests.conftest import SUMBER
+from tests.conftest import SUMBER, bearer
 
 GEMITO = "35.13.02.2005"
 POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
@@ -349,7 +348,7 @@ def test_twenty_concurrent_uploads_of_one_photo_make_one_photo(settings, engine,
         session.add(report)
         session.commit()
         report_id, author_id = report.id, author.id
-    header = {"Authorization": f"Bearer {access_token(services.tokens, author)}"}
+    header = bearer(services, author)
     key, data = str(uuid.uuid4()), images.sample("portrait_1.jpg")
     statuses, barrier = [], threading.Barrier(20)
 

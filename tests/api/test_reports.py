@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from service import create_app
-from service.domain.tokens import access_token
 from service.models import Report, User
-from tests.conftest import SUMBER
+from tests.conftest import SUMBER, bearer
 
 GEMITO = "35.13.02.2005"  # a desa of Sumber
 SUMBER_POINT = {"lat": -7.955629, "lon": 113.087587}
@@ -100,7 +99,7 @@ def test_fifty_concurrent_identical_posts_make_one_report(settings, engine, redi
         author = User(username="kades.concurrent", role="kepala_desa", desa_code=GEMITO, kecamatan_code=SUMBER)
         session.add(author)
         session.commit()
-    header = {"Authorization": f"Bearer {access_token(services.tokens, author)}"}
+    header = bearer(services, author)
     body = report()
     statuses, barrier = [], threading.Barrier(50)
 

@@ -49,7 +49,9 @@ def assert_one_line_per_failure(caplog, failures: int) -> None:
 def test_a_database_that_does_not_answer_gives_503_with_retry_after_and_one_log_line(settings, redis_client, caplog):
     app = create_app(dataclasses.replace(settings, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     someone = User(id=1, role="admin", username="admin")
-    bearer = {"Authorization": f"Bearer {tokens.access_token(app.extensions['sambang'].tokens, someone)}"}
+    # Signed and bound to a sign-in, so only the database, which does not answer, can decide.
+    token = tokens.access_token(app.extensions["sambang"].tokens, someone, "a-sign-in")
+    bearer = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
     caplog.set_level(logging.INFO)
     listed = client.get("/api/v1/reports", headers=bearer)
@@ -149,7 +151,10 @@ def test_postgresql_down_for_ten_seconds_under_load(cluster, settings, redis_cli
         session.commit()
     engine.dispose()
     app = create_app(dataclasses.replace(settings, database_url=cluster.url))
-    bearer = {"Authorization": f"Bearer {tokens.access_token(app.extensions['sambang'].tokens, kades)}"}
+    with Session(make_engine(cluster.url)) as session:
+        pair = tokens.issue_pair(session, app.extensions["sambang"].tokens, session.merge(kades))
+        session.commit()
+    bearer = {"Authorization": f"Bearer {pair.access_token}"}
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"

@@ -30,14 +30,13 @@ from service.db import make_engine, utcnow
 from service.domain.notifications import notify
 from service.domain.passwords import hash_password
 from service.domain.reference import load_reference_data
-from service.domain.tokens import access_token
 from service.jobs import registry, runtime
 from service.jobs.runner import LEASE_MARGIN, RQ_HARD_KILL_AFTER
 from service.migrate import upgrade
 from service.models import Device, JobIntent, Notification, Photo, User
 from service.settings import PROJECT_DIR
 from tests import images
-from tests.conftest import SUMBER
+from tests.conftest import SUMBER, bearer
 from tests.jobs.test_worker_kill import kill_tree
 
 GEMITO = "35.13.02.2005"
@@ -165,7 +164,7 @@ def add_user(app, role: str, **fields) -> User:
 
 
 def header(app, user: User) -> dict:
-    return {"Authorization": f"Bearer {access_token(app.extensions['sambang'].tokens, user)}"}
+    return bearer(app.extensions["sambang"], user)
 
 
 def new_report(client, app, kades: User) -> int:

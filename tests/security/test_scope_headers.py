@@ -11,7 +11,7 @@ import re
 import pytest
 
 from service.settings import Settings, SettingsError
-from tests.conftest import make_app
+from tests.conftest import bearer, make_app
 
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 
@@ -65,11 +65,9 @@ def test_personal_answers_are_not_stored_and_public_ones_may_be(client, user_hea
 
 def test_absolute_links_come_from_public_base_url_not_the_host_header(settings, connection, redis_client, make_user):
     app = make_app(dataclasses.replace(settings, public_base_url="https://sambang.example.go.id"), connection)
-    from service.domain import tokens
-
     client = app.test_client()
     user = make_user("camat", kecamatan_code="35.13.02")
-    headers = {"Authorization": f"Bearer {tokens.access_token(app.extensions['sambang'].tokens, user)}", **FORGED}
+    headers = {**bearer(app.extensions["sambang"], user), **FORGED}
     link = client.get("/api/v1/me/calendar", headers=headers).json["url"]
     assert link.startswith("https://sambang.example.go.id/api/v1/visits.ics?token="), link
     assert client.post("/api/v1/me/calendar", headers=headers).json["url"].startswith("https://sambang.example.go.id/")
