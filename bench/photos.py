@@ -24,10 +24,11 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from service.domain import imaging
+from service.settings import Settings
 from tests.images import camera_exif, jpeg
 
-MAX_PIXELS = 120_000_000
-MAX_EDGE, DECODE_MEMORY = 20_000, 1024 * 2**20
+MAX_PIXELS = Settings.photo_max_pixels
+MAX_EDGE, DECODE_MEMORY = Settings.photo_max_edge, Settings.photo_decode_memory
 TARGET_RATIO = 2.5
 
 

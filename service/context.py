@@ -8,7 +8,7 @@ from functools import cached_property
 import redis
 
 from service.db import Database
-from service.domain.throttle import LoginThrottle, Throttle
+from service.domain.throttle import LoginThrottle, Store, Throttle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
 from service.settings import Settings
@@ -41,10 +41,15 @@ class Services:
         return TokenConfig(secret=s.secret_key, access_ttl=s.access_token_ttl, refresh_ttl=s.refresh_token_ttl)
 
     @cached_property
+    def rate_counts(self) -> Store:
+        """One store for every rate limit: one Redis client, one memory fallback (logged once) while it is away."""
+        return Store(self.settings.redis_url or "memory://")
+
+    @cached_property
     def login_throttle(self) -> LoginThrottle:
         s = self.settings
         return LoginThrottle(
-            s.redis_url or "memory://", s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window
+            self.rate_counts, s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window
         )
 
     @cached_property
@@ -59,4 +64,4 @@ class Services:
     @cached_property
     def complaint_throttle(self) -> Throttle:
         s = self.settings
-        return Throttle(s.redis_url or "memory://", s.complaint_rate_limit, 3600, namespace="sambang-complaints")
+        return Throttle(self.rate_counts, s.complaint_rate_limit, 3600, "sambang-complaints")

@@ -65,7 +65,7 @@ class LocalStorage:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
         except OSError as exc:
-            if _full(exc):
+            if disk_full(exc):
                 raise InsufficientStorage() from exc
             raise
         try:
@@ -74,7 +74,7 @@ class LocalStorage:
             os.replace(tmp, path)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)  # no half object left behind
-            if _full(exc):
+            if disk_full(exc):
                 raise InsufficientStorage() from exc
             raise
 
@@ -169,7 +169,7 @@ class S3Storage:
         )
 
 
-def _full(exc: BaseException) -> bool:
+def disk_full(exc: BaseException) -> bool:
     """Whether a failed write failed because the disk (or the quota) is full."""
     return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
 

@@ -77,8 +77,12 @@ def authenticate(optional: bool) -> access.Principal:
         raise Unauthorized("Sign in required: send Authorization: Bearer <access token>.")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <access token>'.")
-    user = tokens.authenticate(session(), services().tokens, token.strip())
-    caller = access.Principal.of(user)
+    return principal_of(token.strip())
+
+
+def principal_of(token: str) -> access.Principal:
+    """The caller an access token belongs to (Unauthorized when it no longer works)."""
+    caller = access.Principal.of(tokens.authenticate(session(), services().tokens, token))
     # Give the connection back before the body is read: a photo from a weak network may take minutes to arrive,
     # and must not hold a database connection meanwhile. The view's own work starts a new transaction.
     session().rollback()

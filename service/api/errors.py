@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.db import database_full, database_unavailable
 from service.domain.errors import DomainError, InsufficientStorage
-from service.storage import FULL_ERRNOS
+from service.storage import disk_full
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +65,18 @@ def handle_domain_error(error: DomainError):
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
-    if isinstance(error, OSError) and error.errno in FULL_ERRNOS:
-        # A full temporary directory (a multipart spool, a tus chunk) is the same outage as a full photo storage.
-        log.warning("507 %s %s: %s", request.method, request.path, error)
-        return handle_domain_error(
-            InsufficientStorage("The server's disk is full; nothing was stored. Try again later.")
-        )
+    if disk_full(error):  # a full temporary directory (a multipart spool, a tus chunk), like a full photo storage
+        return _full("The server's disk is full; nothing was stored. Try again later.", error)
     log.exception("unhandled error", exc_info=error)
     if request.path.startswith("/open311/"):
         return _georeport(500, InternalServerError.description)
     return error_response(500, InternalServerError.description)
+
+
+def _full(message: str, cause: BaseException):
+    """507 with Retry-After and one log line: a full disk is an outage, not a bug."""
+    log.warning("507 %s %s: %s", request.method, request.path, cause)
+    return handle_domain_error(InsufficientStorage(message))
 
 
 RETRY_AFTER = "5"  # seconds; a database restart or a queue of SQLite writers is over in about that time
@@ -84,8 +86,7 @@ def handle_outage(error: Exception):
     """The database or Redis cannot be reached (or SQLite stayed locked): 503 with Retry-After and one log line,
     no traceback (an outage is not a bug, and hundreds of tracebacks would bury the one that is)."""
     if database_full(error):
-        log.warning("507 %s %s: the database's disk is full: %s", request.method, request.path, error.orig)
-        return handle_domain_error(InsufficientStorage("The database's disk is full; nothing was stored."))
+        return _full("The database's disk is full; nothing was stored.", error.orig)
     if not (database_unavailable(error) or isinstance(error, (redis.ConnectionError, redis.TimeoutError))):
         return handle_unexpected(error)
     cause = getattr(error, "orig", None) or error

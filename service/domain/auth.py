@@ -38,7 +38,7 @@ def check_password(session: Session, throttle: LoginThrottle, username: str, pas
     checks than the limits; a right password is then uncounted.
     """
     key = username.strip().lower()
-    refused = throttle.take(key, address or "unknown")
+    refused = throttle.take(key, address)
     if refused is not None:
         which, retry_after = refused
         raise TooManyRequests(
@@ -50,11 +50,11 @@ def check_password(session: Session, throttle: LoginThrottle, username: str, pas
         right = verify_password(user.password_hash if user else None, password) and user.is_active
     except BaseException:
         # Not a wrong password (the database is down, say): such an attempt must not count towards a lockout.
-        throttle.uncount(key, address or "unknown")
+        throttle.uncount(key, address)
         raise
     if not right:
         raise Unauthorized("Wrong username or password.")
-    throttle.uncount(key, address or "unknown")
+    throttle.uncount(key, address)
     return user
 
 

@@ -25,6 +25,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from service.domain.calendar import WIB
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
@@ -50,7 +51,6 @@ UPRIGHT = {
 }
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_TIME, GPS_DATE = 1, 2, 3, 4, 7, 29
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL, ORIENTATION = 0x9003, 0x9011, 0x0112
-MAX_EDGE = 20_000  # px; phone panoramas stay below it, and long thin bombs cost memory out of all proportion
 CPU_SECONDS = 60  # a decoding child is killed past this (within the photo job's 120 s timeout)
 WALL_SECONDS = 90  # ...and past this much real time, which a child blocked off the CPU never accumulates as CPU
 # How a decoding child dies when it hits its memory limit: the OOM killer, or a C decoder whose allocation failed
@@ -263,7 +263,7 @@ def _address_space() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
 
 
-def derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int = MAX_EDGE) -> Derived:
+def derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int = Settings.photo_max_edge) -> Derived:
     """The derivatives of a user's file; any failure to decode it, of whatever kind, is a Rejected with a
     reason (a broken colour profile, a bad Huffman table...): a bad file is an outcome, not a crash to retry."""
     try:

@@ -127,8 +127,9 @@ class Store:
 class Throttle:
     """At most `limit` events per key within `window` seconds (a fixed window from the key's first event)."""
 
-    def __init__(self, storage_uri: str, limit: int, window: int, namespace: str, store: Store | None = None):
-        self.store = store or Store(storage_uri)
+    def __init__(self, storage: str | Store, limit: int, window: int, namespace: str):
+        """`storage`: a Store shared with other limits, or the URI of one of its own ("redis://...", "memory://")."""
+        self.store = storage if isinstance(storage, Store) else Store(storage)
         self.limit = limit
         self.window = window
         self.namespace = namespace
@@ -149,10 +150,10 @@ class LoginThrottle:
     """Sign-in attempts, per username from one address and per address: someone guessing from one address
     neither gets more than a few tries nor locks the account's owner out from another."""
 
-    def __init__(self, storage_uri: str, per_user: int, per_address: int, window: int, store: Store | None = None):
-        store = store or Store(storage_uri)
-        self.per_user = Throttle(storage_uri, per_user, window, "sambang-login", store)
-        self.per_address = Throttle(storage_uri, per_address, window, "sambang-login-address", store)
+    def __init__(self, storage: str | Store, per_user: int, per_address: int, window: int):
+        store = storage if isinstance(storage, Store) else Store(storage)
+        self.per_user = Throttle(store, per_user, window, "sambang-login")
+        self.per_address = Throttle(store, per_address, window, "sambang-login-address")
 
     def take(self, username: str, address: str) -> tuple[str, int] | None:
         """Count an attempt before checking it; None when allowed, else (which limit, seconds to wait)."""

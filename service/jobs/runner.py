@@ -37,11 +37,8 @@ def run_intent(intent_id: int, services=None) -> str:
         if intent.run_at > now + dt.timedelta(seconds=1):
             return "early"  # moved to a later time; the job for that time will run it
         spec = registry.find(intent.name)
-        if spec is None:  # deferred by a version that had this job: it can never run
-            error = str(registry.UnknownJob(intent.name))
-            outbox.fail(session, intent_id, error)
-            session.commit()
-            log.warning("intent %d failed: %s", intent_id, error)
+        if spec is None:
+            fail_unknown(session, intent_id, intent.name)
             return "failed"
         claimed = session.execute(
             update(JobIntent)
@@ -73,6 +70,15 @@ def run_intent(intent_id: int, services=None) -> str:
         _set(session, intent_id, state=DONE, finished_at=utcnow(), lease_until=None, error=None)
         session.commit()
         return "done"
+
+
+def fail_unknown(session, intent_id: int, name: str) -> None:
+    """An intent deferred by a version that had job `name`: it can never run, so it ends failed with the reason
+    (not retried sweep after sweep)."""
+    error = str(registry.UnknownJob(name))
+    outbox.fail(session, intent_id, error)
+    session.commit()
+    log.warning("intent %d failed: %s", intent_id, error)
 
 
 def max_attempts(spec: registry.JobSpec) -> int:

@@ -13,6 +13,7 @@ from service.db import utcnow
 from service.domain import complaint_flow, outbox, uploads
 from service.jobs import registry, runtime
 from service.jobs.dispatch import enqueue
+from service.jobs.runner import fail_unknown
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "sambang:sweep-turn"
@@ -41,13 +42,9 @@ def sweep_once(services) -> int:
 
 
 def _unknown(session, item: outbox.Deferred) -> bool:
-    """An intent of a job this version does not have ends failed, with the reason, instead of being retried."""
     if registry.find(item.name) is not None:
         return False
-    error = str(registry.UnknownJob(item.name))
-    outbox.fail(session, item.intent_id, error)
-    session.commit()
-    log.warning("intent %d failed: %s", item.intent_id, error)
+    fail_unknown(session, item.intent_id, item.name)
     return True
 
 

@@ -143,8 +143,8 @@ def own_redis(tmp_path):
 def test_sign_in_and_filing_keep_working_while_redis_is_lost(client, services, own_redis, admin, caplog):
     caplog.set_level(logging.WARNING, logger="service.domain.throttle")
     login_store, complaint_store = Store(own_redis.url, retry_after=0), Store(own_redis.url, retry_after=0)
-    services.__dict__["login_throttle"] = LoginThrottle(own_redis.url, 10, 20, 60, store=login_store)
-    services.__dict__["complaint_throttle"] = Throttle(own_redis.url, 3, 3600, "sambang-complaints", complaint_store)
+    services.__dict__["login_throttle"] = LoginThrottle(login_store, 10, 20, 60)
+    services.__dict__["complaint_throttle"] = Throttle(complaint_store, 3, 3600, "sambang-complaints")
     assert login(client, "admin", "guess").status_code == 401
     assert redis.Redis.from_url(own_redis.url).keys("sambang-login*")
 
