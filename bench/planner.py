@@ -4,7 +4,9 @@
 
 Cases: the 2025 programme of Kabupaten Probolinggo (24 kecamatan, 3 a month, Sumber first) with equal scores and
 with varied scores, and a harder made-up regency (40 kecamatan, 2 a month, many blackout dates). The ratio is
-greedy travel / planner travel (above 1: the planner's months are tighter); inversions count priority breaks.
+greedy travel / planner travel (above 1: the planner's months are tighter); inversions count priority breaks;
+the rhythm is the number of visits in each month of the program, in calendar order (the planner fills them in that
+order before it looks at travel), and "short" counts the months left below per_month while a later one has a visit.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ def large_regency() -> PlanRequest:
     return PlanRequest(sites, start, end, 2, 5, "99.01.01", blackout)
 
 
+def rhythm(request: PlanRequest, dates) -> tuple[str, int]:
+    """Visits per month from the start month to the end month, and how many months fall short before the last."""
+    months, month = [], (request.start.year, request.start.month)
+    while month <= (request.end.year, request.end.month):
+        months.append(month)
+        month = (month[0] + month[1] // 12, month[1] % 12 + 1)
+    counts = [sum((d.year, d.month) == m for d in dates) for m in months]
+    last = max((i for i, c in enumerate(counts) if c), default=-1)
+    return "".join(str(c) for c in counts), sum(1 for c in counts[:last] if c < request.per_month)
+
+
 def run(name: str, request: PlanRequest) -> None:
     began = time.perf_counter()
     baseline = greedy(request)
@@ -55,6 +68,8 @@ def run(name: str, request: PlanRequest) -> None:
         f" | inversions {result.inversions} vs {count_inversions(request.sites, baseline, request.first_code)}"
         f" | unplaced {len(result.unplaced)} vs {len(request.sites) - len(baseline)}"
     )
+    ours, theirs = rhythm(request, result.dates.values()), rhythm(request, baseline.values())
+    print(f"{'':34s} rhythm {ours[0]} ({ours[1]} short) vs greedy {theirs[0]} ({theirs[1]} short)")
 
 
 if __name__ == "__main__":

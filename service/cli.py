@@ -108,6 +108,9 @@ def plan_command(program_id: int, dry_run: bool):
         + (f"; does not fit: {', '.join(outcome.unplaced)}" if outcome.unplaced else "")
         + ("; dry run, nothing saved" if dry_run else "; saved")
     )
+    click.echo("per month: " + ", ".join(f"{month} {count}" for month, count in outcome.months.items()))
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}")
 
 
 storage_group = AppGroup("storage", help="Photo storage.")

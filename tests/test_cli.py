@@ -54,7 +54,9 @@ def test_visits_plan_prints_the_rotation(app, db):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].startswith("Wed 16 Apr 2025") and "Sumber" in lines[1] and "pinned first" in lines[1]
-    assert len(lines) == 26 and "dry run, nothing saved" in lines[-1]
+    assert "dry run, nothing saved" in lines[25]
+    assert lines[26] == "per month: " + ", ".join(f"2025-{m:02d} 3" for m in range(4, 12))
+    assert lines[27].startswith("warning: 24 visit(s) fall before today") and len(lines) == 28
 
 
 def test_storage_gc_lists_then_deletes(app, services):

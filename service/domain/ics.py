@@ -10,12 +10,30 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain import access, audit, visits
+from service.domain.calendar import WIB
 from service.domain.errors import Unauthorized
 from service.models import Kecamatan, User, Visit
-from service.models.visits import CANCELLED, CONFIRMED, DONE
+from service.models.visits import CANCELLED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 UID_DOMAIN = "sambang.probolinggokab.go.id"
 STATUS = {CONFIRMED: "CONFIRMED", DONE: "CONFIRMED", CANCELLED: "CANCELLED"}
+STATUS_ID = {
+    PLANNED: "direncanakan",
+    CONFIRMED: "dipastikan",
+    DONE: "selesai",
+    POSTPONED: "ditunda",
+    CANCELLED: "dibatalkan",
+}
+KIND_ID = {
+    "puskesmas": "Puskesmas",
+    "polsek": "Polsek",
+    "koramil": "Koramil",
+    "school": "Sekolah",
+    "market": "Pasar",
+    "village_office": "Kantor desa",
+    "desa": "Desa",
+    "other": "Lainnya",
+}
 
 
 def uid(visit_id: int) -> str:
@@ -23,7 +41,9 @@ def uid(visit_id: int) -> str:
     return f"visit-{visit_id}@{UID_DOMAIN}"
 
 
-def calendar(visits: list[Visit], names: dict[str, str], now: dt.datetime) -> bytes:
+def calendar(visits: list[Visit], places: dict[str, Kecamatan], now: dt.datetime) -> bytes:
+    """The feed in Bahasa Indonesia: one event per dated visit, timed (WIB) when the agenda gives the day's hours,
+    all-day otherwise, at the kecamatan office."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Pemkab Probolinggo//Sambang Desa//ID")
     cal.add("version", "2.0")
@@ -33,20 +53,36 @@ def calendar(visits: list[Visit], names: dict[str, str], now: dt.datetime) -> by
     for visit in visits:
         if visit.date is None:
             continue
+        place = places[visit.kecamatan_code]
         event = icalendar.Event()
         event.add("uid", uid(visit.id))
         event.add("dtstamp", now)
         event.add("last-modified", visit.updated_at)
         event.add("sequence", visit.sequence)
-        event.add("dtstart", visit.date)  # an all-day event
-        event.add("dtend", visit.date + dt.timedelta(days=1))
-        event.add("summary", f"Ngantor di Kecamatan {names.get(visit.kecamatan_code, visit.kecamatan_code)}")
+        if visit.start_time and visit.end_time:
+            event.add("dtstart", dt.datetime.combine(visit.date, visit.start_time, tzinfo=WIB))
+            event.add("dtend", dt.datetime.combine(visit.date, visit.end_time, tzinfo=WIB))
+        else:
+            event.add("dtstart", visit.date)  # an all-day event
+            event.add("dtend", visit.date + dt.timedelta(days=1))
+        event.add("summary", f"Ngantor di Kecamatan {place.name}")
         event.add("status", STATUS.get(visit.status, "TENTATIVE"))
-        agenda = "\n".join(f"- {item.get('name', '')} ({item.get('kind', '')})" for item in visit.agenda)
-        event.add("description", f"Status: {visit.status}\n{agenda}".strip())
-        event.add("location", f"Kantor Kecamatan {names.get(visit.kecamatan_code, '')}, Kabupaten Probolinggo")
+        event.add("description", _description(visit))
+        event.add("location", f"Kantor Kecamatan {place.name}, Kabupaten Probolinggo")
+        event.add("geo", (place.lat, place.lon))
         cal.add_component(event)
+    cal.add_missing_timezones()
     return cal.to_ical()
+
+
+def _description(visit: Visit) -> str:
+    lines = [f"Status: {STATUS_ID.get(visit.status, visit.status)}"]
+    if visit.agenda:
+        lines.append("Agenda:")
+        for item in visit.agenda:
+            at = f"{item['time'][:5]} " if item.get("time") else ""
+            lines.append(f"- {at}{item.get('name', '')} ({KIND_ID.get(item.get('kind'), item.get('kind', ''))})")
+    return "\n".join(lines)
 
 
 def feed(session: Session, principal: access.Principal, token: str | None, now: dt.datetime) -> bytes:
@@ -58,9 +94,9 @@ def feed(session: Session, principal: access.Principal, token: str | None, now: 
         principal = access.Principal.of(user)
     if not principal.authenticated:
         raise Unauthorized("Sign in, or use the calendar link from /api/v1/me/calendar.")
-    rows = list(session.scalars(visits.visible(principal).order_by(Visit.date, Visit.id)))
-    names = dict(session.execute(select(Kecamatan.code, Kecamatan.name)).all())
-    return calendar(rows, names, now)
+    rows = list(session.scalars(visits.visits_query(principal, {}).order_by(Visit.date, Visit.id)))
+    places = {k.code: k for k in session.scalars(select(Kecamatan))}
+    return calendar(rows, places, now)
 
 
 def calendar_token(session: Session, user_id: int, rotate: bool = False) -> str:

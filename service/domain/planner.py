@@ -7,17 +7,22 @@ Indonesian national holiday or cuti bersama, no blackout date), such that
 - a postponed kecamatan is not visited before its `not_before` date;
 - the pinned first kecamatan, if still to be placed, comes before every other placed visit.
 
-The objective is lexicographic, solved in stages, each stage keeping the optimum of the ones before:
-1. place as many kecamatan as possible, then make as few priority inversions as possible: a pair (a, b) with
-   score(a) > score(b) is inverted when a is visited after b (an unplaced kecamatan counts as visited last);
-2. travel: minimise the sum, over each month, of the centroid distances between every two kecamatan visited in
-   that month (fixed visits included), so that a month's visits are near each other;
-3. earliness: visits in earlier months, then on earlier days, so the rotation leaves slack at the end.
-`Plan.status` is OPTIMAL when stages 1 and 2 are proven optimal (stage 3 is a tie-break: the best found in its
-time limit is kept). A lower bound on travel, the best partition into month-sized groups (set partitioning, solved
-exactly as a MIP), both seeds the search and lets the solver prove the travel optimum.
-Equal scores are not ordered against each other, so travel decides among them. One search worker, a fixed seed
-and a deterministic time limit make the answer a function of the input alone.
+The objective is lexicographic, in this order, each step keeping the optimum of the ones before:
+1. place as many kecamatan as possible;
+2. the rhythm: fill the months in calendar order, each to `per_month` (less its fixed visits): no month gets fewer
+   while a later month has a visit, unless its calendar cannot hold more (blackouts, holidays, the gap rule). This
+   is the lexicographically greatest vector of month counts, found month by month on a small model;
+3. the challenge-score order: as few priority inversions as possible, a pair (a, b) with score(a) > score(b) being
+   inverted when a is visited in a later month than b (an unplaced kecamatan counts as visited last);
+4. travel: the least sum, over each month, of the centroid distances between every two kecamatan visited in that
+   month (fixed visits included), so that a month's visits are near each other;
+5. the earliest days: within its month, each visit on the earliest day the gaps allow (the day layer).
+`Plan.status` is OPTIMAL when steps 3 and 4 are proven optimal. A lower bound on travel, the best partition into
+month-sized groups (set partitioning, solved exactly as a MIP), both seeds the search and lets the solver prove the
+travel optimum. Equal scores are not ordered against each other, so travel decides among them. When the days of
+a month's count cannot be laid out (the gap rule across a month's end), that count vector is excluded and the
+rhythm is found again. One search worker, a fixed seed and a deterministic time limit make the answer a function
+of the input alone.
 """
 
 from __future__ import annotations
@@ -36,7 +41,6 @@ from service.domain.calendar import working_days
 
 # Deterministic time limits (about seconds on one core): the answer depends on the input, not on the machine.
 STAGE_LIMIT = 0.6  # priority and travel: often proven optimal well within it
-EARLINESS_LIMIT = 0.2  # the last tie-break: the best found is kept
 MAX_GROUPS = 20_000  # month groups enumerated for the travel bound (24 kecamatan, 3 a month: 2,024 triples)
 
 
@@ -151,13 +155,20 @@ def plan(request: PlanRequest) -> Plan:
     fixed_in = defaultdict(list)
     for site, day in request.fixed:
         fixed_in[_ym(day)].append(site)
-    cuts: list[dict] = []
+    if not months:
+        return Plan({}, [s.code for s in sites], rank, 0, round(month_travel_km(list(request.fixed)), 1), "OPTIMAL")
+    # What each month can still take: per_month less its fixed visits, and no more than its days hold with the gaps.
+    rooms = {
+        m: min(request.per_month - len(fixed_in[m]), _fit(request, [d for d in days if _ym(d) == m])) for m in months
+    }
+    cuts: list[list[int]] = []
     while True:
-        statuses, members = _months(request, sites, months, days, fixed_in, cuts)
+        counts = _rhythm(request, sites, months, days, rooms, cuts)
+        statuses, members = _months(request, sites, months, days, fixed_in, rooms, counts)
         dates = _days(request, members, days)
         if dates is not None:
             break
-        cuts.append({m: len(group) for m, group in members.items()})  # these counts do not fit: exclude them
+        cuts.append(counts)  # these month counts do not fit day by day (gaps across a month's end): exclude them
     return Plan(
         dates=dates,
         unplaced=[s.code for s in sites if s.code not in dates],
@@ -166,7 +177,7 @@ def plan(request: PlanRequest) -> Plan:
         travel_km=round(month_travel_km([*((s, dates[s.code]) for s in sites if s.code in dates), *request.fixed]), 1),
         status="OPTIMAL" if all(s == "OPTIMAL" for s in statuses[:2]) else "FEASIBLE",
         seconds=round(time.perf_counter() - began, 3),
-        stats={"stages": statuses, "days": len(days), "months": len(months), "cuts": len(cuts)},
+        stats={"stages": statuses, "days": len(days), "months": len(months), "cuts": len(cuts), "counts": counts},
     )
 
 
@@ -178,10 +189,10 @@ def _solver() -> cp_model.CpSolver:
     return solver
 
 
-def _months(request, sites, months, days, fixed_in, cuts):
-    """Month layer: which kecamatan go in which month (y), and which pairs share a month (for travel)."""
+def _month_model(request, sites, months, days, rooms):
+    """The month layer's variables: y[k][m] when kecamatan k goes in month m, with the capacities, the not_before
+    dates and the pinned first; also each kecamatan's month index (n_months when not placed) and each month's count."""
     n_sites, n_months = len(sites), len(months)
-    fit = {m: _fit(request, [d for d in days if _ym(d) == m]) for m in months}
     model = cp_model.CpModel()
     y = [[model.new_bool_var(f"y_{k}_{m}") for m in range(n_months)] for k in range(n_sites)]
     placed = [sum(row) for row in y]
@@ -192,22 +203,58 @@ def _months(request, sites, months, days, fixed_in, cuts):
                 model.add(y[k][m] == 0)
     count = [sum(y[k][m] for k in range(n_sites)) for m in range(n_months)]
     for m, month in enumerate(months):
-        model.add(count[m] <= min(request.per_month - len(fixed_in[month]), fit[month]))
-    for cut in cuts:  # a count vector whose days did not fit
-        differs = []
-        for m, month in enumerate(months):
-            same = model.new_bool_var("")
-            model.add(count[m] == cut.get(month, 0)).only_enforce_if(same)
-            model.add(count[m] != cut.get(month, 0)).only_enforce_if(same.Not())
-            differs.append(same.Not())
-        model.add_bool_or(differs)
-
+        model.add(count[m] <= max(rooms[month], 0))
     month_index = [sum(m * y[k][m] for m in range(n_months)) + n_months * (1 - placed[k]) for k in range(n_sites)]
     first = next((k for k, s in enumerate(sites) if s.code == request.first_code), None)
     if first is not None:
         for k in range(n_sites):
             if k != first:
                 model.add(month_index[first] <= month_index[k])
+    return model, y, placed, count, month_index
+
+
+def _rhythm(request, sites, months, days, rooms, cuts) -> list[int]:
+    """How many visits each month gets: as many placed as possible, then the months filled in calendar order, each
+    to what its calendar holds (the lexicographically greatest count vector), never a vector known not to fit."""
+    model, _, placed, count, _ = _month_model(request, sites, months, days, rooms)
+    for cut in cuts:
+        differs = []
+        for m, value in enumerate(cut):
+            same = model.new_bool_var("")
+            model.add(count[m] == value).only_enforce_if(same)
+            model.add(count[m] != value).only_enforce_if(same.Not())
+            differs.append(same.Not())
+        model.add_bool_or(differs)
+    solver = _solver()
+    # Usually the month-by-month fill is possible as it stands: one check instead of one solve per month.
+    fill, left = [], len(sites)
+    for month in months:
+        fill.append(min(max(rooms[month], 0), left))
+        left -= fill[-1]
+    if fill not in cuts:
+        as_filled = model.new_bool_var("as_filled")
+        for m, value in enumerate(fill):
+            model.add(count[m] == value).only_enforce_if(as_filled)
+        model.add_assumptions([as_filled])
+        if solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return fill
+        model.clear_assumptions()
+    for objective in [sum(placed), *count]:
+        model.maximize(objective)
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise RuntimeError(f"planner found no month counts ({solver.status_name(status)})")
+        model.add(objective >= round(solver.objective_value))
+    return [solver.value(c) for c in count]
+
+
+def _months(request, sites, months, days, fixed_in, rooms, counts):
+    """Month layer: which kecamatan go in which month, with the month counts given; stage by stage, the fewest
+    priority inversions, then the least travel."""
+    n_sites, n_months = len(sites), len(months)
+    model, y, _, count, month_index = _month_model(request, sites, months, days, rooms)
+    for m in range(n_months):
+        model.add(count[m] == counts[m])
     inversions = []
     for a, sa in enumerate(sites):
         for b, sb in enumerate(sites):
@@ -215,14 +262,14 @@ def _months(request, sites, months, days, fixed_in, cuts):
                 inv = model.new_bool_var(f"inv_{a}_{b}")
                 model.add(month_index[a] - month_index[b] <= n_months * inv)
                 inversions.append(inv)
-    unplaced = n_sites - sum(placed)
-    priority = unplaced * (len(inversions) + 1) + sum(inversions)  # one more placed beats any inversions
 
     travel_terms, together = [], []
     for a in range(n_sites):
         for b in range(a + 1, n_sites):
             km = _km10(sites[a], sites[b])
             for m in range(n_months):
+                if counts[m] < 2:
+                    continue
                 both = model.new_bool_var(f"s_{a}_{b}_{m}")
                 model.add(both >= y[a][m] + y[b][m] - 1)
                 travel_terms.append(km * both)
@@ -231,15 +278,14 @@ def _months(request, sites, months, days, fixed_in, cuts):
             for fixed_site in fixed_in[month]:
                 travel_terms.append(_km10(sites[a], fixed_site) * y[a][m])
     travel = sum(travel_terms)
-    earliness = sum(month_index)
 
-    rooms = {m: min(request.per_month - len(fixed_in[m]), fit[m]) for m in months}
-    least_travel, groups = travel_bound(sites, request.per_month, sum(1 for r in rooms.values() if r > 0))
+    filled = sum(1 for c in counts if c > 0)
+    least_travel, groups = travel_bound(sites, request.per_month, filled)
     index = {s.code: k for k, s in enumerate(sites)}
     by_greedy = {index[c]: months.index(_ym(d)) for c, d in greedy(request).items() if _ym(d) in months}
     # Start from the better of the least-travel grouping and the greedy order, judged by priority.
     hint = min(
-        (_grouped_hint(request, sites, months, days, rooms, groups), by_greedy),
+        (_grouped_hint(request, sites, months, days, dict(zip(months, counts, strict=True)), groups), by_greedy),
         key=lambda h: _priority_of(sites, h, n_months, request.first_code),
     )
     for k in range(n_sites):
@@ -247,13 +293,11 @@ def _months(request, sites, months, days, fixed_in, cuts):
             model.add_hint(y[k][m], hint.get(k) == m)
     for var, a, b, m in together:
         model.add_hint(var, hint.get(a) == m and hint.get(b) == m)
-    # Valid lower bounds (when every kecamatan is placed) let the solver prove an optimum as soon as it meets one.
-    bounds = (None, least_travel, _earliest(n_sites, months, rooms))
+    all_placed = sum(counts) == n_sites
     hint_priority = _priority_of(sites, hint, n_months, request.first_code)
     solver, statuses, chosen = _solver(), [], None
-    for stage, objective in enumerate((priority, travel, earliness)):
+    for stage, objective in enumerate((sum(inversions), travel)):
         model.minimize(objective)
-        solver.parameters.max_deterministic_time = STAGE_LIMIT if stage < 2 else EARLINESS_LIMIT
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if chosen is None:
@@ -264,11 +308,12 @@ def _months(request, sites, months, days, fixed_in, cuts):
         chosen = [[solver.value(var) for var in row] for row in y]
         best = round(solver.objective_value)
         model.add(objective <= best)  # keep this stage's optimum
-        if stage == 0:
-            all_placed = best < len(inversions) + 1
-        if all_placed and stage < 2:
-            model.add(bounds[stage + 1] <= [travel, earliness][stage])
-        if stage == 0 and hint_priority == best:
+        if stage == 1:
+            break
+        if all_placed and groups:
+            # A valid lower bound lets the solver prove the travel optimum as soon as it meets it.
+            model.add(travel >= least_travel)
+        if hint_priority == best:
             continue  # the least-travel hint is as good in priority: keep starting from it
         model.clear_hints()
         for row, values in zip(y, chosen, strict=True):
@@ -348,15 +393,6 @@ def _priority_of(sites, months_of: dict[int, int], n_months: int, first_code: st
     inversions = sum(1 for a, b in counted if index[a] > index[b])
     pairs = len(counted)
     return (len(sites) - len(months_of)) * (pairs + 1) + inversions
-
-
-def _earliest(n_sites: int, months: list, rooms: dict) -> int:
-    """The least sum of month indexes when every kecamatan is placed: fill the earliest months first."""
-    total, left = 0, n_sites
-    for m, month in enumerate(months):
-        take = min(left, max(rooms[month], 0))
-        total, left = total + m * take, left - take
-    return total if left == 0 else 0
 
 
 def _fit(request: PlanRequest, month_days: list[dt.date]) -> int:

@@ -5,24 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, notifications, outbox, planner, reports
+from service.domain import access, audit, notifications, outbox, planner, programs
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.models import AuditEvent, Complaint, Desa, Finding, Kecamatan, Program, Report, User, Visit
-from service.models.complaints import OPEN_STATUSES
-from service.models.visits import CANCELLED, CLOSED, CONFIRMED, DONE, PLANNED, POSTPONED
+from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, User, Visit
+from service.models.visits import CANCELLED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 REMINDER_DAYS = (7, 1)  # H-7 and H-1
 REMINDER_TIME = dt.time(8, 0)  # WIB
 PUBLIC = (CONFIRMED, DONE)  # the public schedule: what everyone signed in may see
-MAX_PROGRAM_DAYS = 3 * 366
-NOT_PROBLEMS = ("persiapan_kunjungan", "tindak_lanjut")  # report categories that do not raise the score
 
 # (status, action) -> new status. Every other move is refused with 409.
 TRANSITIONS = {
@@ -40,108 +37,6 @@ PERMISSION_OF_ACTION = {
     "complete": "visits.manage",
     "cancel": "visits.manage",
 }
-
-
-# --- programs
-
-
-def create_program(session: Session, actor_id: int, data: dict) -> Program:
-    _check_program(session, data)
-    program = Program(created_by=actor_id, **_program_fields(data))
-    session.add(program)
-    session.flush()
-    audit.record(session, actor_id, "program.create", "program", program.id, _jsonable(data))
-    return program
-
-
-def update_program(session: Session, actor_id: int, program_id: int, changes: dict) -> Program:
-    program = get_program(session, program_id)
-    merged = {
-        "start_date": program.start_date,
-        "end_date": program.end_date,
-        "first_kecamatan_code": program.first_kecamatan_code,
-        **changes,
-    }
-    _check_program(session, merged)
-    for name, value in _program_fields(changes).items():
-        setattr(program, name, value)
-    audit.record(session, actor_id, "program.update", "program", program.id, _jsonable(changes))
-    return program
-
-
-def _program_fields(data: dict) -> dict:
-    fields = {k: v for k, v in data.items() if k not in ("blackout_dates", "priorities")}
-    if "blackout_dates" in data:
-        fields["blackout_dates"] = sorted({d.isoformat() for d in data["blackout_dates"]})
-    if "priorities" in data:
-        fields["priorities"] = {code: score for code, score in data["priorities"].items() if score is not None}
-    return fields
-
-
-def _check_program(session: Session, data: dict) -> None:
-    if data["end_date"] < data["start_date"]:
-        raise Invalid("The program ends before it starts.", {"end_date": ["Must be on or after start_date."]})
-    if (data["end_date"] - data["start_date"]).days > MAX_PROGRAM_DAYS:
-        raise Invalid("A rotation spans at most three years.", {"end_date": ["At most 3 years after start_date."]})
-    codes = {c for c in [data.get("first_kecamatan_code"), *data.get("priorities", {})] if c}
-    known = set(session.scalars(select(Kecamatan.code).where(Kecamatan.code.in_(codes))))
-    if codes - known:
-        raise Invalid("Unknown kecamatan.", {"kecamatan": [f"Unknown code(s): {', '.join(sorted(codes - known))}."]})
-
-
-def _jsonable(data: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items() if k != "blackout_dates"}
-
-
-def programs_query() -> Select:
-    return select(Program)
-
-
-def get_program(session: Session, program_id: int) -> Program:
-    program = session.get(Program, program_id)
-    if program is None:
-        raise NotFound("Program not found.")
-    return program
-
-
-# --- challenge scores
-
-
-def challenge_scores(session: Session, program: Program, today: dt.date, codes) -> dict[str, float]:
-    """How much a kecamatan needs the Bupati, from what the system holds (higher = earlier):
-
-        score = 2 x open findings + 3 x overdue findings (open past their due date)
-              + 1 x field reports of a problem (not visit preparation or follow-up) of the last 90 days
-        + 1 x open complaints + 3 x overdue complaints (past their deadline)
-
-    over the kecamatan's findings of every visit.
-    A score set by the Bupati's office in the program's `priorities` replaces the computed one.
-    """
-    scores = dict.fromkeys(codes, 0.0)
-    rows = session.execute(select(Finding.kecamatan_code, Finding.due_date).where(Finding.status != CLOSED)).all()
-    for code, due in rows:
-        scores[code] += 2 + (3 if due < today else 0)
-    problems = session.execute(
-        select(Report.kecamatan_code, func.count())
-        .where(Report.captured_at >= reports.recent_since(today), Report.category.not_in(NOT_PROBLEMS))
-        .group_by(Report.kecamatan_code)
-    ).all()
-    for code, count in problems:
-        scores[code] += count
-    now = dt.datetime.combine(today, dt.time(), tzinfo=WIB)
-    complaints = session.execute(
-        select(
-            Complaint.kecamatan_code,
-            func.count(),
-            func.sum(case((Complaint.due_at < now, 1), else_=0)),
-        )
-        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.kecamatan_code.in_(list(scores)))
-        .group_by(Complaint.kecamatan_code)
-    ).all()
-    for code, count, overdue in complaints:
-        scores[code] += count + 3 * (overdue or 0)
-    scores.update({code: float(score) for code, score in program.priorities.items()})
-    return scores
 
 
 # --- planning
@@ -168,6 +63,8 @@ class PlanOutcome:
     inversions: int
     visits: list[PlannedVisit] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
+    months: dict[str, int] = field(default_factory=dict)  # "2025-04" -> visits that month, fixed ones included
+    warnings: list[str] = field(default_factory=list)
 
 
 def plan_program(
@@ -175,18 +72,20 @@ def plan_program(
 ) -> PlanOutcome:
     """(Re)plan a program: confirmed and done visits stay; planned and postponed ones (and kecamatan without a
     visit yet) get the planner's dates. What does not fit before the end date is listed, never dropped."""
-    program = get_program(session, program_id)
+    program = programs.get_program(session, program_id)
+    if program.archived:
+        raise Conflict("The program is archived; restore it (archived: false) to plan it again.")
     kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
     names = {code: k.name for code, k in kecamatan.items()}
     visits = {v.kecamatan_code: v for v in session.scalars(select(Visit).where(Visit.program_id == program.id))}
-    scores = challenge_scores(session, program, today, kecamatan)
+    scores = programs.challenge_scores(session, program, today, kecamatan)
     started = any(v.status != PLANNED or v.date for v in visits.values())
     # Once a rotation runs, only days from tomorrow on can change; what lies before stays as it is.
     earliest = max(program.start_date, today + dt.timedelta(days=1)) if started else program.start_date
     fixed, free = [], []
     for code, kec in kecamatan.items():
         visit = visits.get(code)
-        site = planner.Site(code, kec.lat, kec.lon, scores[code], visit.not_before if visit else None)
+        site = planner.Site(code, kec.lat, kec.lon, scores[code].value, visit.not_before if visit else None)
         if (
             visit is not None
             and visit.date
@@ -203,7 +102,7 @@ def plan_program(
         per_month=program.per_month,
         min_gap_days=program.min_gap_days,
         first_code=first,
-        blackout=frozenset(dt.date.fromisoformat(d) for d in program.blackout_dates),
+        blackout=frozenset(program.blackout_dates),
         fixed=tuple(fixed),
     )
     result = planner.plan(request)
@@ -211,7 +110,7 @@ def plan_program(
     for site in sorted(free, key=lambda s: (result.dates.get(s.code) or dt.date.max, s.code)):
         day = result.dates.get(site.code)
         reason = (
-            f"rank {result.ranks[site.code]} (score {site.score:g})"
+            f"rank {result.ranks[site.code]} (score {site.score:g}, {scores[site.code].why})"
             if day
             else f"does not fit between {earliest} and {program.end_date}"
         )
@@ -224,7 +123,7 @@ def plan_program(
         if not day:
             outcome.unplaced.append(site.code)
         if not dry_run:
-            planned.visit_id = _apply(session, actor_id, program, visits.get(site.code), planned, why).id
+            planned.visit_id = _apply(session, actor_id, program, visits.get(site.code), planned, why, today).id
     for site, day in fixed:
         visit = visits[site.code]
         outcome.visits.append(
@@ -240,6 +139,18 @@ def plan_program(
             )
         )
     outcome.visits.sort(key=lambda v: (v.date or dt.date.max, v.kecamatan_code))
+    for visit in outcome.visits:
+        if visit.date:
+            month = visit.date.strftime("%Y-%m")
+            outcome.months[month] = outcome.months.get(month, 0) + 1
+    past = [v for v in outcome.visits if v.date and v.date < today and v.status == PLANNED]
+    if past:
+        outcome.warnings.append(
+            f"{len(past)} visit(s) fall before today ({today.isoformat()}): the plan records a past rotation; "
+            "nobody is notified or reminded of those."
+        )
+    if outcome.unplaced:
+        outcome.warnings.append(f"{len(outcome.unplaced)} kecamatan do not fit before {program.end_date.isoformat()}.")
     if not dry_run:
         audit.record(
             session,
@@ -252,8 +163,9 @@ def plan_program(
     return outcome
 
 
-def _apply(session, actor_id, program, visit: Visit | None, planned: PlannedVisit, why: str) -> Visit:
-    """Save one planned visit; tell the kecamatan when its date is new or moved; move its reminders."""
+def _apply(session, actor_id, program, visit: Visit | None, planned: PlannedVisit, why: str, today: dt.date) -> Visit:
+    """Save one planned visit; tell the kecamatan when its date is new or moved (unless it lies in the past: a
+    past rotation being recorded); move its reminders."""
     if visit is None:
         visit = Visit(program_id=program.id, kecamatan_code=planned.kecamatan_code, status=planned.status)
         session.add(visit)
@@ -277,8 +189,15 @@ def _apply(session, actor_id, program, visit: Visit | None, planned: PlannedVisi
             "why": visit.reason,
         },
     )
-    kind = "visit_planned" if before[1] is None and visit.date else "visit_moved" if visit.date else "visit_unscheduled"
-    _tell_kecamatan(session, visit, kind, reason=why)
+    if visit.date is None or visit.date >= today:
+        kind = (
+            "visit_planned"
+            if before[1] is None and visit.date
+            else "visit_moved"
+            if visit.date
+            else "visit_unscheduled"
+        )
+        _tell_kecamatan(session, visit, kind, reason=why)
     _schedule_reminders(session, visit)
     return visit
 
@@ -294,7 +213,10 @@ def transition(
     today: dt.date,
     reason: str = "",
     not_before: dt.date | None = None,
+    block_date: bool = True,
 ) -> Visit:
+    """Move a visit along its status flow. Postponing frees its day; with `block_date` (the default: the Bupati
+    is away that day) the day becomes a blackout date of the program, so re-planning puts nobody else on it."""
     visit = get_visible_visit(session, principal, visit_id)
     access.require(principal, PERMISSION_OF_ACTION[action])
     if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
@@ -307,21 +229,15 @@ def transition(
     before, old_date = visit.status, visit.date
     visit.status = target
     visit.reason = reason or visit.reason
+    change = {"from": before, "to": target, "reason": reason}
     if action == "postpone":
         visit.not_before = not_before or (old_date + dt.timedelta(days=1) if old_date else None)
-    audit.record(
-        session,
-        principal.user_id,
-        f"visit.{action}",
-        "visit",
-        visit.id,
-        {
-            "from": before,
-            "to": target,
-            "reason": reason,
-            "not_before": visit.not_before and visit.not_before.isoformat(),
-        },
-    )
+        blocked = block_date and old_date is not None
+        change.update(not_before=visit.not_before and visit.not_before.isoformat(), block_date=blocked)
+        if blocked:
+            program = programs.get_program(session, visit.program_id)
+            programs.block_day(session, principal.user_id, program, old_date, f"{visit.kecamatan_code}: {reason}")
+    audit.record(session, principal.user_id, f"visit.{action}", "visit", visit.id, change)
     if action == "confirm":
         kec = session.get(Kecamatan, visit.kecamatan_code)
         notifications.broadcast(
@@ -341,6 +257,41 @@ def transition(
         # Postponing or cancelling frees a day: the other planned visits (and this postponed one) move.
         plan_program(session, principal.user_id, visit.program_id, today, why=f"{visit.kecamatan_code}: {reason}")
     return visit
+
+
+# --- removing a program
+
+
+def remove_program(session: Session, principal: Principal, program_id: int, today: dt.date) -> Program | None:
+    """Delete a program that never ran (no confirmed or done visit, no finding): its visits, their reminders and
+    pending jobs go with it, and kecamatan whose coming visit had been announced are told it is off. A program with
+    history is archived instead (hidden from lists, plans and feeds) and returned; None when deleted."""
+    access.require(principal, "programs.manage")
+    program = programs.get_program(session, program_id)
+    rows = list(session.scalars(select(Visit).where(Visit.program_id == program.id)))
+    ran = any(v.status in (CONFIRMED, DONE) for v in rows) or session.scalar(
+        select(Finding.id).join(Visit).where(Visit.program_id == program.id).limit(1)
+    )
+    if ran:
+        if not program.archived:
+            program.archived = True
+            audit.record(session, principal.user_id, "program.archive", "program", program.id, {"why": "has history"})
+        return program
+    for visit in rows:
+        if visit.status == PLANNED and visit.date and visit.date >= today:
+            _tell_kecamatan(session, visit, "visit_cancelled")
+        for days in REMINDER_DAYS:
+            outbox.cancel(session, _reminder_key(visit.id, days))
+    audit.record(
+        session,
+        principal.user_id,
+        "program.delete",
+        "program",
+        program.id,
+        {"name": program.name, "visits": {v.kecamatan_code: v.date and v.date.isoformat() for v in rows}},
+    )
+    session.delete(program)
+    return None
 
 
 # --- notifications of a visit
@@ -421,6 +372,8 @@ def get_visible_visit(session: Session, principal: Principal, visit_id: int) -> 
 
 def visits_query(principal: Principal, filters: dict) -> Select:
     stmt = visible(principal)
+    if not filters.get("archived"):
+        stmt = stmt.where(Visit.program_id.in_(programs.programs_query().with_only_columns(Program.id)))
     if filters.get("program_id"):
         stmt = stmt.where(Visit.program_id == filters["program_id"])
     if filters.get("kecamatan_code"):
@@ -438,7 +391,12 @@ def visits_query(principal: Principal, filters: dict) -> Select:
     return stmt
 
 
-def update_agenda(session: Session, principal: Principal, visit_id: int, agenda: list[dict]) -> Visit:
+def update_agenda(session: Session, principal: Principal, visit_id: int, data: dict) -> Visit:
+    """Replace the agenda (facilities and desa to visit) and the day's hours, when given (WIB)."""
+    agenda = data["agenda"]
+    start, end = data.get("start_time"), data.get("end_time")
+    if (start is None) != (end is None) or (start and start >= end):
+        raise Invalid("Give both hours, the start before the end.", {"end_time": ["Must follow start_time."]})
     visit = get_visible_visit(session, principal, visit_id)
     access.require(principal, "visits.agenda")
     if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
@@ -450,8 +408,16 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, agenda:
     if codes - ours:
         raise Invalid("Desa outside this kecamatan.", {"agenda": [f"Unknown here: {', '.join(sorted(codes - ours))}."]})
     visit.agenda = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in item.items()} for item in agenda]
+    visit.start_time, visit.end_time = start, end
     visit.sequence += 1
-    audit.record(session, principal.user_id, "visit.agenda", "visit", visit.id, {"items": len(agenda)})
+    audit.record(
+        session,
+        principal.user_id,
+        "visit.agenda",
+        "visit",
+        visit.id,
+        {"items": len(agenda), "hours": [start.isoformat(), end.isoformat()] if start else None},
+    )
     return visit
 
 
@@ -463,4 +429,8 @@ def visit_detail(session: Session, principal: Principal, visit_id: int) -> dict:
         .where(AuditEvent.entity_type == "visit", AuditEvent.entity_id == str(visit.id))
         .order_by(AuditEvent.at, AuditEvent.id)
     )
-    return {**{c.key: getattr(visit, c.key) for c in Visit.__table__.columns}, "history": list(events)}
+    return {
+        **{c.key: getattr(visit, c.key) for c in Visit.__table__.columns},
+        "kecamatan_name": visit.kecamatan_name,
+        "history": list(events),
+    }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from service.db import Base, utcnow
 
@@ -13,6 +14,32 @@ PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED = "planned", "confirmed", "done",
 VISIT_STATUSES = (PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED)
 OPEN, IN_PROGRESS, CLOSED = "open", "in_progress", "closed"
 FINDING_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
+
+
+class DateList(TypeDecorator):
+    """A sorted list of dates, stored as JSON ISO strings: the model always holds `datetime.date` values."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else sorted({(d if isinstance(d, str) else d.isoformat()) for d in value})
+
+    def process_result_value(self, value, dialect):
+        return [] if value is None else [dt.date.fromisoformat(d) for d in value]
+
+
+class DateKeys(TypeDecorator):
+    """A mapping by date, stored as a JSON object keyed by ISO dates: the model always holds `datetime.date` keys."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else {(k if isinstance(k, str) else k.isoformat()): v for k, v in value.items()}
+
+    def process_result_value(self, value, dialect):
+        return {} if value is None else {dt.date.fromisoformat(k): v for k, v in value.items()}
 
 
 class Program(Base):
@@ -25,8 +52,11 @@ class Program(Base):
     per_month: Mapped[int] = mapped_column(default=3)
     min_gap_days: Mapped[int] = mapped_column(default=4)
     first_kecamatan_code: Mapped[str | None] = mapped_column(ForeignKey("kecamatan.code"))
-    blackout_dates: Mapped[list] = mapped_column(JSON, default=list)  # ISO dates: the Bupati's other duties
+    blackout_dates: Mapped[list[dt.date]] = mapped_column(DateList, default=list)  # the Bupati's other duties
+    blackout_reasons: Mapped[dict[dt.date, str]] = mapped_column(DateKeys, default=dict)  # why a day is blocked
     priorities: Mapped[dict] = mapped_column(JSON, default=dict)  # kecamatan code -> manual challenge score
+    priority_reasons: Mapped[dict] = mapped_column(JSON, default=dict)  # kecamatan code -> why that score
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)  # hidden from lists, plans and feeds
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -46,9 +76,17 @@ class Visit(Base):
     reason: Mapped[str] = mapped_column(Text, default="")  # why this date, or why it moved
     not_before: Mapped[dt.date | None] = mapped_column(Date)
     agenda: Mapped[list] = mapped_column(JSON, default=list)  # [{kind, name, desa_code?, time?, note?}]
+    start_time: Mapped[dt.time | None] = mapped_column(Time)  # the day's hours (WIB), from the agenda
+    end_time: Mapped[dt.time | None] = mapped_column(Time)
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE: bumps when the event changes
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    kecamatan = relationship("Kecamatan", lazy="joined", innerjoin=True, viewonly=True)
+
+    @property
+    def kecamatan_name(self) -> str:
+        return self.kecamatan.name
 
 
 class Finding(Base):

@@ -78,6 +78,11 @@ TABLE.update(
         ("GET", "/api/v1/programs/{program_id}"): ({}, SIGNED_IN),
         ("PATCH", "/api/v1/programs/{program_id}"): ({"json": {"name": "Q"}}, only(MANAGERS, 403)),
         ("POST", "/api/v1/programs/{program_id}/plan"): ({"query_string": {"dry_run": 1}}, only(MANAGERS, 403)),
+        ("DELETE", "/api/v1/programs/{program_id}"): ({}, only(MANAGERS, 403)),  # it has a finding: archived, 200
+        ("PUT", "/api/v1/programs/{program_id}/priorities"): (
+            {"json": {"priorities": [{"kecamatan_code": SUMBER, "score": 5, "reason": "Stunting"}]}},
+            only(MANAGERS, 403),
+        ),
         ("GET", "/api/v1/visits"): ({}, SIGNED_IN),
         ("GET", "/api/v1/visits/{visit_id}"): ({}, only({**VISIBLE_ONLY_TO_AREA}, 200)),
         ("POST", "/api/v1/visits/{visit_id}/confirm"): (

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from service.db import utcnow
-from service.domain import complaint_flow, visits
+from service.domain import complaint_flow, programs
 from service.domain.access import Principal
 from service.domain.calendar import WIB, add_working_days, deadline
 from service.domain.complaints import anonymous_secret, complaints_query
@@ -610,11 +610,11 @@ def test_open_and_overdue_complaints_raise_the_challenge_score(client, as_, file
     db.add(program)
     db.commit()
     today = dt.datetime.now(WIB).date()
-    before = visits.challenge_scores(db, program, today, [SUMBER, KRAKSAAN])
+    before = {c: s.value for c, s in programs.challenge_scores(db, program, today, [SUMBER, KRAKSAAN]).items()}
     file()
     late = file()["id"]
     db.execute(update(Complaint).where(Complaint.id == late).values(due_at=utcnow() - dt.timedelta(days=2)))
     db.commit()
-    after = visits.challenge_scores(db, program, today, [SUMBER, KRAKSAAN])
+    after = {c: s.value for c, s in programs.challenge_scores(db, program, today, [SUMBER, KRAKSAAN]).items()}
     assert after[SUMBER] - before[SUMBER] == 1 + 1 + 3, "1 per open complaint, 3 more for an overdue one"
     assert after[KRAKSAAN] == before[KRAKSAAN]

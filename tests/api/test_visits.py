@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import icalendar
-import pytest
 from sqlalchemy import select
 
 from service.models import JobIntent, Notification, Visit
@@ -19,16 +18,6 @@ PROGRAM_2025 = {
     "per_month": 3,
     "first_kecamatan_code": SUMBER,
 }
-
-
-@pytest.fixture
-def office(make_user, auth_header):
-    return auth_header(make_user("bupati_office"))
-
-
-@pytest.fixture
-def camat(make_user):
-    return make_user("camat", kecamatan_code=SUMBER)
 
 
 def create_program(client, office, **changes):
