@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from alembic import command
+from sqlalchemy import text
 
-from service.migrate import alembic_config
+from service.db import make_engine
+from service.migrate import alembic_config, upgrade
 from service.models import Kecamatan
 
 
@@ -17,3 +19,58 @@ def test_datetimes_come_back_aware_utc(db):
     db.expire_all()
     again = db.get(Kecamatan, "35.13.02").updated_at
     assert again.tzinfo is not None and again.utcoffset().total_seconds() == 0 and again == updated
+
+
+def test_findings_keep_their_meaning_across_the_follow_up_migration(tmp_path):
+    """0012 turns the old `closed` into `verified` (with its time) and gives open findings a deadline at the end of
+    their due date, WIB."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0011")
+    engine = make_engine(url)
+    now = "2026-01-05 03:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO kecamatan (code, name, lat, lon, updated_at) "
+                "VALUES ('35.13.02', 'Sumber', -7.9, 113.0, :n)"
+            ),
+            {"n": now},
+        )
+        conn.execute(
+            text("INSERT INTO opd (code, name, short_name, sector, updated_at) VALUES ('dpupr', 'D', 'D', 'x', :n)"),
+            {"n": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO programs (id, name, start_date, end_date, per_month, min_gap_days, blackout_dates, "
+                "priorities, blackout_reasons, priority_reasons, archived, created_at, updated_at) VALUES "
+                "(1, 'P', '2026-01-05', '2026-12-31', 3, 4, '[]', '{}', '{}', '{}', 0, :n, :n)"
+            ),
+            {"n": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO visits (id, program_id, kecamatan_code, status, score, rank, reason, agenda, sequence, "
+                "created_at, updated_at) VALUES (1, 1, '35.13.02', 'done', 0, 0, '', '[]', 0, :n, :n)"
+            ),
+            {"n": now},
+        )
+        for fid, status, closed in ((1, "closed", "2026-02-01 02:00:00"), (2, "in_progress", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO findings (id, visit_id, kecamatan_code, description, opd_code, due_date, status, "
+                    "follow_up, created_at, updated_at, closed_at) VALUES "
+                    "(:id, 1, '35.13.02', 'x', 'dpupr', '2026-03-31', :status, '', :n, :n, :closed)"
+                ),
+                {"id": fid, "status": status, "n": now, "closed": closed},
+            )
+    engine.dispose()
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status, verified_at, due_at, escalate_at FROM findings ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(map(str, row)) for row in rows] == [
+        ("1", "verified", "2026-02-01 02:00:00", "None", "None"),
+        ("2", "in_progress", "None", "2026-03-31 16:59:59.000000", "2026-03-31 16:59:59.000000"),
+    ]

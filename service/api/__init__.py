@@ -10,6 +10,7 @@ from service.api import (
     auth,
     complaints,
     errors,
+    findings,
     jobs_dashboard,
     notifications,
     open311,
@@ -51,7 +52,7 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits, reports, photos, complaints, open311):
+    for module in (auth, users, reference, notifications, visits, findings, reports, photos, complaints, open311):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     # Protocols with their own conventions, outside the OpenAPI document: tus uploads and Open311 GeoReport v2.
     app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")

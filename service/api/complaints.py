@@ -23,7 +23,7 @@ from service.api.base import (
     services,
     session,
 )
-from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema
+from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema, signed_url
 from service.db import utcnow
 from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos
 from service.models import Complaint
@@ -133,7 +133,12 @@ class ComplaintSchema(ComplaintItemSchema):
     supporters = ma.fields.Integer()
     history = ma.fields.List(ma.fields.Nested(ComplaintHistorySchema))
     secret = ma.fields.String(metadata={"description": "anonymous filing only: keep it to follow the complaint"})
-    photos = ma.fields.List(ma.fields.Nested(PhotoBriefSchema), metadata={"description": "stripped derivatives"})
+    photos = ma.fields.List(
+        ma.fields.Nested(PhotoBriefSchema), metadata={"description": "the complainant's, as stripped derivatives"}
+    )
+    resolution_photos = ma.fields.List(
+        ma.fields.Nested(PhotoBriefSchema), metadata={"description": "the OPD's result, as stripped derivatives"}
+    )
 
 
 class ComplaintListArgs(PageArgs):
@@ -176,6 +181,19 @@ class TrackSchema(Schema):
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     steps = ma.fields.List(ma.fields.Dict())
+    answer = ma.fields.String(allow_none=True, metadata={"description": "the OPD's answer to the complainant"})
+    resolution_photos = ma.fields.List(
+        ma.fields.Nested(
+            Schema.from_dict(
+                {
+                    "thumb_url": ma.fields.Function(lambda photo: signed_url(photo, "thumb"), allow_none=True),
+                    "display_url": ma.fields.Function(lambda photo: signed_url(photo, "display"), allow_none=True),
+                },
+                name="TrackPhoto",
+            )
+        ),
+        metadata={"description": "the OPD's photos of the result (ready ones, without any metadata)"},
+    )
 
 
 STATS_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31))
@@ -266,7 +284,11 @@ def _client_key() -> str:
 
 def _shown(complaint: Complaint, complainant: bool = False) -> dict:
     shown = complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
-    return {**shown, "photos": photos.of_complaint(session(), complaint.id)}
+    return {
+        **shown,
+        "photos": photos.of_complaint(session(), complaint.id, resolution=False),
+        "resolution_photos": photos.of_complaint(session(), complaint.id, resolution=True),
+    }
 
 
 @blp.route("/complaint-categories")
@@ -378,7 +400,9 @@ class ComplaintPhotos(MethodView):
     @blp.alt_response(200, schema=PhotoSchema, description="A retry: the photo with this client_uuid")
     @blp.doc(parameters=[SECRET_PARAMETER])
     def post(self, args, complaint_id):
-        """The complainant adds a photo (up to 5), as for reports; others see it without its metadata."""
+        """The complainant adds a photo (up to 5), as for reports; others see it without its metadata. An officer of
+        the assigned OPD adds photos of the result (up to 5) while answering and once resolved: they show as
+        `resolution_photos` to the complainant and on the tracking page."""
         accepted = photos.add_to_complaint(
             session(),
             services().storage,

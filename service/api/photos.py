@@ -14,7 +14,7 @@ from flask_smorest.fields import Upload
 from werkzeug.datastructures import FileStorage
 
 from service.api.base import Blueprint, Schema, authenticate, principal, services, session
-from service.domain import photos
+from service.domain import photos, report_review
 from service.domain.errors import NotFound, Unauthorized
 from service.models.photos import PHOTO_STATUSES, READY
 
@@ -56,6 +56,11 @@ class PhotoSchema(Schema):
     height = ma.fields.Integer(allow_none=True)
     exif = ma.fields.Function(lambda photo: ExifSchema().dump(photo), metadata={"description": "lat, lon, taken_at"})
     flags = ma.fields.List(ma.fields.String())
+    dismissed_flags = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(),
+        metadata={"description": "flags a reviewer judged harmless: {flag: {by, at, reason}}; they stay in flags"},
+    )
     evidence = ma.fields.Function(
         lambda photo: photos.evidence_for(photo, principal()), metadata={"description": "the figures behind the flags"}
     )
@@ -122,6 +127,35 @@ class PhotoById(MethodView):
     def get(self, photo_id):
         """A photo's status, EXIF position and time, flags with their figures, and derivative URLs."""
         return photos.get(session(), principal(), photo_id)
+
+    @blp.auth()
+    @blp.response(204)
+    def delete(self, photo_id):
+        """The report's author removes a photo from it before a verdict.
+
+        409 once the report is approved or rejected, or withdrawn. The files go with the next `storage gc`."""
+        report_review.remove_photo(session(), principal(), photo_id)
+        session().commit()
+
+
+class FlagDismissSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 1000))
+
+
+@blp.route("/photos/<id:photo_id>/flags/<string:flag>/dismiss")
+class PhotoFlagDismiss(MethodView):
+    @blp.auth()
+    @blp.arguments(FlagDismissSchema, example={"reason": "GPS ponsel meleset; lokasi sudah dicek camat di tempat."})
+    @blp.response(200, PhotoSchema)
+    def post(self, data, photo_id, flag):
+        """A reviewer (the camat of the kecamatan, the Bupati's office, admin) dismisses a report photo's flag.
+
+        The flag stays on the photo, in dismissed_flags with who, when and why; the report's photo_<flag> goes
+        once it is dismissed on every photo that has it. 404 for a flag the photo does not have, 409 when it is
+        dismissed already or the report's review is closed."""
+        photo = report_review.dismiss_flag(session(), principal(), photo_id, flag, data["reason"])
+        session().commit()
+        return photo
 
 
 @blp.route("/photos/<id:photo_id>/<any(display, thumb):variant>")

@@ -1,7 +1,8 @@
-"""tus 1.0 resumable uploads of report photos (core, creation, expiration, checksum, termination).
+"""tus 1.0 resumable uploads of photos (core, creation, expiration, checksum, termination).
 
 A protocol of headers, not JSON, so it lives outside the OpenAPI document; the tus clients for Android, iOS and
-Python speak it as is. Metadata: `report_id`, `client_uuid` (and optionally `filename`, ignored).
+Python speak it as is. Metadata: `client_uuid` and either `report_id` (a field report's photo) or `finding_id` and
+`finding_update_id` (a photo on an update of a finding's timeline); `filename` is ignored.
 """
 
 from __future__ import annotations

@@ -20,13 +20,14 @@ from service.api.base import (
     services,
     session,
 )
+from service.api.findings import FindingSchema
 from service.api.reports import ReportSchema
 from service.db import utcnow
 from service.domain import access, findings, ics, programs, visits
 from service.domain.calendar import today
 from service.domain.errors import Invalid, UnsupportedMedia
-from service.models import Finding, Program, Visit
-from service.models.visits import FINDING_STATUSES, VISIT_STATUSES
+from service.models import Program, Visit
+from service.models.visits import VISIT_STATUSES
 
 blp = Blueprint("visits", __name__, description="Sambang Desa / Ngantor di Kecamatan: the visit rotation")
 AGENDA_KINDS = ("puskesmas", "polsek", "koramil", "school", "market", "village_office", "desa", "other")
@@ -252,43 +253,22 @@ AGENDA_EXAMPLE = {
 }
 
 
-class FindingSchema(Schema):
-    id = ma.fields.Integer(dump_only=True)
-    visit_id = ma.fields.Integer(dump_only=True)
-    kecamatan_code = ma.fields.String(dump_only=True)
-    description = ma.fields.String(required=True, validate=ma.validate.Length(1, 4000))
-    opd_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
-    due_date = ma.fields.Date(required=True)
-    status = ma.fields.String(dump_only=True)
-    follow_up = ma.fields.String(dump_only=True)
-    overdue = ma.fields.Method("is_overdue", dump_only=True)
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    updated_at = ma.fields.AwareDateTime(dump_only=True)
-    closed_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
-
-    def is_overdue(self, finding) -> bool:
-        return finding.status != "closed" and finding.due_date < today()
-
-
-class FindingPatchSchema(PatchSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(FINDING_STATUSES))
-    follow_up = ma.fields.String(validate=ma.validate.Length(max=4000))
-    opd_code = ma.fields.String(validate=ma.validate.Length(1, 40))
-    due_date = ma.fields.Date()
-
-
-class FindingListArgs(PageArgs):
-    visit_id = ma.fields.Integer(validate=ID_RANGE)
-    opd_code = ma.fields.String(validate=ma.validate.Length(1, 40))
-    kecamatan_code = ma.fields.String(validate=_code)
-    status = ma.fields.String(validate=ma.validate.OneOf(FINDING_STATUSES))
-    overdue = ma.fields.Boolean(load_default=False)
+class EarlierFindingSchema(Schema):
+    finding = ma.fields.Nested(FindingSchema)
+    last_update = ma.fields.Nested(
+        Schema.from_dict({"at": ma.fields.AwareDateTime(), "action": ma.fields.String(), "note": ma.fields.String()})(),
+        allow_none=True,
+    )
 
 
 class BriefingSchema(Schema):
     visit = ma.fields.Nested(VisitSchema)
     kecamatan = ma.fields.String()
     agenda = ma.fields.List(ma.fields.Dict())
+    earlier_findings = ma.fields.List(
+        ma.fields.Nested(EarlierFindingSchema),
+        metadata={"description": "the kecamatan's findings from earlier visits, every state, with the last update"},
+    )
     open_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     overdue_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     open_complaints = ma.fields.Dict()
@@ -495,55 +475,6 @@ class Briefing(MethodView):
     def get(self, visit_id):
         """What to know before going: agenda, open and overdue findings, complaints, recent reports."""
         return findings.briefing(session(), principal(), visit_id, today())
-
-
-@blp.route("/visits/<id:visit_id>/findings")
-class VisitFindings(MethodView):
-    @blp.auth()
-    @blp.arguments(PageArgs, location="query")
-    @blp.response(200, page_of(FindingSchema))
-    def get(self, args, visit_id):
-        """The findings (temuan) of a visit that the caller may see."""
-        visits.get_visible_visit(session(), principal(), visit_id)
-        return paginate(findings.findings_query(principal(), {"visit_id": visit_id}, today()), [Finding.id], args)
-
-    @blp.auth()
-    @blp.arguments(FindingSchema)
-    @blp.response(201, FindingSchema)
-    def post(self, data, visit_id):
-        """Record a finding for an OPD with a due date (Bupati's office); the OPD's officers are notified."""
-        finding = findings.create(session(), principal(), visit_id, data)
-        session().commit()
-        return finding
-
-
-@blp.route("/findings")
-class Findings(MethodView):
-    @blp.auth()
-    @blp.arguments(FindingListArgs, location="query")
-    @blp.response(200, page_of(FindingSchema))
-    def get(self, args):
-        """Findings the caller may see (an OPD officer: his OPD's), with ?overdue=1 for the late ones."""
-        return paginate(findings.findings_query(principal(), args, today()), [Finding.id], args)
-
-
-@blp.route("/findings/<id:finding_id>")
-class FindingById(MethodView):
-    @blp.auth()
-    @blp.response(200, FindingSchema)
-    def get(self, finding_id):
-        """One finding."""
-        access.require(principal(), "findings.read")
-        return findings.get(session(), principal(), finding_id)
-
-    @blp.auth()
-    @blp.arguments(FindingPatchSchema)
-    @blp.response(200, FindingSchema)
-    def patch(self, changes, finding_id):
-        """Follow-up (tindak lanjut): the OPD officer sets status and follow-up; the office may re-assign."""
-        finding = findings.update(session(), principal(), finding_id, changes)
-        session().commit()
-        return finding
 
 
 # --- calendar feed

@@ -47,9 +47,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "visits.briefing": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT}),
     "reports.create": frozenset({ADMIN, BUPATI_OFFICE, CAMAT, KEPALA_DESA}),
     "reports.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA}),
+    "reports.review": frozenset({ADMIN, BUPATI_OFFICE, CAMAT}),  # a camat: his kecamatan's; dismiss photo flags too
+    "reports.comment": frozenset({ADMIN, BUPATI_OFFICE, CAMAT, KEPALA_DESA}),  # the report's author and reviewers
+    "reports.edit": frozenset({ADMIN, BUPATI_OFFICE, CAMAT, KEPALA_DESA}),  # the author: edit, withdraw, photos
     "findings.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "findings.create": frozenset({ADMIN, BUPATI_OFFICE}),
-    "findings.update": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER}),  # an officer: his OPD's findings
+    # The timeline: an officer of the assigned OPD, the camat of the kecamatan, the kepala desa of the desa.
+    "findings.follow_up": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER, CAMAT, KEPALA_DESA}),
+    "findings.done": frozenset({ADMIN, BUPATI_OFFICE, OPD_OFFICER}),
+    "findings.verify": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR}),  # verify, or send back (reopen)
+    # Resumable photo uploads: for a report (reports.create) or a finding's update (findings.follow_up).
+    "uploads.create": frozenset({ADMIN, BUPATI_OFFICE, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "complaints.create": frozenset({RESIDENT, ANONYMOUS, COORDINATOR, ADMIN}),  # staff: complaints by phone/letter
     "complaints.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, OPD_OFFICER, RESIDENT}),  # see visible()
     "complaints.support": frozenset({RESIDENT}),

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import notifications, texts
+from service.domain import deadlines, notifications, texts
 from service.domain.access import ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.complaints import COORDINATORS, record, sla_class_for, supporter_ids, visible, with_secret
@@ -120,14 +120,6 @@ def _event_data(action: str, data: dict) -> dict:
     return {key: data[key] for key in keep if data.get(key) is not None}
 
 
-def _set_deadline(complaint: Complaint, due: dt.datetime | None) -> None:
-    """A new deadline starts a new escalation ladder: its first step is due when the deadline passes."""
-    complaint.due_at = due
-    complaint.escalate_at = due
-    complaint.escalation_level = 0
-    complaint.escalated_due_at = None
-
-
 def _class_days(settings: Settings, sla_class: str) -> int:
     return dict(settings.sla_days)[sla_class]
 
@@ -162,7 +154,7 @@ def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Set
     complaint.opd_code = opd_code
     complaint.dispatched_at = now
     complaint.verified_at = complaint.verified_at or now
-    _set_deadline(complaint, deadline(now, _class_days(settings, complaint.sla_class)))
+    deadlines.set_deadline(complaint, deadline(now, _class_days(settings, complaint.sla_class)))
     category = session.get(ComplaintCategory, complaint.category_code)
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
     params = {
@@ -186,7 +178,7 @@ def _reroute(session, principal, complaint, data, settings, now) -> str:
     if principal.role == OPD_OFFICER:  # "bukan wewenang": back to the coordinators' queue
         complaint.status = VERIFIED
         complaint.opd_code = None
-        _set_deadline(complaint, deadline(now, settings.sla_verify_days))
+        deadlines.set_deadline(complaint, deadline(now, settings.sla_verify_days))
         _tell_coordinators(session, complaint, data["reason"])
         return data["reason"]
     opd_code = data.get("opd_code")
@@ -201,7 +193,7 @@ def _resolve(session, principal, complaint, data, settings, now) -> str:
     complaint.answer = data["message"]
     complaint.resolved_at = now
     complaint.resolved_on_time = complaint.due_at is None or now <= complaint.due_at
-    _set_deadline(complaint, None)
+    deadlines.set_deadline(complaint, None)
     params = {"tracking_code": complaint.tracking_code, "answer": _excerpt(data["message"])}
     for user_id in supporter_ids(session, complaint.id):
         notifications.notify(
@@ -211,7 +203,7 @@ def _resolve(session, principal, complaint, data, settings, now) -> str:
 
 
 def _reject(session, principal, complaint, data, settings, now) -> str:
-    _set_deadline(complaint, None)
+    deadlines.set_deadline(complaint, None)
     complaint.closed_at = now
     return data["reason"]
 
@@ -224,7 +216,7 @@ def _merge(session, principal, complaint, data, settings, now) -> str:
             "Merge into another open, non-confidential complaint.", {"into_id": ["Not a complaint that can take it."]}
         )
     complaint.merged_into_id = target.id
-    _set_deadline(complaint, None)
+    deadlines.set_deadline(complaint, None)
     complaint.closed_at = now
     followers = set(supporter_ids(session, complaint.id)) | ({complaint.reporter_id} - {None})
     followers -= set(supporter_ids(session, target.id)) | {target.reporter_id}
@@ -244,7 +236,7 @@ def _reopen(session, principal, complaint, data, settings, now) -> str:
         _within_feedback_window(complaint, settings, now)
     complaint.resolved_on_time = None
     complaint.resolved_at = None
-    _set_deadline(complaint, deadline(now, settings.sla_verify_days))  # the coordinators dispatch it again
+    deadlines.set_deadline(complaint, deadline(now, settings.sla_verify_days))  # the coordinators dispatch it again
     _tell_coordinators(session, complaint, data["reason"])
     return data["reason"]
 
@@ -320,21 +312,6 @@ def _due_params(due_at: dt.datetime) -> dict:
     return {"due": dates["date"], "due_en": dates["date_en"]}
 
 
-def _claim(session: Session, complaint: Complaint, condition, **values) -> bool:
-    """Change the row only if `condition` still holds (a second sweeper, or a person, may have been first), so
-    that a step is never taken twice even where FOR UPDATE means nothing (SQLite: there the second writer waits
-    for the first and then fails, and its chore runs again at the next sweep)."""
-    claimed = session.execute(
-        update(Complaint)
-        .where(Complaint.id == complaint.id, condition)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed:
-        session.refresh(complaint)
-    return bool(claimed)
-
-
 def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
     stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
     if opd_code is not None:
@@ -349,30 +326,9 @@ def _users(session: Session, role: str, opd_code: str | None = None, head_only: 
 
 def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> int:
     """Two steps per deadline, each once: when it passes, the OPD's officers (the coordinators while nobody is
-    assigned); a working day later, the coordinators and the OPD's head. Recorded in the history.
+    assigned); a working day later, the coordinators and the OPD's head. Recorded in the history."""
 
-    `escalate_at` holds when the next step is due, so the query finds exactly the work to do; rows another
-    sweeper holds are skipped (several API processes sweep when there is no Redis)."""
-    rows = session.scalars(
-        select(Complaint)
-        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.escalate_at <= now)
-        .order_by(Complaint.escalate_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    done = 0
-    for complaint in rows:
-        level = complaint.escalation_level + 1
-        if not _claim(
-            session,
-            complaint,
-            Complaint.escalation_level == complaint.escalation_level,
-            escalation_level=level,
-            escalated_due_at=complaint.due_at,
-            escalate_at=deadline(complaint.due_at, 1) if level == 1 else None,  # a working day later
-        ):
-            continue
-        done += 1
+    def step(complaint: Complaint, level: int) -> None:
         recipients = _escalation_recipients(session, complaint, level)
         params = {
             "tracking_code": complaint.tracking_code,
@@ -393,7 +349,8 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             f"Melewati batas waktu: eskalasi tahap {level}.",
             {"level": level, "due_at": complaint.due_at.isoformat(), "notified": len(recipients)},
         )
-    return done
+
+    return deadlines.escalate_overdue(session, Complaint, Complaint.status.in_(OPEN_STATUSES), now, step, limit)
 
 
 def _escalation_recipients(session: Session, complaint: Complaint, level: int) -> list[int]:
@@ -415,7 +372,9 @@ def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, lim
     ).all()
     done = 0
     for complaint in rows:
-        if not _claim(session, complaint, Complaint.status == RESOLVED, status=CLOSED, closed_at=now, updated_at=now):
+        if not deadlines.claim(
+            session, complaint, Complaint.status == RESOLVED, status=CLOSED, closed_at=now, updated_at=now
+        ):
             continue
         done += 1
         note = f"Ditutup otomatis: tidak ada tanggapan {feedback_days} hari setelah selesai."

@@ -15,11 +15,20 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, calendar, geo
+from service.domain import access, audit, calendar, deadlines, geo
 from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, RESIDENT, Principal
-from service.domain.calendar import WIB, deadline
+from service.domain.calendar import deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
-from service.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Kecamatan, User, Visit
+from service.models import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintSupporter,
+    Kecamatan,
+    Photo,
+    User,
+    Visit,
+)
 from service.models.complaints import (
     INFORMASI,
     OPEN_STATUSES,
@@ -28,6 +37,7 @@ from service.models.complaints import (
     REJECTED,
     SUBMITTED,
 )
+from service.models.photos import READY
 from service.models.visits import CONFIRMED, PLANNED
 
 CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
@@ -284,14 +294,7 @@ def with_secret(session: Session, complaint_id: int, secret: str) -> Complaint:
 
 
 def sla_state(complaint: Complaint, now: dt.datetime) -> str:
-    """on_time, due_soon (the deadline is today or the next working day) or overdue; a finished complaint keeps
-    whether it was resolved in time."""
-    if complaint.due_at is None:
-        return "overdue" if complaint.resolved_on_time is False else "on_time"
-    if now > complaint.due_at:
-        return "overdue"
-    next_working_day = calendar.add_working_days(now.astimezone(WIB).date(), 1)
-    return "due_soon" if complaint.due_at.astimezone(WIB).date() <= next_working_day else "on_time"
+    return deadlines.sla_state(complaint.due_at, complaint.resolved_on_time, now)
 
 
 def view(
@@ -365,7 +368,8 @@ def public_point(complaint: Complaint) -> tuple[float, float]:
 
 
 def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
-    """The public tracking page: where a complaint stands, nothing personal; rahasia ones do not exist here."""
+    """The public tracking page: where a complaint stands, the OPD's answer and photos of the result, nothing
+    personal; rahasia ones do not exist here."""
     complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
     if complaint is None or complaint.privacy == RAHASIA:
         raise NotFound("No complaint with this tracking code.")
@@ -385,6 +389,12 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
         "created_at": complaint.created_at,
         "updated_at": complaint.updated_at,
         "steps": [{"at": e.at, "status": e.to_status} for e in steps if e.from_status != e.to_status],
+        "answer": complaint.answer,
+        "resolution_photos": session.scalars(
+            select(Photo)
+            .where(Photo.complaint_id == complaint.id, Photo.resolution.is_(True), Photo.status == READY)
+            .order_by(Photo.id)
+        ).all(),
     }
 
 

@@ -1,20 +1,50 @@
-"""Findings (temuan) of visits: assigned to an OPD with a due date, followed up until closed; and the briefing."""
+"""Findings (temuan) of visits: assigned to an OPD with a deadline in working days from their SLA class, followed up
+on an append-only timeline (notes, progress, field reports, photos), moved by one transition table, escalated by the
+sweep when late; and the briefing before a visit.
+
+    open|in_progress|reopened -update-> in_progress      (the assigned OPD, the camat, the kepala desa, the office)
+    open|in_progress|reopened -done-> done               (a note and evidence: a photo or a field report)
+    done -verify-> verified;  done -reopen-> reopened    (the Bupati's office or a coordinator; reopen needs a reason)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.domain import access, audit, notifications, reports
+from service.domain import access, audit, deadlines, notifications, reports
 from service.domain.access import Principal
-from service.domain.errors import Forbidden, Invalid, NotFound
+from service.domain.calendar import WIB, deadline
+from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.texts import date_params
 from service.domain.visits import get_visible_visit
-from service.models import Complaint, Finding, Kecamatan, Opd, Report, User, Visit
+from service.models import Complaint, Desa, Finding, FindingEvent, Kecamatan, Opd, Photo, Report, User, Visit
 from service.models.complaints import DUPLICATE, OPEN_STATUSES, RAHASIA, REJECTED
-from service.models.visits import CLOSED, FINDING_STATUSES
+from service.models.photos import FAILED
+from service.models.visits import FINDING_DONE, FINDING_OPEN, IN_PROGRESS, OPEN, REOPENED, VERIFIED
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]
+    permission: str  # in access.PERMISSIONS
+    target: str
+
+
+TRANSITIONS: dict[str, Move] = {
+    "update": Move(frozenset(FINDING_OPEN), "findings.follow_up", IN_PROGRESS),
+    "done": Move(frozenset(FINDING_OPEN), "findings.done", FINDING_DONE),
+    "verify": Move(frozenset({FINDING_DONE}), "findings.verify", VERIFIED),
+    "reopen": Move(frozenset({FINDING_DONE}), "findings.verify", REOPENED),
+}
+STATUS_ID = {
+    OPEN: "terbuka", IN_PROGRESS: "sedang ditindaklanjuti", FINDING_DONE: "selesai (menunggu verifikasi)",
+    VERIFIED: "terverifikasi", REOPENED: "dikembalikan",
+}  # fmt: skip
 
 
 def visible(principal: Principal) -> Select:
@@ -29,102 +59,377 @@ def visible(principal: Principal) -> Select:
     return stmt.where(False)
 
 
-def findings_query(principal: Principal, filters: dict, today: dt.date) -> Select:
+def findings_query(principal: Principal, filters: dict, now: dt.datetime) -> Select:
     access.require(principal, "findings.read")
     stmt = visible(principal)
     for name in ("visit_id", "opd_code", "kecamatan_code", "status"):
         if filters.get(name):
             stmt = stmt.where(getattr(Finding, name) == filters[name])
     if filters.get("overdue"):
-        stmt = stmt.where(Finding.status != CLOSED, Finding.due_date < today)
+        stmt = stmt.where(Finding.status.in_(FINDING_OPEN), Finding.due_at < now)
+    if filters.get("since"):
+        stmt = stmt.where(Finding.updated_at >= filters["since"])
     return stmt
 
 
-def create(session: Session, principal: Principal, visit_id: int, data: dict) -> Finding:
-    access.require(principal, "findings.create")
-    visit = get_visible_visit(session, principal, visit_id)
-    if session.get(Opd, data["opd_code"]) is None:
-        raise Invalid("Unknown OPD.", {"opd_code": [f"Unknown code {data['opd_code']!r}."]})
-    finding = Finding(visit_id=visit.id, kecamatan_code=visit.kecamatan_code, created_by=principal.user_id, **data)
-    session.add(finding)
-    session.flush()
-    audit.record(
-        session,
-        principal.user_id,
-        "finding.create",
-        "finding",
-        finding.id,
-        {"opd_code": finding.opd_code, "due_date": finding.due_date.isoformat()},
-    )
-    kec = session.get(Kecamatan, visit.kecamatan_code)
-    officers = session.scalars(
-        select(User.id).where(
-            User.role == access.OPD_OFFICER, User.opd_code == finding.opd_code, User.is_active.is_(True)
-        )
-    )
-    params = {"kecamatan": kec.name, "description": finding.description[:200], "due": finding.due_date.isoformat()}
-    for user_id in officers:
-        notifications.notify(session, user_id, "finding_assigned", params, {"type": "finding", "id": finding.id})
-    return finding
-
-
-def update(session: Session, principal: Principal, finding_id: int, changes: dict) -> Finding:
-    """The OPD officer reports follow-up and status; the Bupati's office may also move the OPD or due date."""
-    access.require(principal, "findings.update")
+def get(session: Session, principal: Principal, finding_id: int) -> Finding:
+    access.require(principal, "findings.read")
     finding = session.scalar(visible(principal).where(Finding.id == finding_id))
     if finding is None:
         raise NotFound("Finding not found.")
-    if principal.role == access.OPD_OFFICER and set(changes) - {"status", "follow_up"}:
-        raise Forbidden("An OPD officer reports status and follow-up only.")
-    if "opd_code" in changes and session.get(Opd, changes["opd_code"]) is None:
-        raise Invalid("Unknown OPD.", {"opd_code": [f"Unknown code {changes['opd_code']!r}."]})
-    if changes.get("status") and changes["status"] not in FINDING_STATUSES:
-        raise Invalid("Unknown status.", {"status": [f"One of {', '.join(FINDING_STATUSES)}."]})
-    for name, value in changes.items():
-        setattr(finding, name, value)
-    finding.closed_at = utcnow() if finding.status == CLOSED else None
-    audit.record(
-        session,
-        principal.user_id,
-        "finding.update",
-        "finding",
-        finding.id,
-        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()},
-    )
     return finding
 
 
+def sla_state(finding: Finding, now: dt.datetime) -> str:
+    return deadlines.sla_state(finding.due_at, finding.done_on_time, now)
+
+
+# --- recording and changing
+
+
+def create(session: Session, principal: Principal, visit_id: int, data: dict, settings: Settings) -> Finding:
+    """The Bupati's office records a finding for an OPD; the deadline follows its SLA class in working days
+    unless a due date is given. The OPD's officers are told."""
+    access.require(principal, "findings.create")
+    visit = get_visible_visit(session, principal, visit_id)
+    _check_opd(session, data["opd_code"])
+    _check_desa(session, data.get("desa_code"), visit.kecamatan_code)
+    now = dt.datetime.now(dt.UTC)
+    finding = Finding(
+        visit_id=visit.id,
+        kecamatan_code=visit.kecamatan_code,
+        created_by=principal.user_id,
+        status=OPEN,
+        progress=0,
+        follow_up="",
+        escalation_level=0,
+        **{k: data.get(k) for k in ("description", "opd_code", "desa_code", "lat", "lon")},
+        sla_class=data.get("sla_class") or "lapangan",
+    )
+    _set_due(finding, settings, now, data.get("due_date"))
+    session.add(finding)
+    session.flush()
+    _record(session, finding, principal, "create", OPEN, note=finding.description, data=_due_data(finding))
+    _tell_opd(session, finding, "finding_assigned")
+    return finding
+
+
+def change(session: Session, principal: Principal, finding_id: int, changes: dict, settings: Settings) -> Finding:
+    """The office corrects a finding: its text, desa, OPD (the new one is told), SLA class or due date (a new
+    deadline and escalation ladder). Its state moves only by the actions."""
+    access.require(principal, "findings.create")
+    finding = _locked(session, principal, finding_id)
+    if finding.status not in FINDING_OPEN and set(changes) & {"opd_code", "sla_class", "due_date"}:
+        raise Conflict(f"A {finding.status} finding keeps its OPD and deadline.")
+    if "opd_code" in changes:
+        _check_opd(session, changes["opd_code"])
+    if "desa_code" in changes:
+        _check_desa(session, changes["desa_code"], finding.kecamatan_code)
+    reassigned = changes.get("opd_code") not in (None, finding.opd_code)
+    for name in ("description", "opd_code", "desa_code", "sla_class"):
+        if name in changes:
+            setattr(finding, name, changes[name])
+    if {"sla_class", "due_date"} & set(changes):
+        _set_due(finding, settings, dt.datetime.now(dt.UTC), changes.get("due_date"))
+    data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()}
+    _record(session, finding, principal, "assign" if reassigned else "change", finding.status, data=data)
+    if reassigned:
+        _tell_opd(session, finding, "finding_assigned")
+    return finding
+
+
+def act(
+    session: Session, principal: Principal, finding_id: int, action: str, data: dict, settings: Settings
+) -> FindingEvent:
+    """Apply `action` and put it on the timeline. Refusals: 403 for a role the table does not allow (or a kepala
+    desa of another desa), 404 outside the caller's scope, 409 from a state the action does not start from."""
+    move = TRANSITIONS[action]
+    access.require(principal, move.permission)
+    finding = _locked(session, principal, finding_id)
+    if principal.role == access.KEPALA_DESA and finding.desa_code != principal.desa_code:
+        raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
+    if finding.status not in move.sources:
+        raise Conflict(f"A {finding.status} finding cannot take '{action}'.", details={"status": finding.status})
+    now = dt.datetime.now(dt.UTC)
+    before = finding.status
+    report_ids = _linked_reports(session, finding, data.get("report_ids") or [])
+    note = (data.get("note") or data.get("reason") or "").strip()
+    if action in ("update", "done") and not note:
+        raise Invalid("Say what was done.", {"note": ["Required."]})
+    if action == "reopen" and not note:
+        raise Invalid("Say why it goes back.", {"reason": ["Required."]})
+    if action == "update":
+        if data.get("progress") is not None:
+            finding.progress = data["progress"]
+        finding.follow_up = note
+    elif action == "done":
+        if not report_ids and not _has_evidence(session, finding):
+            raise Invalid(
+                "Show the result: add a photo to an update or link a field report first.",
+                {"evidence": ["No photo or field report since the finding was opened or sent back."]},
+            )
+        finding.done_at, finding.done_on_time = now, finding.due_at is None or now <= finding.due_at
+        finding.progress, finding.follow_up = 100, note
+        deadlines.set_deadline(finding, None)
+    elif action == "verify":
+        finding.verified_at = now
+    elif action == "reopen":
+        finding.done_at = finding.done_on_time = None
+        _set_due(finding, settings, now, data.get("due_date"))
+    finding.status = move.target
+    finding.updated_at = now
+    event = _record(session, finding, principal, action, before, note, data.get("progress"), report_ids)
+    if action == "done":
+        _tell(session, _users(session, access.BUPATI_OFFICE), finding, "finding_done", note)
+    elif action in ("verify", "reopen"):
+        _tell_opd(session, finding, f"finding_{'verified' if action == 'verify' else 'reopened'}", note)
+    return event
+
+
+def on_report(session: Session, report: Report) -> None:
+    """A field report sent for a finding takes its place on the finding's timeline."""
+    finding = session.get(Finding, report.finding_id)
+    if finding is not None:
+        finding.updated_at = dt.datetime.now(dt.UTC)
+        event = FindingEvent(
+            finding_id=finding.id,
+            actor_id=report.author_id,
+            action="report",
+            from_status=finding.status,
+            to_status=finding.status,
+            note=report.title,
+            report_ids=[report.id],
+            data={},
+        )
+        session.add(event)
+
+
+def _locked(session: Session, principal: Principal, finding_id: int) -> Finding:
+    """The finding, locked and read afresh: one move at a time, each seeing what the last one left."""
+    finding = session.scalar(
+        visible(principal).where(Finding.id == finding_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if finding is None:
+        raise NotFound("Finding not found.")
+    return finding
+
+
+def _set_due(finding: Finding, settings: Settings, now: dt.datetime, due_date: dt.date | None) -> None:
+    due = (
+        dt.datetime.combine(due_date, dt.time(23, 59, 59), tzinfo=WIB).astimezone(dt.UTC)
+        if due_date
+        else deadline(now, dict(settings.sla_days)[finding.sla_class])
+    )
+    deadlines.set_deadline(finding, due)
+    finding.due_date = due.astimezone(WIB).date()
+
+
+def _due_data(finding: Finding) -> dict:
+    return {"opd_code": finding.opd_code, "sla_class": finding.sla_class, "due_at": finding.due_at.isoformat()}
+
+
+def _check_opd(session: Session, opd_code: str) -> None:
+    if session.get(Opd, opd_code) is None:
+        raise Invalid("Unknown OPD.", {"opd_code": [f"Unknown code {opd_code!r}."]})
+
+
+def _check_desa(session: Session, desa_code: str | None, kecamatan_code: str) -> None:
+    desa = session.get(Desa, desa_code) if desa_code else None
+    if desa_code and (desa is None or desa.kecamatan_code != kecamatan_code):
+        raise Invalid("Unknown desa.", {"desa_code": ["No such desa in the finding's kecamatan."]})
+
+
+def _linked_reports(session: Session, finding: Finding, report_ids: list[int]) -> list[int]:
+    """Field reports an update points to: of the finding's kecamatan, not withdrawn (else as if unknown)."""
+    if not report_ids:
+        return []
+    found = set(
+        session.scalars(
+            select(Report.id).where(Report.id.in_(report_ids), Report.kecamatan_code == finding.kecamatan_code)
+        )
+    )
+    missing = sorted(set(report_ids) - found)
+    if missing:
+        raise Invalid("Unknown field report.", {"report_ids": [f"Not in this kecamatan: {missing}."]})
+    return sorted(found)
+
+
+def _has_evidence(session: Session, finding: Finding) -> bool:
+    """A photo on an update, a linked field report, or a report sent for the finding since it was opened or last
+    sent back."""
+    since = session.scalar(
+        select(func.max(FindingEvent.at)).where(FindingEvent.finding_id == finding.id, FindingEvent.action == "reopen")
+    ) or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    events = select(FindingEvent.id).where(FindingEvent.finding_id == finding.id, FindingEvent.at >= since)
+    photo = session.scalar(select(Photo.id).where(Photo.finding_event_id.in_(events), Photo.status != FAILED).limit(1))
+    linked = session.scalars(
+        select(FindingEvent.report_ids).where(FindingEvent.finding_id == finding.id, FindingEvent.at >= since)
+    )
+    return photo is not None or any(ids for ids in linked)
+
+
+def _record(
+    session: Session,
+    finding: Finding,
+    principal: Principal | None,
+    action: str,
+    before: str,
+    note: str = "",
+    progress: int | None = None,
+    report_ids: list[int] | None = None,
+    data: dict | None = None,
+) -> FindingEvent:
+    event = FindingEvent(
+        finding_id=finding.id,
+        actor_id=principal.user_id if principal else None,
+        actor_role=principal.role if principal else None,
+        action=action,
+        from_status=before,
+        to_status=finding.status,
+        note=note,
+        progress=progress,
+        report_ids=report_ids or [],
+        data=data or {},
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        event.actor_id,
+        f"finding.{action}",
+        "finding",
+        finding.id,
+        {"from": before, "to": finding.status, "event_id": event.id, **(data or {})},
+    )
+    return event
+
+
+def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
+    stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
+    if opd_code is not None:
+        stmt = stmt.where(User.opd_code == opd_code)
+    if head_only:
+        stmt = stmt.where(User.is_head.is_(True))
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
+def _tell_opd(session: Session, finding: Finding, kind: str, note: str = "", urgent: bool = False) -> None:
+    _tell(session, _users(session, access.OPD_OFFICER, finding.opd_code), finding, kind, note, urgent)
+
+
+def _tell(session, user_ids, finding: Finding, kind: str, note: str = "", urgent: bool = False) -> None:
+    kecamatan = session.get(Kecamatan, finding.kecamatan_code)
+    due = date_params(finding.due_at.astimezone(WIB).date()) if finding.due_at else {"date": "-", "date_en": "-"}
+    params = {
+        "kecamatan": kecamatan.name,
+        "description": finding.description[:200],
+        "due": due["date"],
+        "due_en": due["date_en"],
+        "note": note[:200],
+    }
+    for user_id in user_ids:
+        notifications.notify(session, user_id, kind, params, {"type": "finding", "id": finding.id}, urgent=urgent)
+
+
+# --- the sweep
+
+
+def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> int:
+    """Two steps per deadline, each once and on the timeline: when it passes, the OPD's officers; a working day
+    later, the OPD's head and the Bupati's office."""
+
+    def step(finding: Finding, level: int) -> None:
+        if level == 1:
+            recipients = _users(session, access.OPD_OFFICER, finding.opd_code)
+        else:
+            heads = _users(session, access.OPD_OFFICER, finding.opd_code, head_only=True)
+            recipients = sorted(set(heads) | set(_users(session, access.BUPATI_OFFICE)))
+        _tell(session, recipients, finding, "finding_overdue", urgent=level == 2)
+        data = {"level": level, "due_at": finding.due_at.isoformat(), "notified": len(recipients)}
+        note = f"Melewati batas waktu: eskalasi tahap {level}."
+        _record(session, finding, None, "escalate", finding.status, note, data=data)
+
+    return deadlines.escalate_overdue(session, Finding, Finding.status.in_(FINDING_OPEN), now, step, limit)
+
+
+# --- reading
+
+
+def timeline(session: Session, finding: Finding) -> list[dict]:
+    """Every event of the finding in order, with the photos of each update."""
+    events = list(
+        session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding.id).order_by(FindingEvent.id))
+    )
+    photos: dict[int, list[Photo]] = {}
+    for photo in session.scalars(
+        select(Photo).where(Photo.finding_event_id.in_([e.id for e in events])).order_by(Photo.id)
+    ):
+        photos.setdefault(photo.finding_event_id, []).append(photo)
+    return [{"event": event, "photos": photos.get(event.id, [])} for event in events]
+
+
+def event_of(session: Session, principal: Principal, finding_id: int, event_id: int) -> FindingEvent:
+    """An update on a finding the caller may follow up, open for photos while the finding is (404 otherwise; 403
+    for a role that may not follow up; 409 once the finding is done)."""
+    access.require(principal, "findings.follow_up")
+    finding = get(session, principal, finding_id)
+    event = session.get(FindingEvent, event_id)
+    if event is None or event.finding_id != finding.id or event.action != "update":
+        raise NotFound("Update not found.")
+    if principal.role == access.KEPALA_DESA and finding.desa_code != principal.desa_code:
+        raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
+    if finding.status not in FINDING_OPEN:
+        raise Conflict(f"The finding is {finding.status}: its evidence is closed.")
+    return event
+
+
 def briefing(session: Session, principal: Principal, visit_id: int, today: dt.date) -> dict:
-    """What the Bupati should know before going: the agenda, open and overdue findings of the kecamatan from
-    earlier visits, the field reports of the last 90 days, and (when complaints exist) open complaints."""
+    """What the Bupati should know before going: the agenda, the kecamatan's findings from earlier visits with their
+    state and last update, the field reports of the last 90 days, and open complaints."""
     access.require(principal, "visits.briefing")
     visit = get_visible_visit(session, principal, visit_id)
     if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
         raise NotFound("Visit not found.")
+    now = dt.datetime.now(dt.UTC)
     earlier = list(
         session.scalars(
             select(Finding)
             .join(Visit, Visit.id == Finding.visit_id)
-            .where(Finding.kecamatan_code == visit.kecamatan_code, Finding.status != CLOSED, Visit.id != visit.id)
-            .order_by(Finding.due_date)
+            .where(Finding.kecamatan_code == visit.kecamatan_code, Visit.id != visit.id)
+            .order_by(Finding.created_at)
         )
     )
+    still_open = [f for f in earlier if f.status in FINDING_OPEN]
     return {
         "visit": visit,
         "kecamatan": session.get(Kecamatan, visit.kecamatan_code).name,
         "agenda": visit.agenda,
-        "open_findings": earlier,
-        "overdue_findings": [f for f in earlier if f.due_date < today],
-        "open_complaints": _open_complaints(session, visit, utcnow()),
+        "earlier_findings": [{"finding": f, "last_update": _last_update(session, f)} for f in earlier],
+        "open_findings": still_open,
+        "overdue_findings": [f for f in still_open if f.due_at and f.due_at < now],
+        "open_complaints": _open_complaints(session, visit, now),
         "recent_reports": list(
             session.scalars(
                 select(Report)
-                .where(Report.kecamatan_code == visit.kecamatan_code, Report.captured_at >= reports.recent_since(today))
+                .where(
+                    Report.kecamatan_code == visit.kecamatan_code,
+                    Report.captured_at >= reports.recent_since(today),
+                    Report.withdrawn_at.is_(None),
+                )
                 .order_by(Report.captured_at.desc(), Report.id.desc())
                 .limit(20)
             )
         ),
     }
+
+
+def _last_update(session: Session, finding: Finding) -> FindingEvent | None:
+    return session.scalar(
+        select(FindingEvent)
+        .where(FindingEvent.finding_id == finding.id, FindingEvent.action.in_(("update", "report", "done")))
+        .order_by(FindingEvent.id.desc())
+        .limit(1)
+    )
 
 
 def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
@@ -160,10 +465,3 @@ def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
             for c in aspirations
         ],
     }
-
-
-def get(session: Session, principal: Principal, finding_id: int) -> Finding:
-    finding = session.scalar(visible(principal).where(Finding.id == finding_id))
-    if finding is None:
-        raise NotFound("Finding not found.")
-    return finding

@@ -3,6 +3,7 @@ evidence flags."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import secrets
@@ -14,11 +15,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, complaints, geo, imaging, outbox, reports
+from service.domain import access, audit, complaints, findings, geo, imaging, outbox, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, UnsupportedMedia
-from service.models import Complaint, Photo, Report
-from service.models.complaints import OPEN_STATUSES
+from service.models import Complaint, Finding, FindingEvent, Photo, Report
+from service.models.complaints import DISPATCHED, IN_PROGRESS, OPEN_STATUSES, RESOLVED
 from service.models.photos import FAILED, PENDING, PROCESSING, READY
 from service.settings import Settings
 from service.storage import Missing, Storage
@@ -34,7 +35,9 @@ TAKEN_FAR_FROM_CAPTURE = "taken_far_from_capture"
 REUSED = "reused"
 REUSE_MAX_BITS = 3  # phash distance of a re-encoded or resized copy; unrelated photos differ by about 32
 REPORT_FLAG_PREFIX = "photo_"
-MAX_COMPLAINT_PHOTOS = 5
+MAX_COMPLAINT_PHOTOS = 5  # the complainant's; and as many of the OPD's result
+RESOLUTION_STATUSES = (DISPATCHED, IN_PROGRESS, RESOLVED)  # the OPD shows its result while answering, and after
+FOLDERS = {"report_id": "r", "complaint_id": "c", "finding_event_id": "f"}  # where an owner's originals go
 
 
 class Incoming:
@@ -108,44 +111,83 @@ def add_to_complaint(
     max_bytes: int,
     secret: str | None = None,
 ) -> Accepted:
-    """The complainant (or the staff member who filed it for him) adds a photo, up to five, while it is open."""
+    """The complainant (or the staff member who filed it for him) adds a photo, up to five, while it is open; an
+    officer of the assigned OPD adds up to five photos of the result (`resolution`) while it is his to answer and
+    once resolved (the phone sends them after the answer)."""
+    resolution = principal.role == access.OPD_OFFICER
     if principal.role == access.ANONYMOUS:
         if not secret:
             raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
         complaint = complaints.with_secret(session, complaint_id, secret)
+    elif resolution:
+        complaint = complaints.get(session, principal, complaint_id)
+        if complaint.opd_code != principal.opd_code:
+            raise NotFound("Complaint not found.")
     else:
         access.require(principal, "complaints.create")
         complaint = complaints.get(session, principal, complaint_id)
         if principal.user_id not in (complaint.reporter_id, complaint.filed_by_id):
             raise Forbidden("Only the complainant adds photos to a complaint.")
     complaint_id = complaint.id
-    _room_for_a_photo(session, complaint, client_uuid)  # refuse early, before the file is read and stored
+    _room_for_a_photo(session, complaint, client_uuid, resolution)  # refuse early, before the file is stored
 
     def locked_check() -> None:
         # Concurrent uploads each saw room above; counted again under the complaint's row lock (PostgreSQL),
         # held until the photo row commits, they take the last places one at a time. SQLite runs one writer.
         locked = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
-        _room_for_a_photo(session, session.scalar(locked.execution_options(populate_existing=True)), client_uuid)
+        complaint = session.scalar(locked.execution_options(populate_existing=True))
+        _room_for_a_photo(session, complaint, client_uuid, resolution)
 
-    owner = {"complaint_id": complaint_id}
+    owner = {"complaint_id": complaint_id, "resolution": resolution}
     return store(session, storage, principal, owner, client_uuid, stream, max_bytes, before_insert=locked_check)
 
 
-def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str) -> None:
-    """Conflict when the complaint takes no more photos (a retry of a photo it has is recognised later)."""
+def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str, resolution: bool) -> None:
+    """Conflict when the complaint takes no more photos of this kind (a retry of a photo it has is recognised
+    later)."""
     if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is not None:
         return
-    if complaint.status not in OPEN_STATUSES:
+    open_to = RESOLUTION_STATUSES if resolution else OPEN_STATUSES
+    if complaint.status not in open_to:
         raise Conflict(f"The complaint is {complaint.status}: no more photos.")
     count = session.scalar(
-        select(func.count()).select_from(Photo).where(Photo.complaint_id == complaint.id, Photo.status != FAILED)
+        select(func.count())
+        .select_from(Photo)
+        .where(Photo.complaint_id == complaint.id, Photo.resolution.is_(resolution), Photo.status != FAILED)
     )
     if count >= MAX_COMPLAINT_PHOTOS:
-        raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos.")
+        raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos of each side.")
 
 
-def of_complaint(session: Session, complaint_id: int) -> list[Photo]:
-    return list(session.scalars(select(Photo).where(Photo.complaint_id == complaint_id).order_by(Photo.id)))
+def add_to_finding_update(
+    session: Session,
+    storage: Storage,
+    principal: Principal,
+    finding_id: int,
+    event_id: int,
+    client_uuid: str,
+    stream,
+    max_bytes: int,
+) -> Accepted:
+    """A photo on an update of a finding's timeline, by whoever may follow the finding up."""
+    event = findings.event_of(session, principal, finding_id, event_id)
+    accepted = store(session, storage, principal, {"finding_event_id": event.id}, client_uuid, stream, max_bytes)
+    if accepted.created:
+        session.execute(
+            update(Finding)
+            .where(Finding.id == event.finding_id)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return accepted
+
+
+def of_complaint(session: Session, complaint_id: int, resolution: bool | None = None) -> list[Photo]:
+    """A complaint's photos: all, or only the complainant's (False) or the OPD's (True)."""
+    stmt = select(Photo).where(Photo.complaint_id == complaint_id)
+    if resolution is not None:
+        stmt = stmt.where(Photo.resolution.is_(resolution))
+    return list(session.scalars(stmt.order_by(Photo.id)))
 
 
 def store(
@@ -158,7 +200,8 @@ def store(
     max_bytes: int,
     before_insert: Callable[[], None] | None = None,
 ) -> Accepted:
-    """Keep an authorised upload for its owner ({"report_id": ...} or {"complaint_id": ...}). `before_insert`
+    """Keep an authorised upload for its owner ({"report_id": ...}, {"complaint_id": ..., "resolution": ...} or
+    {"finding_event_id": ...}). `before_insert`
     runs after the file is stored, right before its row is added: a last check under a lock (the file is
     removed when it refuses), so no lock is held while the bytes are copied."""
     incoming = Incoming(stream, max_bytes)
@@ -169,7 +212,7 @@ def store(
         raise Invalid("The file is empty.", {"file": ["Empty file."]})
     if incoming.media_type is None:
         raise UnsupportedMedia("The file is not a JPEG, PNG, WebP or HEIC image.")
-    folder = f"r{owner['report_id']}" if "report_id" in owner else f"c{owner['complaint_id']}"
+    folder = next(f"{prefix}{owner[name]}" for name, prefix in FOLDERS.items() if name in owner)
     key = f"originals/{folder}/{secrets.token_hex(16)}"
     storage.put(key, incoming)
     if before_insert is not None:
@@ -181,6 +224,8 @@ def store(
     values = {
         "report_id": None,
         "complaint_id": None,
+        "finding_event_id": None,
+        "resolution": False,
         **owner,
         "client_uuid": client_uuid,
         "uploader_id": principal.user_id,
@@ -224,22 +269,32 @@ def _touch(session: Session, report_id: int) -> None:
 
 
 def get(session: Session, principal: Principal, photo_id: int) -> Photo:
-    """A photo with its EXIF and evidence: a report's for whoever may read the report; a complaint's for the
-    complainant and the coordinators (404 otherwise)."""
+    """A photo with its EXIF and evidence: a report's for whoever may read the report; a finding update's for
+    whoever may read the finding; a complainant's for him and the coordinators; an OPD's result for the
+    coordinators and that OPD (404 otherwise). Everyone else who may see a complaint gets its stripped
+    derivatives through signed URLs."""
     photo = session.get(Photo, photo_id)
     if photo is not None and photo.complaint_id is not None:
-        # A citizen's photo (its EXIF place may be his home): the complainant and the coordinators only;
-        # everyone else who may see the complaint gets the stripped derivatives through its signed URLs.
+        # A citizen's photo: its EXIF place may be his home.
         complaint = session.get(Complaint, photo.complaint_id)
-        own = principal.user_id is not None and principal.user_id in (complaint.reporter_id, complaint.filed_by_id)
-        if own or principal.role in complaints.COORDINATORS:
+        if photo.resolution:
+            allowed = principal.role == access.OPD_OFFICER and principal.opd_code == complaint.opd_code
+        else:
+            allowed = principal.user_id is not None and principal.user_id in (
+                complaint.reporter_id,
+                complaint.filed_by_id,
+            )
+        if allowed or principal.role in complaints.COORDINATORS:
             return photo
         raise NotFound("Photo not found.")
-    access.require(principal, "reports.read")
     try:
         if photo is None:
             raise NotFound("Photo not found.")
-        reports.get(session, principal, photo.report_id)
+        if photo.finding_event_id is not None:
+            findings.get(session, principal, session.get(FindingEvent, photo.finding_event_id).finding_id)
+        else:
+            access.require(principal, "reports.read")
+            reports.get(session, principal, photo.report_id)
     except NotFound:
         raise NotFound("Photo not found.") from None  # the same answer whether it exists elsewhere or not at all
     return photo
@@ -294,20 +349,33 @@ def process(session: Session, storage: Storage, settings: Settings, photo_id: in
         return _fail(session, photo, str(exc))
     for variant in VARIANTS:
         storage.put(derivative_key(photo.id, variant), io.BytesIO(getattr(derived, variant)))
-    owner = session.get(Report, photo.report_id) if photo.report_id else session.get(Complaint, photo.complaint_id)
+    point, moment = _where_and_when(session, photo)
     photo.width, photo.height = derived.width, derived.height
     photo.exif_lat, photo.exif_lon = derived.evidence.lat, derived.evidence.lon
     photo.taken_at = derived.evidence.taken_at
     photo.phash = derived.phash
     for number, band in enumerate(_bands(derived.phash)):
         setattr(photo, f"phash_band{number}", band)
-    moment = owner.captured_at if photo.report_id else owner.created_at
-    photo.flags, photo.evidence = _judge(session, settings, photo, (owner.lat, owner.lon), moment, derived.evidence)
+    photo.flags, photo.evidence = _judge(session, settings, photo, point, moment, derived.evidence)
     photo.status, photo.error, photo.processed_at = READY, None, utcnow()
     session.flush()
     if photo.report_id:
-        _refresh_report_flags(session, owner)
+        _refresh_report_flags(session, session.get(Report, photo.report_id))
     audit.record(session, None, "photo.ready", "photo", photo.id, {"flags": photo.flags})
+
+
+def _where_and_when(session: Session, photo: Photo) -> tuple[tuple[float, float] | None, dt.datetime]:
+    """The place and moment a photo is judged against: its report's point and capture, its complaint's point and
+    filing, its finding's point (if recorded) and the update's time."""
+    if photo.report_id:
+        report = session.get(Report, photo.report_id)
+        return (report.lat, report.lon), report.captured_at
+    if photo.complaint_id:
+        complaint = session.get(Complaint, photo.complaint_id)
+        return (complaint.lat, complaint.lon), complaint.created_at
+    event = session.get(FindingEvent, photo.finding_event_id)
+    finding = session.get(Finding, event.finding_id)
+    return ((finding.lat, finding.lon) if finding.lat is not None else None), event.at
 
 
 def _fail(session: Session, photo: Photo, reason: str) -> None:
@@ -330,6 +398,11 @@ def _judge(session, settings: Settings, photo: Photo, point: tuple, moment, evid
     flags, figures = [], {}
     if evidence.lat is None:
         flags.append(NO_GPS)
+    elif point is None:  # nothing to compare with: only whether the photo was taken in the regency
+        try:
+            geo.locate(session, evidence.lat, evidence.lon, settings.locate_tolerance_m)
+        except NotFound:
+            flags.append(GPS_OUTSIDE_REGENCY)
     else:
         distance = geo.distance_m(point[0], point[1], evidence.lat, evidence.lon)
         figures["distance_m"] = round(distance)
@@ -364,11 +437,12 @@ def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
     on at least one of the four 16-bit bands (pigeonhole), so indexed band lookups find every candidate."""
     value = int(photo.phash, 16)
     bands = _bands(photo.phash)
-    other_owner = (
-        or_(Photo.report_id.is_(None), Photo.report_id != photo.report_id)
-        if photo.report_id
-        else or_(Photo.complaint_id.is_(None), Photo.complaint_id != photo.complaint_id)
-    )
+    if photo.report_id:
+        other_owner = or_(Photo.report_id.is_(None), Photo.report_id != photo.report_id)
+    elif photo.complaint_id and not photo.resolution:
+        other_owner = or_(Photo.complaint_id.is_(None), Photo.complaint_id != photo.complaint_id)
+    else:  # a result shown by the government: the same picture anywhere else (the complainant's own too) is reuse
+        other_owner = Photo.id != photo.id
     rows = session.execute(
         select(Photo.report_id, Photo.complaint_id, Photo.phash)
         .where(
@@ -383,12 +457,16 @@ def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
 
 
 def _refresh_report_flags(session: Session, report: Report) -> None:
-    """The report shows every flag of its ready photos as photo_<flag>, next to its own flags. The report row is
-    locked first, so two photo jobs of one report cannot overwrite each other's flags."""
+    """The report shows every flag of its ready photos as photo_<flag>, next to its own flags, except a flag a
+    reviewer dismissed on every photo that has it. The report row is locked first, so two photo jobs of one
+    report cannot overwrite each other's flags."""
     session.refresh(report, with_for_update=True)
     photo_flags = set()
-    for flags in session.scalars(select(Photo.flags).where(Photo.report_id == report.id, Photo.status == READY)):
-        photo_flags.update(REPORT_FLAG_PREFIX + flag for flag in flags)
+    rows = session.execute(
+        select(Photo.flags, Photo.dismissed_flags).where(Photo.report_id == report.id, Photo.status == READY)
+    )
+    for flags, dismissed in rows:
+        photo_flags.update(REPORT_FLAG_PREFIX + flag for flag in flags if flag not in (dismissed or {}))
     own = [flag for flag in report.flags if not flag.startswith(REPORT_FLAG_PREFIX)]
     report.flags = own + sorted(photo_flags)
     report.updated_at = utcnow()

@@ -18,7 +18,7 @@ from service.domain.calendar import WIB
 from service.domain.errors import Invalid, NotFound
 from service.models import Complaint, Finding, Kecamatan, Program, Report
 from service.models.complaints import OPEN_STATUSES
-from service.models.visits import CLOSED
+from service.models.visits import FINDING_OPEN
 
 MAX_PROGRAM_DAYS = 3 * 366
 NOT_PROBLEMS = ("persiapan_kunjungan", "tindak_lanjut")  # report categories that do not raise the score
@@ -228,20 +228,24 @@ def challenge_scores(session: Session, program: Program, today: dt.date, codes) 
         code: {"open findings": 0, "overdue findings": 0, "reports": 0, "open complaints": 0, "overdue complaints": 0}
         for code in codes
     }
-    rows = session.execute(select(Finding.kecamatan_code, Finding.due_date).where(Finding.status != CLOSED)).all()
+    now = dt.datetime.combine(today, dt.time(), tzinfo=WIB)
+    rows = session.execute(select(Finding.kecamatan_code, Finding.due_at).where(Finding.status.in_(FINDING_OPEN))).all()
     for code, due in rows:
         if code in counts:
             counts[code]["open findings"] += 1
-            counts[code]["overdue findings"] += due < today
+            counts[code]["overdue findings"] += due is not None and due < now
     problems = session.execute(
         select(Report.kecamatan_code, func.count())
-        .where(Report.captured_at >= reports.recent_since(today), Report.category.not_in(NOT_PROBLEMS))
+        .where(
+            Report.captured_at >= reports.recent_since(today),
+            Report.category.not_in(NOT_PROBLEMS),
+            Report.withdrawn_at.is_(None),
+        )
         .group_by(Report.kecamatan_code)
     ).all()
     for code, count in problems:
         if code in counts:
             counts[code]["reports"] += count
-    now = dt.datetime.combine(today, dt.time(), tzinfo=WIB)
     complaints = session.execute(
         select(Complaint.kecamatan_code, func.count(), func.sum(case((Complaint.due_at < now, 1), else_=0)))
         .where(Complaint.status.in_(OPEN_STATUSES), Complaint.kecamatan_code.in_(list(counts)))

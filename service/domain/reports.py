@@ -11,10 +11,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, geo
+from service.domain import access, audit, findings, geo
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from service.models import Desa, Finding, Kecamatan, Report, Visit
+from service.models import AuditEvent, Desa, Finding, Kecamatan, Report, Visit
 
 CONTENT = ("title", "body", "category", "kecamatan_code", "desa_code", "visit_id", "finding_id", "lat", "lon",
            "accuracy_m", "captured_at")  # fmt: skip
@@ -68,6 +68,8 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
     if inserted is None:
         return Submission(_same_or_conflict(report, digest, principal), created=False)
     audit.record(session, principal.user_id, "report.create", "report", report.id, {"flags": flags})
+    if report.finding_id:
+        findings.on_report(session, report)  # the report shows on the finding's timeline
     return Submission(report, created=True)
 
 
@@ -82,11 +84,7 @@ def _same_or_conflict(report: Report, digest: str, principal: Principal) -> Repo
 
 def _area(session: Session, principal: Principal, data: dict, tolerance_m: float) -> tuple[str, str | None, list]:
     """The kecamatan and desa of a report, from the author's scope, what was given, and the point."""
-    try:
-        located = geo.locate(session, data["lat"], data["lon"], tolerance_m)
-    except NotFound:
-        located = None
-    flags = [] if located else [OUTSIDE_REGENCY]
+    located = locate(session, data["lat"], data["lon"], tolerance_m)
     given_kec, given_desa = data.get("kecamatan_code"), data.get("desa_code")
     if given_desa is not None and session.get(Desa, given_desa) is None:
         raise Invalid("Unknown desa.", {"desa_code": [f"Unknown code {given_desa!r}."]})
@@ -109,9 +107,21 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
         desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
     if desa_code and session.get(Desa, desa_code).kecamatan_code != kecamatan_code:
         raise Invalid("The desa lies in another kecamatan.", {"desa_code": ["Not in this kecamatan."]})
-    if located and located.kecamatan_code != kecamatan_code:
-        flags.append(OUTSIDE_AUTHOR_AREA)
-    return kecamatan_code, desa_code, flags
+    return kecamatan_code, desa_code, place_flags(located, kecamatan_code)
+
+
+def locate(session: Session, lat: float, lon: float, tolerance_m: float) -> geo.Location | None:
+    try:
+        return geo.locate(session, lat, lon, tolerance_m)
+    except NotFound:
+        return None
+
+
+def place_flags(located: geo.Location | None, kecamatan_code: str) -> list[str]:
+    """A report's own flags: where its point lies against its kecamatan."""
+    if located is None:
+        return [OUTSIDE_REGENCY]
+    return [OUTSIDE_AUTHOR_AREA] if located.kecamatan_code != kecamatan_code else []
 
 
 def _check_links(session: Session, data: dict, kecamatan_code: str) -> None:
@@ -146,12 +156,15 @@ def visible(principal: Principal) -> Select:
 
 
 def reports_query(principal: Principal, filters: dict) -> Select:
+    """The caller's reports, withdrawn ones left out unless asked for (a synced copy learns of a withdrawal)."""
     stmt = visible(principal)
-    for name in ("kecamatan_code", "desa_code", "visit_id", "category"):
+    for name in ("kecamatan_code", "desa_code", "visit_id", "category", "review_state"):
         if filters.get(name):
             stmt = stmt.where(getattr(Report, name) == filters[name])
     if filters.get("since"):
         stmt = stmt.where(Report.updated_at >= filters["since"])
+    if not filters.get("include_withdrawn"):
+        stmt = stmt.where(Report.withdrawn_at.is_(None))
     return stmt
 
 
@@ -160,3 +173,18 @@ def get(session: Session, principal: Principal, report_id: int) -> Report:
     if report is None:
         raise NotFound("Report not found.")
     return report
+
+
+def detail(session: Session, principal: Principal, report_id: int) -> dict:
+    """A report (withdrawn ones too) with its history: every change, who made it and when (the audit trail)."""
+    report = get(session, principal, report_id)
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == "report", AuditEvent.entity_id == str(report.id))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return {
+        **{column.key: getattr(report, column.key) for column in Report.__table__.columns},
+        "photos": report.photos,
+        "history": list(events),
+    }

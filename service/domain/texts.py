@@ -50,7 +50,29 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "finding_assigned": {
         "id": ("Temuan baru untuk ditindaklanjuti", "Temuan di Kecamatan {kecamatan}: {description} Batas: {due}."),
-        "en": ("New finding to follow up", "Finding in Kecamatan {kecamatan}: {description} Due: {due}."),
+        "en": ("New finding to follow up", "Finding in Kecamatan {kecamatan}: {description} Due: {due_en}."),
+    },
+    "finding_done": {
+        "id": ("Temuan selesai, mohon verifikasi", "Temuan di Kecamatan {kecamatan} dilaporkan selesai: {note}"),
+        "en": ("Finding done, please verify", "A finding in Kecamatan {kecamatan} is reported done: {note}"),
+    },
+    "finding_verified": {
+        "id": ("Tindak lanjut diverifikasi", "Tindak lanjut temuan di Kecamatan {kecamatan} diterima. {note}"),
+        "en": ("Follow-up verified", "The follow-up of a finding in Kecamatan {kecamatan} is accepted. {note}"),
+    },
+    "finding_reopened": {
+        "id": (
+            "Tindak lanjut dikembalikan",
+            "Temuan di Kecamatan {kecamatan} dikembalikan: {note} Batas baru: {due}.",
+        ),
+        "en": (
+            "Follow-up sent back",
+            "A finding in Kecamatan {kecamatan} was sent back: {note} New due date: {due_en}.",
+        ),
+    },
+    "finding_overdue": {
+        "id": ("Temuan melewati batas waktu", "Temuan di Kecamatan {kecamatan} lewat batas {due}: {description}"),
+        "en": ("Finding overdue", "A finding in Kecamatan {kecamatan} passed its due date {due_en}: {description}"),
     },
     "complaint_status": {
         "id": ("Aduan {tracking_code}: {status}", "Status aduan Anda kini {status}. {note}"),
@@ -78,6 +100,22 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Complaint overdue",
             "Complaint {tracking_code} ({status_en}) is past its deadline, {due_en}.",
         ),
+    },
+    "report_approved": {
+        "id": ("Laporan disetujui", 'Laporan "{title}" disetujui. {comment}'),
+        "en": ("Report approved", 'Your report "{title}" was approved. {comment}'),
+    },
+    "report_has_issues": {
+        "id": ("Laporan perlu diperbaiki", 'Laporan "{title}" perlu diperbaiki: {comment}'),
+        "en": ("Report needs changes", 'Your report "{title}" needs changes: {comment}'),
+    },
+    "report_rejected": {
+        "id": ("Laporan ditolak", 'Laporan "{title}" ditolak: {comment}'),
+        "en": ("Report rejected", 'Your report "{title}" was rejected: {comment}'),
+    },
+    "report_comment": {
+        "id": ("Komentar pada laporan", 'Komentar baru pada laporan "{title}": {comment}'),
+        "en": ("Comment on your report", 'New comment on your report "{title}": {comment}'),
     },
     "announcement": {
         "id": ("{title}", "{body}"),

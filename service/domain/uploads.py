@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, imaging, photos, reports
+from service.domain import access, audit, findings, imaging, photos, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedMedia
-from service.models import Upload
+from service.models import FindingEvent, Upload
 from service.settings import Settings
 from service.storage import Storage
 
@@ -46,15 +46,13 @@ def parse_metadata(header: str) -> dict[str, str]:
 
 
 def create(session: Session, principal: Principal, length: int, metadata: dict, settings: Settings) -> Upload:
-    """A new upload of one photo for a report (a second upload of the same client_uuid ends as the same photo:
-    photos.accept recognises it)."""
-    access.require(principal, "reports.create")
+    """A new upload of one photo for a report (`report_id`) or for an update on a finding's timeline
+    (`finding_id` and `finding_update_id`). A second upload of the same client_uuid ends as the same photo."""
+    access.require(principal, "uploads.create")
     errors = {}
-    raw_id = metadata.get("report_id", "")
-    # ASCII digits only: int() would also take Arabic-Indic digits or "1_0".
-    report_id = int(raw_id) if re.fullmatch(r"[1-9][0-9]{0,18}", raw_id) else 0
-    if not report_id:
-        errors["report_id"] = ["Give the report's id in the metadata."]
+    owner = {name: _id(metadata.get(name, "")) for name in ("report_id", "finding_id", "finding_update_id")}
+    if not owner["report_id"] and not (owner["finding_id"] and owner["finding_update_id"]):
+        errors["report_id"] = ["Give the report's id, or finding_id and finding_update_id, in the metadata."]
     try:
         client_uuid = str(uuid.UUID(metadata.get("client_uuid", "")))
     except ValueError:
@@ -65,29 +63,39 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
         raise TooLarge(f"The file is larger than {settings.max_upload_bytes // (1024 * 1024)} MB.")
     if length == 0:
         raise Invalid("The file is empty.", {"Upload-Length": ["Must be more than 0."]})
-    if not 1 <= report_id <= MAX_ID:
-        raise NotFound("Report not found.")
-    report = reports.get(session, principal, report_id)
+    if any(value > MAX_ID for value in owner.values()):
+        raise NotFound("Not found.")
+    if owner["report_id"]:
+        access.require(principal, "reports.create")
+        target = {"report_id": reports.get(session, principal, owner["report_id"]).id}
+    else:
+        event = findings.event_of(session, principal, owner["finding_id"], owner["finding_update_id"])
+        target = {"finding_event_id": event.id}
     now = utcnow()
     upload = Upload(
         id=secrets.token_hex(16),
         user_id=principal.user_id,
-        report_id=report.id,
         client_uuid=client_uuid,
         length=length,
         offset=0,
         parts=[],
         expires_at=now + dt.timedelta(seconds=settings.upload_expiry),
+        **target,
     )
     session.add(upload)
     session.flush()
-    audit.record(session, principal.user_id, "upload.create", "upload", upload.id, {"report_id": report.id})
+    audit.record(session, principal.user_id, "upload.create", "upload", upload.id, target)
     return upload
+
+
+def _id(raw: str) -> int:
+    """A positive id in ASCII digits (int() would also take Arabic-Indic digits or "1_0"), or 0."""
+    return int(raw) if re.fullmatch(r"[1-9][0-9]{0,18}", raw) else 0
 
 
 def get(session: Session, principal: Principal, upload_id: str) -> Upload:
     """The caller's own, unexpired upload; anyone else's, or an expired one, is 404."""
-    access.require(principal, "reports.create")
+    access.require(principal, "uploads.create")
     upload = session.get(Upload, upload_id)
     if upload is None or upload.user_id != principal.user_id:
         raise NotFound("Upload not found.")
@@ -203,15 +211,14 @@ def _receive(body: BinaryIO, chunk: BinaryIO, declared: int, algorithm: str | No
 
 
 def _complete(session: Session, storage: Storage, principal: Principal, upload: Upload, settings: Settings) -> None:
-    accepted = photos.accept(
-        session,
-        storage,
-        principal,
-        upload.report_id,
-        upload.client_uuid,
-        _Parts(storage, upload.parts),
-        settings.max_upload_bytes,
-    )
+    stream, limit = _Parts(storage, upload.parts), settings.max_upload_bytes
+    if upload.report_id:
+        accepted = photos.accept(session, storage, principal, upload.report_id, upload.client_uuid, stream, limit)
+    else:
+        event = session.get(FindingEvent, upload.finding_event_id)
+        accepted = photos.add_to_finding_update(
+            session, storage, principal, event.finding_id, event.id, upload.client_uuid, stream, limit
+        )
     upload.photo_id = accepted.photo.id
     session.commit()
     for key in upload.parts:

@@ -10,7 +10,7 @@ import os
 import threading
 
 from service.db import utcnow
-from service.domain import complaint_flow, outbox, uploads
+from service.domain import complaint_flow, findings, outbox, uploads
 from service.jobs import registry, runtime
 from service.jobs.dispatch import enqueue
 from service.jobs.runner import fail_unknown
@@ -53,6 +53,7 @@ def housekeeping(session, services, now: dt.datetime) -> None:
     chores = {
         "expired uploads removed": lambda: uploads.purge_expired(session, services.storage, now),
         "overdue complaints escalated": lambda: complaint_flow.escalate_overdue(session, now),
+        "overdue findings escalated": lambda: findings.escalate_overdue(session, now),
         "resolved complaints closed": lambda: complaint_flow.close_unanswered(
             session, now, services.settings.complaint_feedback_days
         ),

@@ -7,9 +7,9 @@ from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.photos import Photo, Upload
 from service.models.reference import Desa, Kecamatan, Opd
-from service.models.reports import Report
+from service.models.reports import Report, ReportComment
 from service.models.users import RefreshToken, User
-from service.models.visits import Finding, Program, Visit
+from service.models.visits import Finding, FindingEvent, Program, Visit
 
 __all__ = [
     "AuditEvent",
@@ -23,6 +23,7 @@ __all__ = [
     "Desa",
     "Device",
     "Finding",
+    "FindingEvent",
     "JobIntent",
     "Kecamatan",
     "Notification",
@@ -32,6 +33,7 @@ __all__ = [
     "Program",
     "RefreshToken",
     "Report",
+    "ReportComment",
     "Upload",
     "User",
     "Visit",

@@ -18,13 +18,21 @@ class Photo(Base):
     # The perceptual hash in four 16-bit bands: two hashes within 3 bits share a band, so an index finds reuse.
     __table_args__ = (
         *(Index(f"ix_photos_phash_band{i}", f"phash_band{i}") for i in range(4)),
-        CheckConstraint("(report_id IS NULL) <> (complaint_id IS NULL)", name="one_owner"),
+        CheckConstraint(
+            "(CASE WHEN report_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN complaint_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN finding_event_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_owner",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # A photo belongs to a field report or to a complaint.
+    # A photo belongs to a field report, a complaint, or an update on a finding's timeline.
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    finding_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("finding_events.id", ondelete="CASCADE"), index=True
+    )
+    resolution: Mapped[bool] = mapped_column(default=False)  # a complaint's: the OPD's evidence, not the citizen's
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -45,6 +53,7 @@ class Photo(Base):
     phash_band3: Mapped[int | None]
     flags: Mapped[list] = mapped_column(JSON, default=list)
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)  # the figures behind the flags
+    dismissed_flags: Mapped[dict] = mapped_column(JSON, default=dict)  # {flag: {by, at, reason}}, by a reviewer
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[dt.datetime | None]
 
@@ -56,7 +65,8 @@ class Upload(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random: it is the upload's URL
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    finding_event_id: Mapped[int | None] = mapped_column(ForeignKey("finding_events.id", ondelete="CASCADE"))
     client_uuid: Mapped[str] = mapped_column(String(36))
     length: Mapped[int] = mapped_column(BigInteger)
     offset: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -22,6 +22,9 @@ CATEGORIES = (
     "tindak_lanjut",  # evidence of follow-up on a finding
     "lainnya",
 )
+# The review of a report: received -> approved | has_issues | rejected (moves: service.domain.report_review).
+RECEIVED, APPROVED, HAS_ISSUES, REJECTED = "received", "approved", "has_issues", "rejected"
+REVIEW_STATES = (RECEIVED, APPROVED, HAS_ISSUES, REJECTED)
 
 
 class Report(Base):
@@ -50,4 +53,21 @@ class Report(Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     flags: Mapped[list] = mapped_column(JSON, default=list)  # e.g. outside_author_area, photo_no_gps
+    review_state: Mapped[str] = mapped_column(String(16), default=RECEIVED, server_default=RECEIVED)
+    reviewed_at: Mapped[dt.datetime | None]  # the last review
+    withdrawn_at: Mapped[dt.datetime | None]  # by its author: hidden from lists, kept for the record
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
     photos: Mapped[list[Photo]] = relationship(order_by="Photo.id", lazy="selectin", viewonly=True)
+
+
+class ReportComment(Base):
+    """The review thread of a report: reviews (with the state each set) and plain comments, oldest first."""
+
+    __tablename__ = "report_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text, default="")
+    review_state: Mapped[str | None] = mapped_column(String(16))  # the state this comment set; None: a comment
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

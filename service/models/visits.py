@@ -12,8 +12,9 @@ from service.db import Base, utcnow
 
 PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED = "planned", "confirmed", "done", "postponed", "cancelled"
 VISIT_STATUSES = (PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED)
-OPEN, IN_PROGRESS, CLOSED = "open", "in_progress", "closed"
-FINDING_STATUSES = (OPEN, IN_PROGRESS, CLOSED)
+OPEN, IN_PROGRESS, FINDING_DONE, VERIFIED, REOPENED = "open", "in_progress", "done", "verified", "reopened"
+FINDING_STATUSES = (OPEN, IN_PROGRESS, FINDING_DONE, VERIFIED, REOPENED)
+FINDING_OPEN = (OPEN, IN_PROGRESS, REOPENED)  # the OPD still owes the fix
 
 
 class DateList(TypeDecorator):
@@ -91,16 +92,48 @@ class Visit(Base):
 
 class Finding(Base):
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_escalate", "escalate_at"), Index("ix_findings_updated", "updated_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
     kecamatan_code: Mapped[str] = mapped_column(ForeignKey("kecamatan.code"), index=True)
+    desa_code: Mapped[str | None] = mapped_column(ForeignKey("desa.code"))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str] = mapped_column(Text)
     opd_code: Mapped[str] = mapped_column(ForeignKey("opd.code"), index=True)
-    due_date: Mapped[dt.date] = mapped_column(Date)
+    sla_class: Mapped[str] = mapped_column(String(24), default="lapangan")
+    due_date: Mapped[dt.date] = mapped_column(Date)  # the day of due_at in WIB
+    due_at: Mapped[dt.datetime | None]  # None once done: the deadline is met or missed (done_on_time)
+    escalate_at: Mapped[dt.datetime | None]  # when the next escalation step is due
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    escalated_due_at: Mapped[dt.datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=OPEN)
-    follow_up: Mapped[str] = mapped_column(Text, default="")  # the OPD's latest tindak lanjut
+    progress: Mapped[int] = mapped_column(default=0)  # 0-100, the latest update's
+    follow_up: Mapped[str] = mapped_column(Text, default="")  # the latest update's note
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    closed_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
+    done_on_time: Mapped[bool | None]
+    verified_at: Mapped[dt.datetime | None]
+
+
+class FindingEvent(Base):
+    """The finding's timeline, append-only: updates (note, progress, linked field reports, photos), the field
+    reports sent for it, each state change and each escalation step."""
+
+    __tablename__ = "finding_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_role: Mapped[str | None] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(16))  # create, update, report, done, verify, reopen, escalate, assign
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    progress: Mapped[int | None]
+    report_ids: Mapped[list] = mapped_column(JSON, default=list)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -12,7 +12,7 @@ import pytest
 from service.api.base import MAX_ID
 from service.domain import access
 from service.domain.access import Principal, covers
-from service.models import Complaint, Device, Finding, Notification, Photo, Program, Report, Upload, Visit
+from service.models import Complaint, Device, Finding, FindingEvent, Notification, Photo, Program, Report, Upload, Visit
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.images import sample
 from tests.tus import CHUNK, TUS, metadata
@@ -65,6 +65,8 @@ TABLE = {
     ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
 }
 MANAGERS = {"admin": 200, "bupati_office": 200}
+# Roles that upload photos (reports, findings) get 404 for another user's upload; the others 403.
+SOMEONE_ELSES_UPLOAD = dict.fromkeys(("admin", "bupati_office", "camat", "kepala_desa", "opd_officer"), 404)
 COORDINATORS_DO = {"admin": 200, "coordinator": 200}
 COORDINATORS_CANNOT_YET = {"admin": 409, "coordinator": 409}  # allowed, but not from `submitted`
 VISIBLE_ONLY_TO_AREA = {"opd_officer": 404, "resident": 404}  # a planned visit: outside the public schedule
@@ -111,9 +113,34 @@ TABLE.update(
         ("GET", "/api/v1/findings"): ({}, only({"resident": 403}, 200)),
         ("GET", "/api/v1/findings/{finding_id}"): ({}, only({"resident": 403, "opd_officer": 404}, 200)),
         ("PATCH", "/api/v1/findings/{finding_id}"): (
-            {"json": {"follow_up": "Sedang dikerjakan"}},
-            only({**MANAGERS, "opd_officer": 404}, 403),
+            {"json": {"description": "Jalan rusak parah"}},
+            only(MANAGERS, 403),
         ),
+        # The table's finding is Dinkes's (the table's officer is DPUPR's: 404), open, in no desa (a kepala desa: 403).
+        ("POST", "/api/v1/findings/{finding_id}/updates"): (
+            {"json": {"note": "Sedang dikerjakan", "progress": 10}},
+            only({"admin": 201, "bupati_office": 201, "camat": 201, "opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/findings/{finding_id}/updates/{update_id}/photos"): (
+            lambda role: {
+                "data": {"file": (io.BytesIO(sample("portrait_1.jpg")), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+                "content_type": "multipart/form-data",
+            },
+            only({"admin": 202, "bupati_office": 202, "camat": 202, "opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/findings/{finding_id}/done"): (  # allowed, but no evidence yet: 422
+            {"json": {"note": "Selesai"}},
+            only({"admin": 422, "bupati_office": 422, "opd_officer": 404}, 403),
+        ),
+        ("POST", "/api/v1/findings/{finding_id}/verify"): (
+            {"json": {}},
+            only({**COORDINATORS_CANNOT_YET, "bupati_office": 409}, 403),
+        ),
+        ("POST", "/api/v1/findings/{finding_id}/reopen"): (
+            {"json": {"reason": "Belum"}},
+            only({**COORDINATORS_CANNOT_YET, "bupati_office": 409}, 403),
+        ),
+        ("GET", "/api/v1/stats/findings"): ({}, only({"resident": 403}, 200)),
         ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
         ("POST", "/api/v1/reports"): (
             lambda role: {
@@ -137,6 +164,23 @@ TABLE.update(
             },
             only({"admin": 202, "bupati_office": 202, "camat": 202, "kepala_desa": 202}, 403),
         ),
+        # The review loop. The table's report has no author (its own author's moves: tests/reports) and is received.
+        ("PATCH", "/api/v1/reports/{report_id}"): ({"json": {"title": "Jalan rusak"}}, only({}, 403)),
+        ("POST", "/api/v1/reports/{report_id}/review"): (
+            {"json": {"state": "approved"}},
+            only({**MANAGERS, "camat": 200}, 403),
+        ),
+        ("POST", "/api/v1/reports/{report_id}/withdraw"): ({"json": {"reason": "Ganda"}}, only({}, 403)),
+        ("GET", "/api/v1/reports/{report_id}/comments"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
+        ("POST", "/api/v1/reports/{report_id}/comments"): (
+            {"json": {"body": "Mohon foto tambahan."}},
+            only({"admin": 201, "bupati_office": 201, "camat": 201}, 403),
+        ),
+        ("DELETE", "/api/v1/photos/{photo_id}"): ({}, only({}, 403)),  # only the report's author
+        ("POST", "/api/v1/photos/{photo_id}/flags/{flag}/dismiss"): (  # a pending photo has no flag yet: 404
+            {"json": {"reason": "GPS meleset"}},
+            only({"admin": 404, "bupati_office": 404, "camat": 404}, 403),
+        ),
         ("GET", "/api/v1/photos/{photo_id}"): ({}, only({"opd_officer": 403, "resident": 403}, 200)),
         # A pending photo has no derivative yet: 404 for those who may read it.
         ("GET", "/api/v1/photos/{photo_id}/{variant}"): ({}, only({"opd_officer": 403, "resident": 403}, 404)),
@@ -146,12 +190,9 @@ TABLE.update(
         ),
         ("PATCH", "/api/v1/uploads/{upload_id}"): (
             {"headers": {**TUS, "Upload-Offset": "0", "Content-Type": CHUNK}, "data": b"x"},
-            only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),  # someone else's
+            only(SOMEONE_ELSES_UPLOAD, 403),
         ),
-        ("DELETE", "/api/v1/uploads/{upload_id}"): (
-            {"headers": TUS},
-            only({"admin": 404, "bupati_office": 404, "camat": 404, "kepala_desa": 404}, 403),
-        ),
+        ("DELETE", "/api/v1/uploads/{upload_id}"): ({"headers": TUS}, only(SOMEONE_ELSES_UPLOAD, 403)),
         ("GET", "/api/v1/complaint-categories"): ({}, OPEN),
         ("POST", "/api/v1/complaint-categories"): (
             {"json": {"code": "baru", "name": "Baru", "kind": "pengaduan", "sla_class": "sederhana"}},
@@ -178,12 +219,12 @@ TABLE.update(
         # A public, submitted complaint of another resident, in Sumber, not yet with an OPD (officer: 404).
         ("GET", "/api/v1/complaints/{complaint_id}"): ({}, only({"kepala_desa": 403, "opd_officer": 404}, 200)),
         ("POST", "/api/v1/complaints/{complaint_id}/support"): ({}, only({"resident": 200}, 403)),
-        ("POST", "/api/v1/complaints/{complaint_id}/photos"): (  # only the complainant (someone else here)
-            lambda role: {
+        ("POST", "/api/v1/complaints/{complaint_id}/photos"): (  # the complainant (someone else here), the OPD's
+            lambda role: {  # officers (the table's complaint is not the officer's OPD's)
                 "data": {"file": (io.BytesIO(sample("portrait_1.jpg")), "p.jpg"), "client_uuid": str(uuid.uuid4())},
                 "content_type": "multipart/form-data",
             },
-            only({}, 403),
+            only({"opd_officer": 404}, 403),
         ),
         ("POST", "/api/v1/complaints/{complaint_id}/verify"): ({"json": {}}, only(COORDINATORS_DO, 403)),
         ("POST", "/api/v1/complaints/{complaint_id}/dispatch"): ({"json": {}}, only(COORDINATORS_CANNOT_YET, 403)),
@@ -279,6 +320,11 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             visit_id=visit.id, kecamatan_code=SUMBER, description="x", opd_code="dinkes", due_date=dt.date(2030, 5, 1)
         )
         db.add(finding)
+        db.flush()
+        update_event = FindingEvent(
+            finding_id=finding.id, action="update", from_status="open", to_status="in_progress", note="x"
+        )
+        db.add(update_event)
         field_report = Report(
             client_uuid=str(uuid.uuid4()),
             content_hash="x",
@@ -333,8 +379,10 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             program_id=program.id,
             visit_id=visit.id,
             finding_id=finding.id,
+            update_id=update_event.id,
             report_id=field_report.id,
             photo_id=photo.id,
+            flag="no_gps",
             variant="thumb",
             upload_id=someone_elses_upload.id,
             complaint_id=complaint.id,

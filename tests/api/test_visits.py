@@ -130,12 +130,12 @@ def test_agenda_findings_and_briefing(client, office, camat, make_user, auth_hea
     assert [f["id"] for f in mine] == [finding.json["id"]]
     other_officer = make_user("opd_officer", opd_code="dpupr")
     assert client.get("/api/v1/findings", headers=auth_header(other_officer)).json["items"] == []
-    update = client.patch(
-        f"/api/v1/findings/{finding.json['id']}",
-        json={"status": "in_progress", "follow_up": "Bidan baru ditugaskan mulai bulan depan."},
+    update = client.post(
+        f"/api/v1/findings/{finding.json['id']}/updates",
+        json={"note": "Bidan baru ditugaskan mulai bulan depan."},
         headers=auth_header(officer),
     )
-    assert update.status_code == 200 and update.json["status"] == "in_progress"
+    assert update.status_code == 201 and update.json["to_status"] == "in_progress"
     assert (
         client.patch(
             f"/api/v1/findings/{finding.json['id']}", json={"due_date": "2030-01-01"}, headers=auth_header(officer)

@@ -1,0 +1,82 @@
+"""Deadlines in working days and their escalation ladder, shared by complaints and findings.
+
+A record with a deadline carries `due_at`, `escalate_at` (when the next escalation step is due), `escalation_level`
+and `escalated_due_at`. Two steps per deadline, each taken once: when it passes, and a working day later. A new
+deadline starts a new ladder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.domain import calendar
+from service.domain.calendar import WIB, deadline
+
+
+def set_deadline(item, due: dt.datetime | None) -> None:
+    """A new deadline starts a new escalation ladder: its first step is due when the deadline passes."""
+    item.due_at = due
+    item.escalate_at = due
+    item.escalation_level = 0
+    item.escalated_due_at = None
+
+
+def sla_state(due_at: dt.datetime | None, finished_on_time: bool | None, now: dt.datetime) -> str:
+    """on_time, due_soon (the deadline is today or the next working day) or overdue; a finished item (no deadline
+    any more) keeps whether it finished in time."""
+    if due_at is None:
+        return "overdue" if finished_on_time is False else "on_time"
+    if now > due_at:
+        return "overdue"
+    next_working_day = calendar.add_working_days(now.astimezone(WIB).date(), 1)
+    return "due_soon" if due_at.astimezone(WIB).date() <= next_working_day else "on_time"
+
+
+def claim(session: Session, item, condition, **values) -> bool:
+    """Change the row only if `condition` still holds (a second sweeper, or a person, may have been first), so
+    that a step is never taken twice even where FOR UPDATE means nothing (SQLite: there the second writer waits
+    for the first and then fails, and its chore runs again at the next sweep)."""
+    model = type(item)
+    claimed = session.execute(
+        update(model)
+        .where(model.id == item.id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        session.refresh(item)
+    return bool(claimed)
+
+
+def escalate_overdue(
+    session: Session, model, still_open, now: dt.datetime, step: Callable[[object, int], None], limit: int = 500
+) -> int:
+    """Take the escalation steps that are due for rows of `model` matching `still_open`; `step(item, level)`
+    notifies and records it. `escalate_at` holds when the next step is due, so the query finds exactly the work to
+    do; rows another sweeper holds are skipped."""
+    rows = session.scalars(
+        select(model)
+        .where(still_open, model.escalate_at <= now)
+        .order_by(model.escalate_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    done = 0
+    for item in rows:
+        level = item.escalation_level + 1
+        if not claim(
+            session,
+            item,
+            model.escalation_level == item.escalation_level,
+            escalation_level=level,
+            escalated_due_at=item.due_at,
+            escalate_at=deadline(item.due_at, 1) if level == 1 else None,  # a working day later
+        ):
+            continue
+        done += 1
+        step(item, level)
+    return done
