@@ -55,22 +55,29 @@ def test_findings_keep_their_meaning_across_the_follow_up_migration(tmp_path):
             ),
             {"n": now},
         )
-        for fid, status, closed in ((1, "closed", "2026-02-01 02:00:00"), (2, "in_progress", None)):
+        findings = ((1, "closed", "2026-02-01 02:00:00", "2026-03-31"), (2, "in_progress", None, "2099-03-31"),
+                    (3, "open", None, "2026-01-31"))  # fmt: skip
+        for fid, status, closed, due in findings:
             conn.execute(
                 text(
                     "INSERT INTO findings (id, visit_id, kecamatan_code, description, opd_code, due_date, status, "
                     "follow_up, created_at, updated_at, closed_at) VALUES "
-                    "(:id, 1, '35.13.02', 'x', 'dpupr', '2026-03-31', :status, '', :n, :n, :closed)"
+                    "(:id, 1, '35.13.02', 'x', 'dpupr', :due, :status, '', :n, :n, :closed)"
                 ),
-                {"id": fid, "status": status, "n": now, "closed": closed},
+                {"id": fid, "status": status, "n": now, "closed": closed, "due": due},
             )
     engine.dispose()
     upgrade(url)
     engine = make_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, status, verified_at, due_at, escalate_at FROM findings ORDER BY id")).all()
+        rows = conn.execute(
+            text("SELECT id, status, verified_at, due_at, escalate_at, escalation_level FROM findings ORDER BY id")
+        ).all()
     engine.dispose()
     assert [tuple(map(str, row)) for row in rows] == [
-        ("1", "verified", "2026-02-01 02:00:00", "None", "None"),
-        ("2", "in_progress", "None", "2026-03-31 16:59:59.000000", "2026-03-31 16:59:59.000000"),
+        ("1", "verified", "2026-02-01 02:00:00", "None", "None", "0"),
+        ("2", "in_progress", "None", "2099-03-31 16:59:59.000000", "2099-03-31 16:59:59.000000", "0"),
+        ("3", "open", "None", "2026-01-31 16:59:59.000000", "None", "2"),  # long overdue: no burst of notices
     ]
+    command.downgrade(alembic_config(url), "0011")  # and back
+    upgrade(url)

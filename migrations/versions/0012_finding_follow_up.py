@@ -64,6 +64,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f("fk_findings_desa_code_desa"), "desa", ["desa_code"], ["code"])
 
     # Existing findings: "closed" becomes "verified"; open ones get their deadline at the end of their due date.
+    # Those already past it start with their ladder climbed: the first sweep must not send every old finding's
+    # two escalation notices at once (they were never promised; the overdue lists show them).
     bind = op.get_bind()
     findings = sa.table(
         "findings",
@@ -74,17 +76,23 @@ def upgrade() -> None:
         sa.column("verified_at", sa.DateTime(timezone=True)),
         sa.column("due_at", sa.DateTime(timezone=True)),
         sa.column("escalate_at", sa.DateTime(timezone=True)),
+        sa.column("escalation_level", sa.Integer),
+        sa.column("escalated_due_at", sa.DateTime(timezone=True)),
     )
     bind.execute(
         findings.update()
         .where(findings.c.status == "closed")
         .values(status="verified", verified_at=findings.c.closed_at)
     )
+    now = dt.datetime.now(dt.UTC)
     for row in bind.execute(sa.select(findings.c.id, findings.c.due_date).where(findings.c.status != "verified")):
         due = dt.datetime.combine(row.due_date, dt.time(23, 59, 59), tzinfo=WIB).astimezone(dt.UTC)
-        if bind.dialect.name == "sqlite":
-            due = due.replace(tzinfo=None)
-        bind.execute(findings.update().where(findings.c.id == row.id).values(due_at=due, escalate_at=due))
+        late = due < now
+        stored = due.replace(tzinfo=None) if bind.dialect.name == "sqlite" else due
+        values = {"due_at": stored, "escalate_at": None if late else stored}
+        if late:
+            values.update(escalation_level=2, escalated_due_at=stored)
+        bind.execute(findings.update().where(findings.c.id == row.id).values(**values))
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_column("closed_at")
 
@@ -119,6 +127,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Lossy: photos and uploads of findings' updates have no place in the older schema.
+    op.execute("DELETE FROM uploads WHERE finding_event_id IS NOT NULL")
+    op.execute("DELETE FROM photos WHERE finding_event_id IS NOT NULL")
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_uploads_finding_event_id_finding_events"), type_="foreignkey")
         batch_op.alter_column("report_id", existing_type=sa.INTEGER(), nullable=False)

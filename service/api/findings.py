@@ -100,26 +100,27 @@ class FindingListArgs(PageArgs):
 
 
 class EventSchema(Schema):
-    id = ma.fields.Integer(attribute="event.id", metadata={"description": "an update's id takes photos"})
-    at = ma.fields.AwareDateTime(attribute="event.at")
+    id = ma.fields.Integer(metadata={"description": "an update's id takes photos"})
+    at = ma.fields.AwareDateTime()
     action = ma.fields.String(
-        attribute="event.action",
-        metadata={"enum": ["create", "change", "assign", "update", "report", "done", "verify", "reopen", "escalate"]},
+        metadata={"enum": ["create", "change", "assign", "update", "report", "done", "verify", "reopen", "escalate"]}
     )
-    actor_id = ma.fields.Integer(attribute="event.actor_id", allow_none=True)
-    actor_role = ma.fields.String(attribute="event.actor_role", allow_none=True)
-    from_status = ma.fields.String(attribute="event.from_status")
-    to_status = ma.fields.String(attribute="event.to_status")
-    note = ma.fields.String(attribute="event.note")
-    progress = ma.fields.Integer(attribute="event.progress", allow_none=True)
-    report_ids = ma.fields.List(ma.fields.Integer(), attribute="event.report_ids")
-    data = ma.fields.Dict(attribute="event.data")
+    actor_id = ma.fields.Integer(allow_none=True)
+    actor_role = ma.fields.String(allow_none=True)
+    from_status = ma.fields.String()
+    to_status = ma.fields.String()
+    note = ma.fields.String()
+    progress = ma.fields.Integer(allow_none=True)
+    report_ids = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "linked field reports (those the caller may read)"}
+    )
+    data = ma.fields.Dict()
     photos = ma.fields.List(ma.fields.Nested(PhotoBriefSchema))
 
 
 class FindingDetailSchema(FindingSchema):
     timeline = ma.fields.Function(
-        lambda f: EventSchema(many=True).dump(findings.timeline(session(), f)),
+        lambda f: EventSchema(many=True).dump(findings.timeline(session(), principal(), f)),
         dump_only=True,
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
     )
@@ -252,7 +253,7 @@ class FindingUpdates(MethodView):
         .../updates/{update_id}/photos."""
         event = findings.act(session(), principal(), finding_id, "update", data, services().settings)
         session().commit()
-        return {"event": event, "photos": []}
+        return event
 
 
 @blp.route("/findings/<id:finding_id>/updates/<id:update_id>/photos")

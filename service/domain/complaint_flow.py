@@ -24,7 +24,7 @@ from service.domain.access import ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT,
 from service.domain.calendar import WIB, deadline
 from service.domain.complaints import COORDINATORS, record, sla_class_for, supporter_ids, visible, with_secret
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd, User
+from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd
 from service.models.complaints import (
     CLOSED,
     DISPATCHED,
@@ -120,10 +120,6 @@ def _event_data(action: str, data: dict) -> dict:
     return {key: data[key] for key in keep if data.get(key) is not None}
 
 
-def _class_days(settings: Settings, sla_class: str) -> int:
-    return dict(settings.sla_days)[sla_class]
-
-
 def _verify(session, principal, complaint, data, settings, now) -> str:
     if data.get("category_code"):  # the coordinator corrects the category the citizen chose
         category = session.get(ComplaintCategory, data["category_code"])
@@ -154,7 +150,7 @@ def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Set
     complaint.opd_code = opd_code
     complaint.dispatched_at = now
     complaint.verified_at = complaint.verified_at or now
-    deadlines.set_deadline(complaint, deadline(now, _class_days(settings, complaint.sla_class)))
+    deadlines.set_deadline(complaint, deadline(now, deadlines.class_days(settings, complaint.sla_class)))
     category = session.get(ComplaintCategory, complaint.category_code)
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
     params = {
@@ -165,7 +161,7 @@ def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Set
         "place": f"Kecamatan {kecamatan.name}" if kecamatan else "-",
         **_due_params(complaint.due_at),
     }
-    for user_id in _users(session, role=OPD_OFFICER, opd_code=opd_code):
+    for user_id in notifications.active_users(session, role=OPD_OFFICER, opd_code=opd_code):
         notifications.notify(session, user_id, "complaint_dispatched", params, {"complaint_id": str(complaint.id)})
 
 
@@ -299,7 +295,7 @@ def _tell_complainant(session: Session, complaint: Complaint, action: str, note:
 def _tell_coordinators(session: Session, complaint: Complaint, note: str) -> None:
     """A complaint is back in the coordinators' queue (an OPD's "bukan wewenang", a reopening)."""
     params = {"tracking_code": complaint.tracking_code, "note": note}
-    for user_id in _users(session, role=COORDINATOR):
+    for user_id in notifications.active_users(session, role=COORDINATOR):
         notifications.notify(session, user_id, "complaint_returned", params, {"complaint_id": str(complaint.id)})
 
 
@@ -310,15 +306,6 @@ def _status_params(status: str) -> dict:
 def _due_params(due_at: dt.datetime) -> dict:
     dates = texts.date_params(due_at.astimezone(WIB).date())
     return {"due": dates["date"], "due_en": dates["date_en"]}
-
-
-def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
-    stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
-    if opd_code is not None:
-        stmt = stmt.where(User.opd_code == opd_code)
-    if head_only:
-        stmt = stmt.where(User.is_head.is_(True))
-    return list(session.scalars(stmt.order_by(User.id)))
 
 
 # --- sweeps ----------------------------------------------------------------------------------------------------
@@ -354,11 +341,12 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
 
 
 def _escalation_recipients(session: Session, complaint: Complaint, level: int) -> list[int]:
+    users = notifications.active_users
     assigned = complaint.status in (DISPATCHED, IN_PROGRESS) and complaint.opd_code
     if level == 1:
-        return _users(session, OPD_OFFICER, opd_code=complaint.opd_code) if assigned else _users(session, COORDINATOR)
-    heads = _users(session, OPD_OFFICER, opd_code=complaint.opd_code, head_only=True) if assigned else []
-    return sorted(set(_users(session, COORDINATOR)) | set(heads))
+        return users(session, OPD_OFFICER, opd_code=complaint.opd_code) if assigned else users(session, COORDINATOR)
+    heads = users(session, OPD_OFFICER, opd_code=complaint.opd_code, head_only=True) if assigned else []
+    return sorted(set(users(session, COORDINATOR)) | set(heads))
 
 
 def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, limit: int = 500) -> int:

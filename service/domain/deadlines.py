@@ -17,6 +17,11 @@ from service.domain import calendar
 from service.domain.calendar import WIB, deadline
 
 
+def class_days(settings, sla_class: str) -> int:
+    """Working days to answer a case of an SLA class (SLA_DAYS)."""
+    return dict(settings.sla_days)[sla_class]
+
+
 def set_deadline(item, due: dt.datetime | None) -> None:
     """A new deadline starts a new escalation ladder: its first step is due when the deadline passes."""
     item.due_at = due

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from service.db import utcnow
 from service.domain import access, audit, deadlines, notifications, reports
 from service.domain.access import Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
 from service.domain.visits import get_visible_visit
-from service.models import Complaint, Desa, Finding, FindingEvent, Kecamatan, Opd, Photo, Report, User, Visit
+from service.models import Complaint, Desa, Finding, FindingEvent, Kecamatan, Opd, Photo, Report, Visit
 from service.models.complaints import DUPLICATE, OPEN_STATUSES, RAHASIA, REJECTED
 from service.models.photos import FAILED
+from service.models.reports import REJECTED as REJECTED_REPORT
 from service.models.visits import FINDING_DONE, FINDING_OPEN, IN_PROGRESS, OPEN, REOPENED, VERIFIED
 from service.settings import Settings
 
@@ -41,10 +43,6 @@ TRANSITIONS: dict[str, Move] = {
     "verify": Move(frozenset({FINDING_DONE}), "findings.verify", VERIFIED),
     "reopen": Move(frozenset({FINDING_DONE}), "findings.verify", REOPENED),
 }
-STATUS_ID = {
-    OPEN: "terbuka", IN_PROGRESS: "sedang ditindaklanjuti", FINDING_DONE: "selesai (menunggu verifikasi)",
-    VERIFIED: "terverifikasi", REOPENED: "dikembalikan",
-}  # fmt: skip
 
 
 def visible(principal: Principal) -> Select:
@@ -94,7 +92,7 @@ def create(session: Session, principal: Principal, visit_id: int, data: dict, se
     visit = get_visible_visit(session, principal, visit_id)
     _check_opd(session, data["opd_code"])
     _check_desa(session, data.get("desa_code"), visit.kecamatan_code)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     finding = Finding(
         visit_id=visit.id,
         kecamatan_code=visit.kecamatan_code,
@@ -130,7 +128,9 @@ def change(session: Session, principal: Principal, finding_id: int, changes: dic
         if name in changes:
             setattr(finding, name, changes[name])
     if {"sla_class", "due_date"} & set(changes):
-        _set_due(finding, settings, dt.datetime.now(dt.UTC), changes.get("due_date"))
+        _set_due(finding, settings, utcnow(), changes.get("due_date"))
+    elif reassigned:
+        deadlines.set_deadline(finding, finding.due_at)  # the new OPD's own escalation ladder
     data = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in changes.items()}
     _record(session, finding, principal, "assign" if reassigned else "change", finding.status, data=data)
     if reassigned:
@@ -150,9 +150,9 @@ def act(
         raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
     if finding.status not in move.sources:
         raise Conflict(f"A {finding.status} finding cannot take '{action}'.", details={"status": finding.status})
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     before = finding.status
-    report_ids = _linked_reports(session, finding, data.get("report_ids") or [])
+    report_ids = _linked_reports(session, principal, finding, data.get("report_ids") or [])
     note = (data.get("note") or data.get("reason") or "").strip()
     if action in ("update", "done") and not note:
         raise Invalid("Say what was done.", {"note": ["Required."]})
@@ -180,7 +180,7 @@ def act(
     finding.updated_at = now
     event = _record(session, finding, principal, action, before, note, data.get("progress"), report_ids)
     if action == "done":
-        _tell(session, _users(session, access.BUPATI_OFFICE), finding, "finding_done", note)
+        _tell(session, notifications.active_users(session, access.BUPATI_OFFICE), finding, "finding_done", note)
     elif action in ("verify", "reopen"):
         _tell_opd(session, finding, f"finding_{'verified' if action == 'verify' else 'reopened'}", note)
     return event
@@ -190,7 +190,7 @@ def on_report(session: Session, report: Report) -> None:
     """A field report sent for a finding takes its place on the finding's timeline."""
     finding = session.get(Finding, report.finding_id)
     if finding is not None:
-        finding.updated_at = dt.datetime.now(dt.UTC)
+        finding.updated_at = utcnow()
         event = FindingEvent(
             finding_id=finding.id,
             actor_id=report.author_id,
@@ -218,7 +218,7 @@ def _set_due(finding: Finding, settings: Settings, now: dt.datetime, due_date: d
     due = (
         dt.datetime.combine(due_date, dt.time(23, 59, 59), tzinfo=WIB).astimezone(dt.UTC)
         if due_date
-        else deadline(now, dict(settings.sla_days)[finding.sla_class])
+        else deadline(now, deadlines.class_days(settings, finding.sla_class))
     )
     deadlines.set_deadline(finding, due)
     finding.due_date = due.astimezone(WIB).date()
@@ -239,33 +239,46 @@ def _check_desa(session: Session, desa_code: str | None, kecamatan_code: str) ->
         raise Invalid("Unknown desa.", {"desa_code": ["No such desa in the finding's kecamatan."]})
 
 
-def _linked_reports(session: Session, finding: Finding, report_ids: list[int]) -> list[int]:
-    """Field reports an update points to: of the finding's kecamatan, not withdrawn (else as if unknown)."""
+def _linked_reports(session: Session, principal: Principal, finding: Finding, report_ids: list[int]) -> list[int]:
+    """Field reports an update points to: of the finding's kecamatan, readable by the caller, standing (neither
+    withdrawn nor rejected); any other id is answered as unknown."""
     if not report_ids:
         return []
-    found = set(
-        session.scalars(
-            select(Report.id).where(Report.id.in_(report_ids), Report.kecamatan_code == finding.kecamatan_code)
-        )
-    )
+    readable = access.can(principal, "reports.read")
+    found = set(session.scalars(_evidence(principal, finding).where(Report.id.in_(report_ids)))) if readable else set()
     missing = sorted(set(report_ids) - found)
     if missing:
-        raise Invalid("Unknown field report.", {"report_ids": [f"Not in this kecamatan: {missing}."]})
+        raise Invalid("Unknown field report.", {"report_ids": [f"Not a report you can link here: {missing}."]})
     return sorted(found)
 
 
+def _evidence(principal: Principal | None, finding: Finding) -> Select:
+    """Ids of the standing field reports of the finding's kecamatan (those the caller may read, if given)."""
+    stmt = reports.visible(principal) if principal is not None else select(Report)
+    return stmt.with_only_columns(Report.id).where(
+        Report.kecamatan_code == finding.kecamatan_code,
+        Report.withdrawn_at.is_(None),
+        Report.review_state != REJECTED_REPORT,
+    )
+
+
 def _has_evidence(session: Session, finding: Finding) -> bool:
-    """A photo on an update, a linked field report, or a report sent for the finding since it was opened or last
-    sent back."""
+    """A photo on an update, or a standing field report linked or sent for the finding, since it was opened or
+    last sent back."""
     since = session.scalar(
         select(func.max(FindingEvent.at)).where(FindingEvent.finding_id == finding.id, FindingEvent.action == "reopen")
     ) or dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     events = select(FindingEvent.id).where(FindingEvent.finding_id == finding.id, FindingEvent.at >= since)
     photo = session.scalar(select(Photo.id).where(Photo.finding_event_id.in_(events), Photo.status != FAILED).limit(1))
-    linked = session.scalars(
-        select(FindingEvent.report_ids).where(FindingEvent.finding_id == finding.id, FindingEvent.at >= since)
-    )
-    return photo is not None or any(ids for ids in linked)
+    linked = {
+        report_id
+        for ids in session.scalars(
+            select(FindingEvent.report_ids).where(FindingEvent.finding_id == finding.id, FindingEvent.at >= since)
+        )
+        for report_id in ids
+    }
+    standing = linked and session.scalar(_evidence(None, finding).where(Report.id.in_(linked)).limit(1))
+    return photo is not None or bool(standing)
 
 
 def _record(
@@ -304,17 +317,10 @@ def _record(
     return event
 
 
-def _users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
-    stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
-    if opd_code is not None:
-        stmt = stmt.where(User.opd_code == opd_code)
-    if head_only:
-        stmt = stmt.where(User.is_head.is_(True))
-    return list(session.scalars(stmt.order_by(User.id)))
-
-
 def _tell_opd(session: Session, finding: Finding, kind: str, note: str = "", urgent: bool = False) -> None:
-    _tell(session, _users(session, access.OPD_OFFICER, finding.opd_code), finding, kind, note, urgent)
+    _tell(
+        session, notifications.active_users(session, access.OPD_OFFICER, finding.opd_code), finding, kind, note, urgent
+    )
 
 
 def _tell(session, user_ids, finding: Finding, kind: str, note: str = "", urgent: bool = False) -> None:
@@ -340,10 +346,10 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
 
     def step(finding: Finding, level: int) -> None:
         if level == 1:
-            recipients = _users(session, access.OPD_OFFICER, finding.opd_code)
+            recipients = notifications.active_users(session, access.OPD_OFFICER, finding.opd_code)
         else:
-            heads = _users(session, access.OPD_OFFICER, finding.opd_code, head_only=True)
-            recipients = sorted(set(heads) | set(_users(session, access.BUPATI_OFFICE)))
+            heads = notifications.active_users(session, access.OPD_OFFICER, finding.opd_code, head_only=True)
+            recipients = sorted(set(heads) | set(notifications.active_users(session, access.BUPATI_OFFICE)))
         _tell(session, recipients, finding, "finding_overdue", urgent=level == 2)
         data = {"level": level, "due_at": finding.due_at.isoformat(), "notified": len(recipients)}
         note = f"Melewati batas waktu: eskalasi tahap {level}."
@@ -355,8 +361,9 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
 # --- reading
 
 
-def timeline(session: Session, finding: Finding) -> list[dict]:
-    """Every event of the finding in order, with the photos of each update."""
+def timeline(session: Session, principal: Principal, finding: Finding) -> list[dict]:
+    """Every event of the finding in order, with the photos of each update. Field reports show (their ids, and the
+    title of one sent for the finding) only to who may read them."""
     events = list(
         session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding.id).order_by(FindingEvent.id))
     )
@@ -365,7 +372,25 @@ def timeline(session: Session, finding: Finding) -> list[dict]:
         select(Photo).where(Photo.finding_event_id.in_([e.id for e in events])).order_by(Photo.id)
     ):
         photos.setdefault(photo.finding_event_id, []).append(photo)
-    return [{"event": event, "photos": photos.get(event.id, [])} for event in events]
+    linked = {report_id for event in events for report_id in event.report_ids}
+    readable = set()
+    if linked and access.can(principal, "reports.read"):
+        readable = set(
+            session.scalars(reports.visible(principal).with_only_columns(Report.id).where(Report.id.in_(linked)))
+        )
+    shown = []
+    for event in events:
+        report_ids = [i for i in event.report_ids if i in readable]
+        hidden_report = event.action == "report" and not report_ids
+        shown.append(
+            {
+                **{c.key: getattr(event, c.key) for c in FindingEvent.__table__.columns},
+                "report_ids": report_ids,
+                "note": "" if hidden_report else event.note,
+                "photos": photos.get(event.id, []),
+            }
+        )
+    return shown
 
 
 def event_of(session: Session, principal: Principal, finding_id: int, event_id: int) -> FindingEvent:
@@ -390,7 +415,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     visit = get_visible_visit(session, principal, visit_id)
     if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
         raise NotFound("Visit not found.")
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     earlier = list(
         session.scalars(
             select(Finding)

@@ -20,6 +20,16 @@ QUIET_START, QUIET_END = dt.time(21, 0), dt.time(6, 0)  # non-urgent pushes wait
 VIA_TOPIC = "topic"  # push_state of inbox copies of a broadcast: the topic push reached the devices
 
 
+def active_users(session: Session, role: str, opd_code: str | None = None, head_only: bool = False) -> list[int]:
+    """Active users of a role (of an OPD; only its heads), the people a notice about a case goes to."""
+    stmt = select(User.id).where(User.role == role, User.is_active.is_(True))
+    if opd_code is not None:
+        stmt = stmt.where(User.opd_code == opd_code)
+    if head_only:
+        stmt = stmt.where(User.is_head.is_(True))
+    return list(session.scalars(stmt.order_by(User.id)))
+
+
 def push_time(now: dt.datetime, urgent: bool) -> dt.datetime:
     """When to push: now, or for a non-urgent message in quiet hours (21:00-06:00 WIB), at 06:00 WIB."""
     local = now.astimezone(WIB)

@@ -21,6 +21,7 @@ from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooLar
 from service.models import Complaint, Finding, FindingEvent, Photo, Report
 from service.models.complaints import DISPATCHED, IN_PROGRESS, OPEN_STATUSES, RESOLVED
 from service.models.photos import FAILED, PENDING, PROCESSING, READY
+from service.models.reports import HAS_ISSUES, RECEIVED
 from service.settings import Settings
 from service.storage import Missing, Storage
 
@@ -95,10 +96,24 @@ def accept(
     """
     access.require(principal, "reports.create")
     report = reports.get(session, principal, report_id)
+    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
+        open_for_photos(report)  # a retry of a photo it has is recognised by store
     accepted = store(session, storage, principal, {"report_id": report.id}, client_uuid, stream, max_bytes)
     if accepted.created:
         _touch(session, report.id)
+        if report.review_state == HAS_ISSUES and report.author_id == principal.user_id:
+            report.review_state = RECEIVED  # the author's fix goes back for review, as an edit does
+            audit.record(
+                session, principal.user_id, "report.resubmit", "report", report.id, {"photo": accepted.photo.id}
+            )
     return accepted
+
+
+def open_for_photos(report: Report) -> None:
+    """A report takes photos until its verdict (its flags are then settled) and while not withdrawn."""
+    if report.withdrawn_at is not None or report.review_state not in (RECEIVED, HAS_ISSUES):
+        state = "withdrawn" if report.withdrawn_at is not None else report.review_state
+        raise Conflict(f"The report is {state}: no more photos.", details={"review_state": report.review_state})
 
 
 def add_to_complaint(
@@ -313,7 +328,9 @@ def evidence_for(photo: Photo, principal: Principal) -> dict:
     which reports did, for readers of reports, not for citizens."""
     if principal.role in complaints.COORDINATORS:
         return photo.evidence
-    hidden = {"reused_from_complaint_ids"} | ({"reused_from_report_ids"} if photo.complaint_id else set())
+    hidden = {"reused_from_complaint_ids"}
+    if photo.complaint_id:
+        hidden |= {"reused_from_report_ids", "reused_from_finding_ids"}
     return {k: v for k, v in photo.evidence.items() if k not in hidden}
 
 
@@ -398,19 +415,13 @@ def _judge(session, settings: Settings, photo: Photo, point: tuple, moment, evid
     flags, figures = [], {}
     if evidence.lat is None:
         flags.append(NO_GPS)
-    elif point is None:  # nothing to compare with: only whether the photo was taken in the regency
-        try:
-            geo.locate(session, evidence.lat, evidence.lon, settings.locate_tolerance_m)
-        except NotFound:
-            flags.append(GPS_OUTSIDE_REGENCY)
     else:
-        distance = geo.distance_m(point[0], point[1], evidence.lat, evidence.lon)
-        figures["distance_m"] = round(distance)
-        if distance > settings.photo_max_distance_m:
-            flags.append(GPS_FAR_FROM_REPORT)
-        try:
-            geo.locate(session, evidence.lat, evidence.lon, settings.locate_tolerance_m)
-        except NotFound:
+        if point is not None:  # a finding may have no point: then only whether it was taken in the regency
+            distance = geo.distance_m(point[0], point[1], evidence.lat, evidence.lon)
+            figures["distance_m"] = round(distance)
+            if distance > settings.photo_max_distance_m:
+                flags.append(GPS_FAR_FROM_REPORT)
+        if reports.locate(session, evidence.lat, evidence.lon, settings.locate_tolerance_m) is None:
             flags.append(GPS_OUTSIDE_REGENCY)
     if evidence.taken_at is None:
         flags.append(NO_TIMESTAMP)
@@ -419,11 +430,10 @@ def _judge(session, settings: Settings, photo: Photo, point: tuple, moment, evid
         figures["time_difference_hours"] = round(difference / 3600, 1)
         if difference > settings.photo_max_time_diff:
             flags.append(TAKEN_FAR_FROM_CAPTURE)
-    reports_with, complaints_with = _reused_in(session, photo)
-    if reports_with or complaints_with:
+    reused = _reused_in(session, photo)
+    if any(reused.values()):
         flags.append(REUSED)
-        figures["reused_from_report_ids"] = reports_with
-        figures["reused_from_complaint_ids"] = complaints_with
+        figures.update({f"reused_from_{owner}_ids": ids for owner, ids in reused.items()})
     return flags, figures
 
 
@@ -432,19 +442,24 @@ def _bands(phash: str) -> list[int]:
     return [(value >> shift) & 0xFFFF for shift in (48, 32, 16, 0)]
 
 
-def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
-    """Other reports and complaints with a photo within REUSE_MAX_BITS of this one's hash. Two such hashes agree
-    on at least one of the four 16-bit bands (pigeonhole), so indexed band lookups find every candidate."""
+def _reused_in(session: Session, photo: Photo) -> dict[str, list[int]]:
+    """Other reports, complaints and findings with a photo within REUSE_MAX_BITS of this one's hash. Two such
+    hashes agree on at least one of the four 16-bit bands (pigeonhole), so indexed band lookups find every
+    candidate."""
     value = int(photo.phash, 16)
     bands = _bands(photo.phash)
+    finding_of_event = select(FindingEvent.finding_id).where(FindingEvent.id == Photo.finding_event_id)
     if photo.report_id:
         other_owner = or_(Photo.report_id.is_(None), Photo.report_id != photo.report_id)
     elif photo.complaint_id and not photo.resolution:
         other_owner = or_(Photo.complaint_id.is_(None), Photo.complaint_id != photo.complaint_id)
-    else:  # a result shown by the government: the same picture anywhere else (the complainant's own too) is reuse
+    elif photo.complaint_id:  # a result shown by the OPD: the same picture anywhere else (the complainant's too)
         other_owner = Photo.id != photo.id
+    else:  # a finding's: the same picture on another finding, a report or a complaint
+        this_finding = session.scalar(select(FindingEvent.finding_id).where(FindingEvent.id == photo.finding_event_id))
+        other_owner = or_(Photo.finding_event_id.is_(None), finding_of_event.scalar_subquery() != this_finding)
     rows = session.execute(
-        select(Photo.report_id, Photo.complaint_id, Photo.phash)
+        select(Photo.report_id, Photo.complaint_id, finding_of_event.scalar_subquery(), Photo.phash)
         .where(
             Photo.status == READY,
             other_owner,
@@ -452,8 +467,11 @@ def _reused_in(session: Session, photo: Photo) -> tuple[list[int], list[int]]:
         )
         .limit(500)
     )
-    close = [(rid, cid) for rid, cid, other in rows if (value ^ int(other, 16)).bit_count() <= REUSE_MAX_BITS]
-    return sorted({r for r, _ in close if r})[:20], sorted({c for _, c in close if c})[:20]
+    close = [owners for *owners, other in rows if (value ^ int(other, 16)).bit_count() <= REUSE_MAX_BITS]
+    return {
+        name: sorted({owners[i] for owners in close if owners[i]})[:20]
+        for i, name in enumerate(("report", "complaint", "finding"))
+    }
 
 
 def _refresh_report_flags(session: Session, report: Report) -> None:

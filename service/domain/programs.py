@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.domain import access, audit, reports
 from service.domain.access import Principal
 from service.domain.calendar import WIB
-from service.domain.errors import Invalid, NotFound
+from service.domain.errors import Invalid, NotFound, TooLarge
 from service.models import Complaint, Finding, Kecamatan, Program, Report
 from service.models.complaints import OPEN_STATUSES
 from service.models.visits import FINDING_OPEN
@@ -25,6 +25,7 @@ NOT_PROBLEMS = ("persiapan_kunjungan", "tindak_lanjut")  # report categories tha
 MAX_SCORE = 1000.0
 MAX_REASON = 500
 MAX_PRIORITY_ROWS = 1000
+MAX_CSV_BYTES = 256 * 1024  # 24 lines need a few hundred bytes; a bigger file is a mistake
 CSV_COLUMNS = ("kecamatan_code", "score", "reason")
 
 
@@ -34,8 +35,10 @@ def programs_query(archived: bool = False) -> Select:
     return stmt if archived else stmt.where(Program.archived.is_(False))
 
 
-def get_program(session: Session, program_id: int) -> Program:
-    program = session.get(Program, program_id)
+def get_program(session: Session, program_id: int, lock: bool = False) -> Program:
+    """A program; `lock` for a change: its row is locked and read afresh, so two changes of its lists (blackout
+    dates from two postponements at once) cannot overwrite each other."""
+    program = session.get(Program, program_id, with_for_update=lock, populate_existing=lock)
     if program is None:
         raise NotFound("Program not found.")
     return program
@@ -60,7 +63,7 @@ def create_program(session: Session, principal: Principal, data: dict) -> Progra
 
 def update_program(session: Session, principal: Principal, program_id: int, changes: dict) -> Program:
     access.require(principal, "programs.manage")
-    program = get_program(session, program_id)
+    program = get_program(session, program_id, lock=True)
     _apply_fields(session, program, changes)
     audit.record(session, principal.user_id, "program.update", "program", program.id, _jsonable(changes))
     return program
@@ -131,7 +134,7 @@ def set_priorities(session: Session, principal: Principal, program_id: int, rows
     without a row goes back to its computed score. All rows are checked first: one bad row stores nothing, and
     every bad row is named by its line."""
     access.require(principal, "programs.manage")
-    program = get_program(session, program_id)
+    program = get_program(session, program_id, lock=True)
     known = set(session.scalars(select(Kecamatan.code)))
     errors: dict[str, list[str]] = {}
     seen: dict[str, int] = {}
@@ -149,7 +152,7 @@ def set_priorities(session: Session, principal: Principal, program_id: int, rows
             problems.append(f"The score must be a number from 0 to {MAX_SCORE:g}.")
         if len(row["reason"]) > MAX_REASON:
             problems.append(f"The reason is longer than {MAX_REASON} characters.")
-        if any(ord(c) < 32 and c != "\t" for c in row["reason"] + code):
+        if any(ord(c) < 32 and c not in "\t\r\n" for c in row["reason"] + code):
             problems.append("A control character in the line.")
         if problems:
             errors[line] = problems
@@ -171,7 +174,9 @@ def set_priorities(session: Session, principal: Principal, program_id: int, rows
 def parse_priorities_csv(raw: bytes) -> list[dict]:
     """Rows of a CSV as spreadsheets write it: UTF-8 with or without a byte-order mark, comma- or (as Excel does
     where the decimal mark is a comma) semicolon-separated, an optional header row `kecamatan_code,score,reason`.
-    With semicolons a score may be written with a decimal comma. Lines are numbered as a spreadsheet shows them."""
+    With semicolons a score may be written with a decimal comma. Lines are numbered as a text editor shows them."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise TooLarge(f"A priorities file holds at most {MAX_CSV_BYTES // 1024} KB.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -179,14 +184,22 @@ def parse_priorities_csv(raw: bytes) -> list[dict]:
         raise Invalid(
             "The file is not UTF-8 text; save it as 'CSV UTF-8'.", {"lines": {str(line): ["Not UTF-8."]}}
         ) from None
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field beyond the csv module's limit, a NUL byte...
+            raise Invalid("The file is not a readable CSV.", {"lines": {str(reader.line_num): [str(exc)]}}) from None
         cells = [c.strip() for c in cells]
+        number = reader.line_num  # the physical line the record ends on (a quoted field may span lines)
         if not any(cells):
             continue
-        if number == 1 and cells[0].lower() in ("kecamatan_code", "kode", "kode_kecamatan"):
+        if not rows and cells[0].lower() in ("kecamatan_code", "kode", "kode_kecamatan"):
             continue  # the header row
         row = {"line": number, "kecamatan_code": cells[0], "score": None, "reason": ""}
         rows.append(row)

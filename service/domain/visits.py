@@ -224,6 +224,9 @@ def transition(
     target = TRANSITIONS.get((visit.status, action))
     if target is None:
         raise Conflict(f"Cannot {action} a {visit.status} visit.")
+    archived = programs.get_program(session, visit.program_id).archived
+    if archived and action == "confirm":
+        raise Conflict("The program is archived: restore it (archived: false) to confirm its visits.")
     if action in ("postpone", "cancel") and not reason.strip():
         raise Invalid("Say why.", {"reason": ["Required to postpone or cancel a visit."]})
     before, old_date = visit.status, visit.date
@@ -235,7 +238,7 @@ def transition(
         blocked = block_date and old_date is not None
         change.update(not_before=visit.not_before and visit.not_before.isoformat(), block_date=blocked)
         if blocked:
-            program = programs.get_program(session, visit.program_id)
+            program = programs.get_program(session, visit.program_id, lock=True)
             programs.block_day(session, principal.user_id, program, old_date, f"{visit.kecamatan_code}: {reason}")
     audit.record(session, principal.user_id, f"visit.{action}", "visit", visit.id, change)
     if action == "confirm":
@@ -254,8 +257,10 @@ def transition(
             _tell_kecamatan(session, visit, "visit_cancelled", reason=reason)
             _schedule_reminders(session, visit)
         session.flush()
-        # Postponing or cancelling frees a day: the other planned visits (and this postponed one) move.
-        plan_program(session, principal.user_id, visit.program_id, today, why=f"{visit.kecamatan_code}: {reason}")
+        # Postponing or cancelling frees a day: the other planned visits (and this postponed one) move; an archived
+        # program is not planned again (its restoration is).
+        if not archived:
+            plan_program(session, principal.user_id, visit.program_id, today, why=f"{visit.kecamatan_code}: {reason}")
     return visit
 
 
@@ -343,6 +348,8 @@ def remind(session: Session, visit_id: int, days: int) -> None:
     visit = session.get(Visit, visit_id)
     if visit is None or visit.status not in (PLANNED, CONFIRMED) or visit.date is None:
         return
+    if session.get(Program, visit.program_id).archived:
+        return  # kept: restoring the program brings its reminders back
     kec = session.get(Kecamatan, visit.kecamatan_code)
     params = {"kecamatan": kec.name, "days": days, **date_params(visit.date)}
     for user_id in _recipients(session, visit.kecamatan_code):

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from service.domain import visits as visit_flow
 from service.models import AuditEvent, JobIntent, Notification, Program, Visit
 from tests.api.test_visits import PROGRAM_2025, create_program
 from tests.conftest import KRAKSAAN, SUMBER
@@ -378,3 +379,35 @@ def test_programs_with_any_fields_never_answer_5xx(client, office, body, change)
     for method, path, kwargs in calls:
         response = getattr(client, method)(path, headers=office, **kwargs)
         assert response.status_code < 500, (method, path, response.json)
+
+
+def test_awkward_csv_files_get_a_clear_answer(client, office):
+    program_id = next_year_program(client, office)
+
+    def put(raw: bytes):
+        return client.put(
+            f"/api/v1/programs/{program_id}/priorities", data=raw, content_type="text/csv", headers=office
+        )
+
+    huge = put(b'35.13.01,5,"' + b"a" * 140_000 + b'"\n')
+    assert huge.status_code in (413, 422), "a field beyond the csv module's limit, or a file too big: never a 500"
+    assert put(b"35.13.01,5,\x00\n").status_code == 422
+    quoted = put(b'35.13.01,5,"two\nlines"\n35.13.99,3,x\n')
+    assert quoted.status_code == 422 and list(quoted.json["errors"]["lines"]) == ["3"], "physical line numbers"
+    blank_first = put(b"\r\n35.13.01;4,5;Air bersih\r\n")
+    assert blank_first.status_code == 200 and blank_first.json["priorities"] == {"35.13.01": 4.5}
+
+
+def test_an_archived_programs_visits_are_not_confirmed_and_cancel_without_replanning(client, office, db):
+    program_id = next_year_program(client, office)
+    plan(client, office, program_id)
+    first, second = db.scalars(select(Visit).where(Visit.program_id == program_id).order_by(Visit.date)).all()[:2]
+    client.post(f"/api/v1/visits/{first.id}/confirm", headers=office)
+    assert client.delete(f"/api/v1/programs/{program_id}", headers=office).json["archived"] is True
+    assert client.post(f"/api/v1/visits/{second.id}/confirm", headers=office).status_code == 409
+    cancelled = client.post(f"/api/v1/visits/{first.id}/cancel", json={"reason": "Program ditutup"}, headers=office)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    db.expire_all()
+    assert db.get(Visit, second.id).date == second.date, "nothing re-planned"
+    visit_flow.remind(db, second.id, 1)
+    assert db.scalar(select(Notification).where(Notification.kind == "visit_reminder")) is None, "no reminders"

@@ -134,12 +134,8 @@ def test_a_finding_is_followed_up_sent_back_and_verified_with_its_timeline(clien
     assert back.status_code == 200 and back.json["status"] == "reopened" and back.json["due_at"]
     again = client.post(f"/api/v1/findings/{fid}/done", json={"note": "Sudah."}, headers=as_("opd_officer"))
     assert again.status_code == 422, "evidence from before it was sent back does not count"
-    railing = send_report(client, as_("kepala_desa"), title="Railing terpasang")
-    again = client.post(
-        f"/api/v1/findings/{fid}/done",
-        json={"note": "Railing terpasang.", "report_ids": [railing["id"]]},
-        headers=as_("opd_officer"),
-    )
+    railing = send_report(client, as_("kepala_desa"), title="Railing terpasang", finding_id=fid)
+    again = client.post(f"/api/v1/findings/{fid}/done", json={"note": "Railing terpasang."}, headers=as_("opd_officer"))
     assert again.status_code == 200 and again.json["status"] == "done"
     verified = client.post(f"/api/v1/findings/{fid}/verify", json={}, headers=as_("coordinator"))
     assert verified.status_code == 200 and verified.json["status"] == "verified"
@@ -154,15 +150,16 @@ def test_a_finding_is_followed_up_sent_back_and_verified_with_its_timeline(clien
         ("update", "in_progress"),
         ("done", "done"),
         ("reopen", "reopened"),
+        ("report", "reopened"),
         ("done", "done"),
         ("verify", "verified"),
     ]
     photos = shown["timeline"][1]["photos"]
     assert len(photos) == 2 and all(p["status"] == "ready" and p["thumb_url"] for p in photos)
     assert client.get(photos[0]["thumb_url"]).mimetype == "image/jpeg"
-    assert shown["timeline"][2]["report_ids"] == [report["id"]] and shown["timeline"][7]["report_ids"] == [
-        railing["id"]
-    ]
+    assert shown["timeline"][2]["report_ids"] == [report["id"]], "sent for the finding"
+    assert shown["timeline"][3]["report_ids"] == [report["id"]], "linked by the camat"
+    assert shown["timeline"][7]["report_ids"] == [railing["id"]]
     assert [e["at"] for e in shown["timeline"]] == sorted(e["at"] for e in shown["timeline"])
     assert shown["progress"] == 100 and shown["follow_up"] == "Railing terpasang."
     officers = db.scalars(select(Notification.kind).where(Notification.user_id == people["opd_officer"].id)).all()
@@ -238,14 +235,14 @@ def test_every_state_action_and_role(client, as_, people, visit, db, action):
     evidence = db.scalar(select(Report.id)) or send_report(client, as_("kepala_desa"))["id"]
     body = {
         "updates": {"note": "Catatan.", "progress": 10},
-        "done": {"note": "Catatan.", "report_ids": [evidence]},
+        "done": {"note": "Catatan."},  # the evidence is on each finding's timeline already
         "verify": {"note": "Oke."},
         "reopen": {"reason": "Belum."},
     }[action]
     actual, expected = {}, {}
     for state in STATES:
         for role in ROLES:
-            finding = _finding(db, visit, state)
+            finding = _finding(db, visit, state, evidence)
             response = client.post(f"/api/v1/findings/{finding.id}/{action}", json=body, headers=as_(role))
             actual[(state, role)] = response.status_code
             if role not in ALLOWED[action]:
@@ -261,7 +258,8 @@ def test_every_state_action_and_role(client, as_, people, visit, db, action):
     assert actual == expected
 
 
-def _finding(db, visit, status) -> Finding:
+def _finding(db, visit, status, evidence: int) -> Finding:
+    """A finding in `status` with a field report sent for it (evidence for `done`)."""
     now = utcnow()
     finding = Finding(
         visit_id=visit.id, kecamatan_code=SUMBER, desa_code=GEMITO, description="x", opd_code="dpupr",
@@ -269,6 +267,11 @@ def _finding(db, visit, status) -> Finding:
         status=status, progress=0, follow_up="",
     )  # fmt: skip
     db.add(finding)
+    db.flush()
+    sent = FindingEvent(
+        finding_id=finding.id, action="report", from_status=status, to_status=status, report_ids=[evidence]
+    )
+    db.add(sent)
     db.commit()
     return finding
 
@@ -348,12 +351,9 @@ def test_reassigning_tells_the_new_opd_and_only_the_office_edits(client, as_, pe
 
 def test_figures_per_opd_and_kecamatan_in_scope(client, as_, visit, db):
     done = record_finding(client, as_, visit)["id"]
-    report = send_report(client, as_("kepala_desa"))
-    client.post(
-        f"/api/v1/findings/{done}/done",
-        json={"note": "Beres.", "report_ids": [report["id"]]},
-        headers=as_("opd_officer"),
-    )
+    send_report(client, as_("kepala_desa"), finding_id=done)
+    finished = client.post(f"/api/v1/findings/{done}/done", json={"note": "Beres."}, headers=as_("opd_officer"))
+    assert finished.status_code == 200
     yesterday = (utcnow().astimezone(WIB) - dt.timedelta(days=1)).date()
     record_finding(client, as_, visit, due_date=yesterday.isoformat())
     record_finding(client, as_, visit, opd_code="dinkes")
@@ -435,3 +435,71 @@ def test_the_opd_shows_its_result_and_the_anonymous_complainant_sees_it(client, 
     assert "Warga" not in tracked.get_data(as_text=True)
     closed = client.post(f"/api/v1/complaints/{cid}/close", json={}, headers={"X-Complaint-Secret": secret})
     assert closed.status_code == 200 and photo(as_("opd_officer")).status_code == 409
+
+
+# --- what the review found
+
+
+def test_field_reports_on_a_timeline_show_only_to_who_may_read_them(client, as_, visit):
+    fid = record_finding(client, as_, visit)["id"]
+    report = send_report(client, as_("kepala_desa"), finding_id=fid, title="Laporan dari Gemito")
+    for who, shown in (("kepala_desa", True), ("camat", True), ("opd_officer", False)):
+        event = client.get(f"/api/v1/findings/{fid}", headers=as_(who)).json["timeline"][1]
+        assert event["action"] == "report"
+        assert (event["report_ids"], event["note"]) == (([report["id"]], "Laporan dari Gemito") if shown else ([], ""))
+    linked = client.post(
+        f"/api/v1/findings/{fid}/updates", json={"note": "x", "report_ids": [report["id"]]}, headers=as_("opd_officer")
+    )
+    assert linked.status_code == 422, "an OPD officer cannot read field reports, so cannot link them"
+
+
+def test_a_withdrawn_report_is_no_evidence(client, as_, visit):
+    fid = record_finding(client, as_, visit)["id"]
+    report = send_report(client, as_("kepala_desa"), finding_id=fid)
+    withdrawn = client.post(
+        f"/api/v1/reports/{report['id']}/withdraw", json={"reason": "Salah foto."}, headers=as_("kepala_desa")
+    )
+    assert withdrawn.status_code == 200
+    done = client.post(f"/api/v1/findings/{fid}/done", json={"note": "Selesai."}, headers=as_("opd_officer"))
+    assert done.status_code == 422
+    linked = client.post(
+        f"/api/v1/findings/{fid}/done", json={"note": "Selesai.", "report_ids": [report["id"]]}, headers=as_("admin")
+    )
+    assert linked.status_code == 422
+
+
+def test_the_same_picture_on_two_findings_is_flagged(client, as_, visit, work):
+    photos = []
+    for _ in range(2):
+        fid = record_finding(client, as_, visit)["id"]
+        update = client.post(f"/api/v1/findings/{fid}/updates", json={"note": "Foto."}, headers=as_("opd_officer"))
+        photos.append(add_photo(client, as_("opd_officer"), fid, update.json["id"]).json)
+        work()
+    first, second = (client.get(f"/api/v1/photos/{p['id']}", headers=as_("bupati_office")).json for p in photos)
+    assert "reused" not in first["flags"]
+    assert "reused" in second["flags"]
+    assert second["evidence"]["reused_from_finding_ids"] == [first_finding(client, as_, first)]
+
+
+def first_finding(client, as_, photo) -> int:
+    """The finding a photo of an update belongs to, found through the findings' timelines."""
+    for finding in client.get("/api/v1/findings", headers=as_("bupati_office")).json["items"]:
+        timeline = client.get(f"/api/v1/findings/{finding['id']}", headers=as_("bupati_office")).json["timeline"]
+        if any(p["id"] == photo["id"] for event in timeline for p in event.get("photos", [])):
+            return finding["id"]
+    raise AssertionError("no finding holds the photo")
+
+
+def test_reassigning_starts_a_new_escalation_ladder(client, as_, visit, db):
+    yesterday = (utcnow().astimezone(WIB) - dt.timedelta(days=1)).date()
+    fid = record_finding(client, as_, visit, due_date=yesterday.isoformat())["id"]
+    findings.escalate_overdue(db, utcnow() + dt.timedelta(days=5))
+    findings.escalate_overdue(db, utcnow() + dt.timedelta(days=5))
+    db.commit()
+    assert db.get(Finding, fid).escalation_level == 2
+    moved = client.patch(f"/api/v1/findings/{fid}", json={"opd_code": "dinkes"}, headers=as_("bupati_office"))
+    assert (
+        moved.json["escalation_level"] == 0
+        and moved.json["due_at"] == client.get(f"/api/v1/findings/{fid}", headers=as_("bupati_office")).json["due_at"]
+    )
+    assert findings.escalate_overdue(db, utcnow()) == 1, "the new OPD is reminded too"

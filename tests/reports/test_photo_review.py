@@ -4,14 +4,18 @@ removes a photo before a verdict (its files become orphans for `storage gc`), a 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import uuid
 
 from sqlalchemy import select
 
 from service.db import utcnow
 from service.domain.storage_gc import collect
 from service.models import AuditEvent, Photo, Upload
+from tests import images
 from tests.conftest import SUMBER
 from tests.reports.conftest import FAR
+from tests.tus import TUS, metadata
 
 GPS_FAR = "gps_far_from_report"
 
@@ -150,3 +154,29 @@ def test_a_moved_point_judges_the_photos_distance_again(client, submit, upload, 
     )
     assert back.json["flags"] == ["photo_gps_far_from_report"], "far again, and not dismissed this time"
     assert _photo(client, as_, kades, photo["id"])["flags"] == [GPS_FAR]
+
+
+def test_photos_stop_at_the_verdict_and_a_fix_goes_back_for_review(client, submit, upload, kades, camat, as_, db):
+    report, _ = submit()
+    url = f"/api/v1/reports/{report['id']}"
+    client.post(f"{url}/review", json={"state": "has_issues", "comment": "Fotonya kurang jelas."}, headers=as_(camat))
+    upload(report["id"], seed=3)
+    assert client.get(url, headers=as_(kades)).json["review_state"] == "received", "the author's new photo"
+    client.post(f"{url}/review", json={"state": "approved"}, headers=as_(camat))
+    late = client.post(
+        f"{url}/photos",
+        data={"file": (io.BytesIO(images.jpeg(64, 48, seed=4)), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+        headers=as_(kades),
+        content_type="multipart/form-data",
+    )
+    assert late.status_code == 409 and late.json["review_state"] == "approved"
+    by_tus = client.post(
+        "/api/v1/uploads",
+        headers={
+            **TUS,
+            **as_(kades),
+            "Upload-Length": "100",
+            "Upload-Metadata": metadata(client_uuid=uuid.uuid4(), report_id=report["id"]),
+        },
+    )
+    assert by_tus.status_code == 409, "refused when the upload starts, not after its last byte"
