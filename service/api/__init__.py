@@ -19,6 +19,7 @@ from service.api import (
     reference,
     reports,
     security_headers,
+    stats,
     uploads,
     users,
     visits,
@@ -52,7 +53,19 @@ def configure(app: Flask) -> None:
     api = Api(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
-    for module in (auth, users, reference, notifications, visits, findings, reports, photos, complaints, open311):
+    for module in (
+        auth,
+        users,
+        reference,
+        notifications,
+        visits,
+        findings,
+        reports,
+        photos,
+        complaints,
+        stats,
+        open311,
+    ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     # Protocols with their own conventions, outside the OpenAPI document: tus uploads and Open311 GeoReport v2.
     app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")

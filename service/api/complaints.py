@@ -25,7 +25,8 @@ from service.api.base import (
 )
 from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema, signed_url
 from service.db import utcnow
-from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos
+from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos, stats
+from service.domain.calendar import today
 from service.models import Complaint
 from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
 
@@ -201,10 +202,10 @@ STATS_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31))
 
 class StatsArgs(Schema):
     date_from = ma.fields.Date(
-        data_key="from", required=True, validate=STATS_DATES, metadata={"description": "filed on or after (WIB)"}
+        data_key="from", validate=STATS_DATES, metadata={"description": "filed on or after (WIB); default 1 January"}
     )
     date_to = ma.fields.Date(
-        data_key="to", required=True, validate=STATS_DATES, metadata={"description": "filed on or before (WIB)"}
+        data_key="to", validate=STATS_DATES, metadata={"description": "filed on or before (WIB); default today"}
     )
 
 
@@ -478,4 +479,5 @@ class Stats(MethodView):
     def get(self, args):
         """Speak with numbers: per OPD and per pillar, counts by state, share resolved within the deadline,
         median days to verify and to resolve, average rating, for complaints filed in the date range."""
-        return complaint_stats.figures(session(), principal(), args["date_from"], args["date_to"], utcnow())
+        start, end = stats.period(args.get("date_from"), args.get("date_to"), today())
+        return complaint_stats.figures(session(), principal(), start, end, utcnow())

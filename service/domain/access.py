@@ -63,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "complaints.support": frozenset({RESIDENT}),
     "complaints.identity": frozenset({ADMIN, COORDINATOR}),  # the reporter of an anonim/rahasia complaint
     "complaints.stats": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, OPD_OFFICER}),  # an officer: his OPD
+    # The figures: a camat or kepala desa his kecamatan, an officer his OPD (see stats.scope_of).
+    "stats.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "catalogue.manage": frozenset({ADMIN}),
     "open311.keys": frozenset({ADMIN}),
     "reference.read": EVERYONE,

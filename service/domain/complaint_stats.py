@@ -33,13 +33,13 @@ def figures(session: Session, principal: Principal, start: dt.date, end: dt.date
     pillar_key = func.coalesce(Opd.sector, literal(UNASSIGNED))
     names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
     pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
-    by_opd = _grouped(session, opd_key, scope)
-    by_pillar = _grouped(session, pillar_key, scope)
+    by_opd = grouped(session, opd_key, scope)
+    by_pillar = grouped(session, pillar_key, scope)
     return {
         "date_from": start,
         "date_to": end,
         "generated_at": now,
-        "total": _grouped(session, literal("all"), scope).get("all", _empty()),
+        "total": grouped(session, literal("all"), scope).get("all", empty()),
         "by_opd": [
             {"opd_code": key, "opd_name": names.get(key), "pillar": pillars.get(key), **values}
             for key, values in sorted(by_opd.items())
@@ -48,7 +48,7 @@ def figures(session: Session, principal: Principal, start: dt.date, end: dt.date
     }
 
 
-def _empty() -> dict:
+def empty() -> dict:
     return {
         "total": 0,
         "by_status": dict.fromkeys(STATUSES, 0),
@@ -61,7 +61,7 @@ def _empty() -> dict:
     }
 
 
-def _grouped(session: Session, key, scope: list) -> dict[str, dict]:
+def grouped(session: Session, key, scope: list) -> dict[str, dict]:
     groups: dict[str, dict] = {}
     counts = session.execute(
         select(key.label("key"), Complaint.status, func.count())
@@ -71,7 +71,7 @@ def _grouped(session: Session, key, scope: list) -> dict[str, dict]:
         .group_by(key, Complaint.status)
     )
     for group, status, count in counts:
-        entry = groups.setdefault(group, _empty())
+        entry = groups.setdefault(group, empty())
         entry["by_status"][status] = count
         entry["total"] += count
     quality = session.execute(

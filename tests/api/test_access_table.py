@@ -141,6 +141,10 @@ TABLE.update(
             only({**COORDINATORS_CANNOT_YET, "bupati_office": 409}, 403),
         ),
         ("GET", "/api/v1/stats/findings"): ({}, only({"resident": 403}, 200)),
+        **{
+            ("GET", f"/api/v1/stats/{by}"): ({}, only({"resident": 403}, 200))
+            for by in ("overview", "kecamatan", "opd", "pillars")
+        },
         ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
         ("POST", "/api/v1/reports"): (
             lambda role: {

@@ -1,0 +1,306 @@
+"""The regency's figures, to "speak with numbers": in total, per kecamatan, per OPD and per SAE pillar, for a period
+(and month by month), each in the caller's scope: a camat or kepala desa his kecamatan, an OPD officer his OPD (the
+OPD's complaints and findings only), the regency-wide roles everything.
+
+What is counted, from which timestamps (the OpenAPI document repeats it per field):
+- visits: the visits whose day lies in the period, by status;
+- findings: recorded (created_at) in the period, by state now; overdue: still open and past the deadline now;
+  done on time: done before the deadline of the time; days to done: recording to the last `done`;
+- complaints: filed (created_at) in the period, by status now; resolved on time: resolved before the deadline of
+  the time; days to resolve: filing to resolution; overdue: still open and past the deadline now;
+- field reports: captured (captured_at) in the period, by category, withdrawn ones left out;
+- photos flagged: photos of those reports with at least one evidence flag not dismissed.
+Periods are WIB calendar days, `from` and `to` inclusive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session
+
+from service.domain import access, complaint_stats
+from service.domain.access import Principal
+from service.domain.calendar import WIB
+from service.domain.errors import Invalid
+from service.models import Complaint, Finding, Kecamatan, Opd, Photo, Report, Visit
+from service.models.complaints import OPEN_STATUSES
+from service.models.reference import SECTORS
+from service.models.visits import FINDING_DONE, FINDING_OPEN, FINDING_STATUSES, VERIFIED, VISIT_STATUSES
+
+MAX_RANGE_DAYS = 3 * 366
+UNASSIGNED = complaint_stats.UNASSIGNED
+
+
+@dataclass(frozen=True)
+class Scope:
+    kecamatan_code: str | None = None  # only this kecamatan
+    opd_code: str | None = None  # only this OPD's complaints and findings
+    areas: bool = True  # visits, field reports and photos count (not for an OPD officer)
+
+
+def scope_of(principal: Principal) -> Scope:
+    access.require(principal, "stats.read")
+    if principal.role in access.REGENCY_WIDE:
+        return Scope()
+    if principal.role == access.OPD_OFFICER:
+        return Scope(opd_code=principal.opd_code, areas=False)
+    return Scope(kecamatan_code=principal.kecamatan_code)
+
+
+def period(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The period asked for; by default this calendar year (WIB) up to today."""
+    start, end = start or today.replace(month=1, day=1), end or max(today, start or today)
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise Invalid("Give a period of at most three years, from <= to.", {"to": [str(end)]})
+    return start, end
+
+
+def months_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months of a period, each cut to the period."""
+    months, first = [], start.replace(day=1)
+    while first <= end:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        months.append((max(first, start), min(following - dt.timedelta(days=1), end)))
+        first = following
+    return months
+
+
+def figures(
+    session: Session,
+    principal: Principal,
+    by: str,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
+    monthly: bool = False,
+) -> dict:
+    """`by` is overview, kecamatan, opd or pillar; `monthly` adds the same figures month by month."""
+    scope = scope_of(principal)
+    compute = {"overview": _overview, "kecamatan": _by_kecamatan, "opd": _by_opd, "pillar": _by_pillar}[by]
+    result = {"date_from": start, "date_to": end, "generated_at": now, **compute(session, scope, start, end, now)}
+    if monthly:
+        result["months"] = [
+            {
+                "month": first.strftime("%Y-%m"),
+                "date_from": first,
+                "date_to": last,
+                **compute(session, scope, first, last, now),
+            }
+            for first, last in months_of(start, end)
+        ]
+    return result
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    since = dt.datetime.combine(start, dt.time(), tzinfo=WIB)
+    return since, dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=WIB)
+
+
+# --- areas: the overview and the kecamatan
+
+
+def _overview(session: Session, scope: Scope, start, end, now) -> dict:
+    return {"figures": _area_figures(session, scope, start, end, now, literal("all")).get("all") or _area_empty(scope)}
+
+
+def _by_kecamatan(session: Session, scope: Scope, start, end, now) -> dict:
+    groups = _area_figures(session, scope, start, end, now, None)
+    stmt = select(Kecamatan.code, Kecamatan.name, Kecamatan.bps_code).order_by(Kecamatan.code)
+    if scope.kecamatan_code:
+        stmt = stmt.where(Kecamatan.code == scope.kecamatan_code)
+    return {
+        "rows": [
+            {
+                "kecamatan_code": code,
+                "kecamatan_name": name,
+                "bps_code": bps,
+                **(groups.get(code) or _area_empty(scope)),
+            }
+            for code, name, bps in session.execute(stmt)
+        ]
+    }
+
+
+def _area_empty(scope: Scope) -> dict:
+    return {
+        "visits": dict.fromkeys(VISIT_STATUSES, 0) if scope.areas else None,
+        "findings": _finding_empty(),
+        "complaints": complaint_stats.empty(),
+        "complaints_overdue": 0,
+        "reports": {"total": 0, "by_category": {}} if scope.areas else None,
+        "photos_flagged": 0 if scope.areas else None,
+    }
+
+
+def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[str, dict]:
+    """Per kecamatan (key None) or in total (a literal key)."""
+    since, until = _bounds(start, end)
+    groups: dict[str, dict] = {}
+
+    def entry(group: str) -> dict:
+        return groups.setdefault(group, _area_empty(scope))
+
+    complaint_scope = [Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope)]
+    complaint_key = key if key is not None else Complaint.kecamatan_code
+    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope).items():
+        if group is not None:
+            entry(group)["complaints"] = values
+    for group, count in _complaints_overdue(session, complaint_key, scope, now).items():
+        if group is not None:
+            entry(group)["complaints_overdue"] = count
+    finding_key = key if key is not None else Finding.kecamatan_code
+    for group, values in _finding_groups(session, finding_key, scope, since, until, now).items():
+        entry(group)["findings"] = values
+    if not scope.areas:
+        return groups
+    visit_key = key if key is not None else Visit.kecamatan_code
+    visits = select(visit_key.label("key"), Visit.status, func.count()).where(Visit.date >= start, Visit.date <= end)
+    if scope.kecamatan_code:
+        visits = visits.where(Visit.kecamatan_code == scope.kecamatan_code)
+    for group, status, count in session.execute(visits.group_by(visit_key, Visit.status)):
+        entry(group)["visits"][status] = count
+    report_key = key if key is not None else Report.kecamatan_code
+    report_scope = [
+        Report.captured_at >= since,
+        Report.captured_at < until,
+        Report.withdrawn_at.is_(None),
+        *([Report.kecamatan_code == scope.kecamatan_code] if scope.kecamatan_code else []),
+    ]
+    rows = session.execute(
+        select(report_key.label("key"), Report.category, func.count())
+        .where(*report_scope)
+        .group_by(report_key, Report.category)
+    )
+    for group, category, count in rows:
+        reports = entry(group)["reports"]
+        reports["by_category"][category] = count
+        reports["total"] += count
+    flagged = session.execute(
+        select(report_key.label("key"), func.count())
+        .select_from(Photo)
+        .join(Report, Report.id == Photo.report_id)
+        .where(*report_scope, func.json_array_length(Photo.flags) > 0)
+        .group_by(report_key)
+    )
+    for group, count in flagged:
+        entry(group)["photos_flagged"] = count
+    return groups
+
+
+def _complaint_scope(scope: Scope) -> list:
+    conditions = []
+    if scope.kecamatan_code:
+        conditions.append(Complaint.kecamatan_code == scope.kecamatan_code)
+    if scope.opd_code:
+        conditions.append(Complaint.opd_code == scope.opd_code)
+    return conditions
+
+
+def _complaints_overdue(session: Session, key, scope: Scope, now: dt.datetime) -> dict:
+    rows = session.execute(
+        select(key.label("key"), func.count())
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_at < now, *_complaint_scope(scope))
+        .group_by(key)
+    )
+    return dict(rows.all())
+
+
+# --- findings, grouped
+
+
+def _finding_empty() -> dict:
+    return {
+        "total": 0,
+        "by_state": dict.fromkeys(FINDING_STATUSES, 0),
+        "overdue": 0,
+        "done_on_time_share": None,
+        "median_days_to_done": None,
+    }
+
+
+def _finding_groups(session: Session, key, scope: Scope, since, until, now) -> dict[str, dict]:
+    """Findings recorded from `since` to `until`, grouped by `key` (a column, or a literal for the total)."""
+    conditions = [Finding.created_at >= since, Finding.created_at < until]
+    if scope.kecamatan_code:
+        conditions.append(Finding.kecamatan_code == scope.kecamatan_code)
+    if scope.opd_code:
+        conditions.append(Finding.opd_code == scope.opd_code)
+    rows = session.execute(
+        select(
+            key.label("key"), Finding.status, Finding.due_at, Finding.done_at, Finding.done_on_time, Finding.created_at
+        )
+        .select_from(Finding)
+        .join(Opd, Opd.code == Finding.opd_code)
+        .where(*conditions)
+    )
+    groups: dict[str, dict] = {}
+    durations: dict[str, list[float]] = {}
+    on_time: dict[str, list[bool]] = {}
+    for group, status, due_at, done_at, done_on_time, created_at in rows:
+        entry = groups.setdefault(group, _finding_empty())
+        entry["total"] += 1
+        entry["by_state"][status] += 1
+        if status in FINDING_OPEN and due_at is not None and due_at < now:
+            entry["overdue"] += 1
+        if status in (FINDING_DONE, VERIFIED) and done_at is not None:
+            durations.setdefault(group, []).append((done_at - created_at).total_seconds() / 86400)
+            on_time.setdefault(group, []).append(bool(done_on_time))
+    for group, values in durations.items():
+        groups[group]["median_days_to_done"] = round(statistics.median(values), 2)
+        groups[group]["done_on_time_share"] = round(sum(on_time[group]) / len(on_time[group]), 3)
+    return groups
+
+
+# --- the OPD and the pillars: complaints and findings together
+
+
+def _by_opd(session: Session, scope: Scope, start, end, now) -> dict:
+    opd = func.coalesce(Complaint.opd_code, literal(UNASSIGNED))
+    groups = _service_figures(session, scope, start, end, now, opd, Finding.opd_code)
+    names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
+    pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
+    stmt = select(Opd.code).order_by(Opd.code)
+    if scope.opd_code:
+        stmt = stmt.where(Opd.code == scope.opd_code)
+    codes = list(session.scalars(stmt)) + ([UNASSIGNED] if UNASSIGNED in groups else [])
+    return {
+        "rows": [
+            {
+                "opd_code": code,
+                "opd_name": names.get(code),
+                "pillar": pillars.get(code),
+                **(groups.get(code) or _service_empty()),
+            }
+            for code in codes
+        ]
+    }
+
+
+def _by_pillar(session: Session, scope: Scope, start, end, now) -> dict:
+    pillar = func.coalesce(Opd.sector, literal(UNASSIGNED))
+    groups = _service_figures(session, scope, start, end, now, pillar, Opd.sector)
+    keys = list(SECTORS) + ([UNASSIGNED] if UNASSIGNED in groups else [])
+    return {"rows": [{"pillar": key, **(groups.get(key) or _service_empty())} for key in keys]}
+
+
+def _service_empty() -> dict:
+    return {"complaints": complaint_stats.empty(), "complaints_overdue": 0, "findings": _finding_empty()}
+
+
+def _service_figures(session: Session, scope: Scope, start, end, now, complaint_key, finding_key) -> dict:
+    since, until = _bounds(start, end)
+    groups: dict[str, dict] = {}
+    complaint_scope = [Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope)]
+    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope).items():
+        groups.setdefault(group, _service_empty())["complaints"] = values
+    for group, count in _complaints_overdue(session, complaint_key, scope, now).items():
+        groups.setdefault(group, _service_empty())["complaints_overdue"] = count
+    for group, values in _finding_groups(session, finding_key, scope, since, until, now).items():
+        groups.setdefault(group, _service_empty())["findings"] = values
+    return groups
