@@ -10,6 +10,7 @@ from service.api import (
     auth,
     complaints,
     errors,
+    exports,
     findings,
     jobs_dashboard,
     notifications,
@@ -64,6 +65,7 @@ def configure(app: Flask) -> None:
         photos,
         complaints,
         stats,
+        exports,
         open311,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)

@@ -31,11 +31,14 @@ def _signature(photo_id: int, variant: str, expires: int) -> str:
 
 def signed_url(photo, variant: str) -> str | None:
     """A URL of the derivative that works without a bearer token until it expires (for <img> and caches)."""
-    if photo.status != READY:
-        return None
+    return derivative_url(photo.id, variant) if photo.status == READY else None
+
+
+def derivative_url(photo_id: int, variant: str) -> str:
+    """The signed path of a ready photo's derivative."""
     expires = (int(time.time()) // URL_BUCKET + 1) * URL_BUCKET + services().settings.signed_url_ttl
-    signature = _signature(photo.id, variant, expires)
-    return url_for("photos.PhotoFile", photo_id=photo.id, variant=variant, expires=expires, signature=signature)
+    signature = _signature(photo_id, variant, expires)
+    return url_for("photos.PhotoFile", photo_id=photo_id, variant=variant, expires=expires, signature=signature)
 
 
 class ExifSchema(Schema):

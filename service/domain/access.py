@@ -65,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "complaints.stats": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, OPD_OFFICER}),  # an officer: his OPD
     # The figures: a camat or kepala desa his kecamatan, an officer his OPD (see stats.scope_of).
     "stats.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
+    # Exports: staff only; each dataset's own read permission and scope apply on top.
+    "exports.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "catalogue.manage": frozenset({ADMIN}),
     "open311.keys": frozenset({ADMIN}),
     "reference.read": EVERYONE,

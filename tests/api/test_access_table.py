@@ -145,6 +145,10 @@ TABLE.update(
             ("GET", f"/api/v1/stats/{by}"): ({}, only({"resident": 403}, 200))
             for by in ("overview", "kecamatan", "opd", "pillars")
         },
+        ("GET", "/api/v1/exports/complaints.{extension}"): ({}, only({"resident": 403, "kepala_desa": 403}, 200)),
+        ("GET", "/api/v1/exports/findings.{extension}"): ({}, only({"resident": 403}, 200)),
+        ("GET", "/api/v1/exports/reports.{extension}"): ({}, only({"resident": 403, "opd_officer": 403}, 200)),
+        ("GET", "/api/v1/exports/visits.{extension}"): ({}, only({"resident": 403}, 200)),
         ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
         ("POST", "/api/v1/reports"): (
             lambda role: {
@@ -394,6 +398,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             category_code="sampah",
             key_id=MAX_ID,
             fmt="json",
+            extension="csv",
             service_code="sampah",
             request_id=complaint.id,
         )

@@ -1,0 +1,124 @@
+"""Exports: complaints, findings, field reports and visits as CSV, XLSX or GeoJSON, with the lists' filters and the
+caller's scope, streamed; each export recorded in the audit trail."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from flask import Response, stream_with_context
+from flask.views import MethodView
+
+from service.api.base import Blueprint, principal, services, session
+from service.api.complaints import ComplaintListArgs
+from service.api.findings import FindingListArgs
+from service.api.photos import derivative_url
+from service.api.reports import ReportListArgs
+from service.api.visits import VisitListArgs
+from service.db import utcnow
+from service.domain import audit, exports
+from service.domain.errors import NotFound
+
+blp = Blueprint("exports", __name__, description="Exports for analysis: CSV, XLSX, GeoJSON")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+COPY_BLOCK = 256 * 1024
+
+
+def _export_args(base):
+    class Meta:
+        exclude = ("limit", "cursor")
+
+    return type(f"{base.__name__.removesuffix('ListArgs')}ExportArgs", (base,), {"Meta": Meta})
+
+
+def _photo_urls(photo_ids: list[int]) -> str:
+    """Absolute signed URLs of the display derivatives, valid as long as the API's own (never the originals)."""
+    base = services().settings.public_base_url
+    return " ".join(base + derivative_url(photo_id, "display") for photo_id in photo_ids)
+
+
+def _stream(name: str, fmt: str, filters: dict) -> Response:
+    if fmt not in MEDIA_TYPES:
+        raise NotFound("Export as csv, xlsx or geojson.")
+    who = principal()
+    dataset = exports.open_dataset(session(), who, name, filters, utcnow())
+    urls = _photo_urls if name != "visits" else None
+
+    def recorded(chunks):
+        """The chunks, then the export in the audit trail: who, what, filters, rows (also when cut short)."""
+        finished = False
+        try:
+            yield from chunks
+            finished = True
+        finally:
+            session().rollback()  # the cursor's transaction
+            shown = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()}
+            data = {"format": fmt, "filters": shown, "rows": dataset.count, "complete": finished}
+            audit.record(session(), who.user_id, "export", "export", name, data)
+            session().commit()
+
+    if fmt == "csv":
+        body = (line.encode() for line in exports.csv_lines(dataset, urls))
+    elif fmt == "geojson":
+        body = (chunk.encode() for chunk in exports.geojson_chunks(dataset, urls))
+    else:
+        body = _xlsx(dataset, urls)
+    response = Response(stream_with_context(recorded(body)), mimetype=MEDIA_TYPES[fmt])
+    response.headers["Content-Type"] = MEDIA_TYPES[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{utcnow():%Y%m%d}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _xlsx(dataset, urls):
+    """The workbook is a zip: written to a temporary file in constant memory, then sent in blocks."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        exports.write_xlsx(dataset, urls, path)
+        with open(path, "rb") as book:
+            while block := book.read(COPY_BLOCK):
+                yield block
+    finally:
+        os.unlink(path)
+
+
+EXPORT_RESPONSES = {
+    "200": {
+        "description": "The rows, streamed",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()
+        },
+    }
+}
+
+
+def _export_view(name: str, args_schema, doc: str):
+    class Export(MethodView):
+        @blp.auth()
+        @blp.arguments(_export_args(args_schema), location="query")
+        @blp.doc(responses=EXPORT_RESPONSES)
+        def get(self, args, extension):
+            filters = {**args, "from": args.get("from_")} if name == "visits" else args
+            return _stream(name, extension, filters)
+
+    Export.get.__doc__ = doc
+    Export.__name__ = f"Export{name.title()}"
+    blp.route(f"/exports/{name}.<string:extension>")(Export)
+
+
+_export_view(
+    "complaints",
+    ComplaintListArgs,
+    "Complaints the caller may see, with the list's filters; `fmt` is csv, xlsx or geojson. The reporter's identity "
+    "and contact only for the coordinators; photos as signed URLs of their derivatives.",
+)
+_export_view("findings", FindingListArgs, "Findings the caller may see, with the list's filters (csv, xlsx, geojson).")
+_export_view(
+    "reports", ReportListArgs, "Field reports the caller may see, with the list's filters (csv, xlsx, geojson)."
+)
+_export_view("visits", VisitListArgs, "Visits the caller may see, with the list's filters (csv, xlsx, geojson).")

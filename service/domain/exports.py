@@ -1,0 +1,283 @@
+"""Exports of complaints, findings, field reports and visits: the rows a list with the same filters shows the caller,
+with the same scope and privacy, read from a server-side cursor in batches, each row with the ids of its ready
+photos (the API turns them into signed derivative URLs, never originals). The writers for CSV, XLSX and GeoJSON
+stream row by row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain import access, complaints, findings, reports, visits
+from service.domain.access import Principal
+from service.domain.calendar import WIB
+from service.models import Complaint, Finding, FindingEvent, Photo, Report, Visit
+from service.models.photos import READY
+
+BATCH = 1000  # rows per fetch from the cursor (and per photo lookup)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text, integer, number, boolean, date, datetime
+    description: str
+    get: Callable
+
+
+def _col(name: str, type_: str, description: str, attribute: str | None = None) -> Column:
+    return Column(name, type_, description, lambda row, attr=attribute or name: getattr(row, attr))
+
+
+COMPLAINT_COLUMNS = [
+    _col("id", "integer", "complaint id"),
+    _col("tracking_code", "text", "the code citizens track it with"),
+    _col("kind", "text", "pengaduan, aspirasi or permintaan_informasi"),
+    _col("category_code", "text", "category of the service catalogue"),
+    _col("description", "text", "what the citizen wrote"),
+    _col("status", "text", "state now"),
+    _col("privacy", "text", "public, anonim or rahasia"),
+    _col("kecamatan_code", "text", "Kemendagri code"),
+    _col("desa_code", "text", "Kemendagri code"),
+    _col("opd_code", "text", "the OPD it is assigned to"),
+    _col("sla_class", "text", "deadline class"),
+    _col("lat", "number", "latitude (WGS84)"),
+    _col("lon", "number", "longitude (WGS84)"),
+    _col("created_at", "datetime", "filed (WIB)"),
+    _col("verified_at", "datetime", "verified (WIB)"),
+    _col("dispatched_at", "datetime", "dispatched to the OPD (WIB)"),
+    _col("due_at", "datetime", "deadline now (WIB)"),
+    _col("resolved_at", "datetime", "resolved (WIB)"),
+    _col("resolved_on_time", "boolean", "resolved before the deadline of the time"),
+    _col("closed_at", "datetime", "closed (WIB)"),
+    _col("rating", "integer", "the complainant's rating, 1-5"),
+    _col("answer", "text", "the OPD's answer"),
+    _col("source", "text", "app or open311"),
+]
+IDENTITY_COLUMNS = [  # the coordinators' only
+    _col("reporter_id", "integer", "the complainant's user id"),
+    _col("reporter_name", "text", "name given by an anonymous or Open311 complainant"),
+    _col("reporter_contact", "text", "contact given by the complainant"),
+]
+FINDING_COLUMNS = [
+    _col("id", "integer", "finding id"),
+    _col("visit_id", "integer", "the visit it was found on"),
+    _col("kecamatan_code", "text", "Kemendagri code"),
+    _col("desa_code", "text", "Kemendagri code"),
+    _col("opd_code", "text", "the OPD that follows it up"),
+    _col("description", "text", "what the Bupati found"),
+    _col("status", "text", "open, in_progress, done, verified or reopened"),
+    _col("progress", "integer", "percent done, from the latest update"),
+    _col("follow_up", "text", "the latest update's note"),
+    _col("sla_class", "text", "deadline class"),
+    _col("due_at", "datetime", "deadline now (WIB)"),
+    _col("done_at", "datetime", "reported done (WIB)"),
+    _col("done_on_time", "boolean", "done before the deadline of the time"),
+    _col("verified_at", "datetime", "verified (WIB)"),
+    _col("created_at", "datetime", "recorded (WIB)"),
+    _col("lat", "number", "latitude (WGS84), if recorded"),
+    _col("lon", "number", "longitude (WGS84), if recorded"),
+]
+REPORT_COLUMNS = [
+    _col("id", "integer", "report id"),
+    _col("title", "text", "title"),
+    _col("body", "text", "text"),
+    _col("category", "text", "category"),
+    _col("kecamatan_code", "text", "Kemendagri code"),
+    _col("desa_code", "text", "Kemendagri code"),
+    _col("author_id", "integer", "the author's user id"),
+    _col("visit_id", "integer", "a visit it reports on"),
+    _col("finding_id", "integer", "a finding it reports on"),
+    _col("lat", "number", "latitude (WGS84)"),
+    _col("lon", "number", "longitude (WGS84)"),
+    _col("accuracy_m", "number", "GPS accuracy in metres"),
+    _col("captured_at", "datetime", "captured on the phone (WIB)"),
+    _col("received_at", "datetime", "received by the server (WIB)"),
+    _col("review_state", "text", "received, approved, has_issues or rejected"),
+    Column("flags", "text", "evidence flags, space-separated", lambda row: " ".join(row.flags)),
+]
+VISIT_COLUMNS = [
+    _col("id", "integer", "visit id"),
+    _col("program_id", "integer", "the rotation"),
+    _col("kecamatan_code", "text", "Kemendagri code"),
+    _col("kecamatan_name", "text", "kecamatan"),
+    _col("date", "date", "the day (WIB)"),
+    _col("status", "text", "planned, confirmed, done, postponed or cancelled"),
+    _col("rank", "integer", "rank by challenge score when planned (1 = greatest)"),
+    _col("score", "number", "challenge score when planned"),
+    _col("reason", "text", "why this day, or why it moved"),
+    Column("lat", "number", "the kecamatan's centroid latitude", lambda row: row.kecamatan.lat),
+    Column("lon", "number", "the kecamatan's centroid longitude", lambda row: row.kecamatan.lon),
+]
+PHOTO_COLUMN = Column("photo_urls", "text", "signed URLs of the photos (display size, valid for a while)", None)
+
+
+@dataclass
+class Dataset:
+    columns: list[Column]
+    rows: Iterator[tuple[list, list[int]]]  # (values in column order, ids of ready photos)
+    count: int = 0
+
+
+def open_dataset(session: Session, principal: Principal, name: str, filters: dict, now: dt.datetime) -> Dataset:
+    """The rows of a dataset as the caller may see them with these filters (403/404 as for the lists)."""
+    access.require(principal, "exports.read")
+    if name == "complaints":
+        stmt, model = complaints.complaints_query(principal, filters, now), Complaint
+        columns = COMPLAINT_COLUMNS + (IDENTITY_COLUMNS if principal.role in complaints.COORDINATORS else [])
+    elif name == "findings":
+        stmt, model, columns = findings.findings_query(principal, filters, now), Finding, FINDING_COLUMNS
+    elif name == "reports":
+        stmt, model, columns = reports.reports_query(principal, filters), Report, REPORT_COLUMNS
+    else:
+        stmt, model, columns = visits.visits_query(principal, filters), Visit, VISIT_COLUMNS
+    photos = _photos_of(name)
+    dataset = Dataset(columns, iter(()))
+    dataset.rows = _rows(session, stmt.order_by(model.id), columns, photos, dataset)
+    return dataset
+
+
+def _photos_of(name: str) -> Callable | None:
+    """How to find the ready photos of a batch of rows: ids -> {row id: [photo ids]}."""
+    if name == "complaints":
+        owner = Photo.complaint_id
+        return lambda session, ids: _group(
+            session.execute(select(owner, Photo.id).where(owner.in_(ids), Photo.status == READY).order_by(Photo.id))
+        )
+    if name == "reports":
+        owner = Photo.report_id
+        return lambda session, ids: _group(
+            session.execute(select(owner, Photo.id).where(owner.in_(ids), Photo.status == READY).order_by(Photo.id))
+        )
+    if name == "findings":
+        return lambda session, ids: _group(
+            session.execute(
+                select(FindingEvent.finding_id, Photo.id)
+                .join(FindingEvent, FindingEvent.id == Photo.finding_event_id)
+                .where(FindingEvent.finding_id.in_(ids), Photo.status == READY)
+                .order_by(Photo.id)
+            )
+        )
+    return None
+
+
+def _group(pairs) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = {}
+    for owner, photo_id in pairs:
+        grouped.setdefault(owner, []).append(photo_id)
+    return grouped
+
+
+def _rows(session: Session, stmt, columns: list[Column], photos, dataset: Dataset):
+    """Batches from a server-side cursor (PostgreSQL; SQLite reads in batches as well), one photo query each."""
+    result = session.scalars(stmt.execution_options(yield_per=BATCH))
+    for batch in result.partitions():
+        by_row = photos(session, [row.id for row in batch]) if photos else {}
+        for row in batch:
+            dataset.count += 1
+            yield [column.get(row) for column in columns], by_row.get(row.id, [])
+        session.expunge_all()  # what was written needs no identity map: memory stays flat
+
+
+# --- writers (text values as they appear in every format)
+
+
+def plain(value, type_: str):
+    """A value for CSV and GeoJSON: times in WIB ISO 8601 with their offset, booleans as true/false."""
+    if value is None:
+        return None
+    if type_ == "datetime":
+        return value.astimezone(WIB).isoformat(timespec="seconds")
+    if type_ == "date":
+        return value.isoformat()
+    return value
+
+
+def csv_lines(dataset: Dataset, photo_urls: Callable[[list[int]], str] | None) -> Iterator[str]:
+    names = [c.name for c in dataset.columns] + (["photo_urls"] if photo_urls else [])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    for values, photo_ids in dataset.rows:
+        cells = ["" if v is None else _csv_cell(plain(v, c.type)) for v, c in zip(values, dataset.columns, strict=True)]
+        if photo_urls:
+            cells.append(photo_urls(photo_ids))
+        writer.writerow(cells)
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _csv_cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def geojson_chunks(dataset: Dataset, photo_urls: Callable[[list[int]], str] | None) -> Iterator[str]:
+    """A FeatureCollection: each row a Point feature at its lat/lon (null geometry without one)."""
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for values, photo_ids in dataset.rows:
+        properties = {c.name: plain(v, c.type) for v, c in zip(values, dataset.columns, strict=True)}
+        if photo_urls:
+            properties["photo_urls"] = photo_urls(photo_ids).split()
+        lat, lon = properties.get("lat"), properties.get("lon")
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+        feature = json.dumps(
+            {"type": "Feature", "id": properties.get("id"), "geometry": geometry, "properties": properties}
+        )
+        yield ("" if first else ",") + feature
+        first = False
+    yield "]}"
+
+
+def write_xlsx(dataset: Dataset, photo_urls: Callable[[list[int]], str] | None, path: str) -> None:
+    """An XLSX written in XlsxWriter's constant-memory mode: typed cells (times in WIB), a frozen header, and a
+    second sheet describing the columns."""
+    book = xlsxwriter.Workbook(path, {"constant_memory": True, "remove_timezone": True})
+    sheet = book.add_worksheet("data")
+    bold = book.add_format({"bold": True})
+    when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.freeze_panes(1, 0)
+    names = [c.name for c in dataset.columns] + (["photo_urls"] if photo_urls else [])
+    for col, name in enumerate(names):
+        sheet.write_string(0, col, name, bold)
+    number = 0
+    for number, (values, photo_ids) in enumerate(dataset.rows, start=1):
+        for col, (value, column) in enumerate(zip(values, dataset.columns, strict=True)):
+            if value is None:
+                continue
+            if column.type == "datetime":
+                sheet.write_datetime(number, col, value.astimezone(WIB).replace(tzinfo=None), when)
+            elif column.type == "date":
+                sheet.write_datetime(number, col, dt.datetime.combine(value, dt.time()), day)
+            elif column.type in ("integer", "number"):
+                sheet.write_number(number, col, value)
+            elif column.type == "boolean":
+                sheet.write_boolean(number, col, bool(value))
+            else:
+                sheet.write_string(number, col, str(value))
+        if photo_urls:
+            sheet.write_string(number, len(dataset.columns), photo_urls(photo_ids))
+    sheet.autofilter(0, 0, number, len(names) - 1)
+    about = book.add_worksheet("columns")
+    for col, title in enumerate(("column", "type", "description")):
+        about.write_string(0, col, title, bold)
+    described = dataset.columns + ([PHOTO_COLUMN] if photo_urls else [])
+    for row, column in enumerate(described, start=1):
+        about.write_string(row, 0, column.name)
+        about.write_string(row, 1, column.type)
+        about.write_string(row, 2, column.description)
+    book.close()
