@@ -15,6 +15,7 @@ from service.api import (
     jobs_dashboard,
     notifications,
     open311,
+    open_data,
     photos,
     platform,
     reference,
@@ -69,6 +70,7 @@ def configure(app: Flask) -> None:
         open311,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(open_data.blp, url_prefix="/open-data")
     # Protocols with their own conventions, outside the OpenAPI document: tus uploads and Open311 GeoReport v2.
     app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")
     app.register_blueprint(open311.bp, url_prefix="/open311/v2")

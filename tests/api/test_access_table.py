@@ -149,6 +149,8 @@ TABLE.update(
         ("GET", "/api/v1/exports/findings.{extension}"): ({}, only({"resident": 403}, 200)),
         ("GET", "/api/v1/exports/reports.{extension}"): ({}, only({"resident": 403, "opd_officer": 403}, 200)),
         ("GET", "/api/v1/exports/visits.{extension}"): ({}, only({"resident": 403}, 200)),
+        ("GET", "/open-data/catalog.jsonld"): ({}, OPEN),
+        ("GET", "/open-data/{dataset}.{extension}"): ({}, OPEN),
         ("GET", "/api/v1/visits.ics"): ({}, SIGNED_IN),
         ("POST", "/api/v1/reports"): (
             lambda role: {
@@ -399,6 +401,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             key_id=MAX_ID,
             fmt="json",
             extension="csv",
+            dataset="visit-rotation",
             service_code="sampah",
             request_id=complaint.id,
         )

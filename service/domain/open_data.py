@@ -1,0 +1,278 @@
+"""Open data for Satu Data and any data portal: aggregated, non-personal datasets (stable columns, Kemendagri and BPS
+codes, CC BY 4.0) and their DCAT catalogue. Nothing personal goes out: no names, contacts or texts, no `rahasia`
+complaint, and a count below SUPPRESS_BELOW is withheld (a handful of complaints in one place and month can point
+at a person)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.domain.calendar import WIB
+from service.models import Complaint, ComplaintCategory, Finding, Kecamatan, Opd, Program, Visit
+from service.models.complaints import DUPLICATE, RAHASIA
+from service.models.visits import CONFIRMED, DONE, FINDING_DONE, VERIFIED
+
+SUPPRESS_BELOW = 3
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+PUBLISHER = "Pemerintah Kabupaten Probolinggo"
+
+
+@dataclass(frozen=True)
+class OpenDataset:
+    name: str
+    title: str
+    description: str
+    columns: tuple[tuple[str, str], ...]  # (name, description)
+    periodicity: str  # a Dublin Core frequency (http://purl.org/cld/freq/...)
+    keywords: tuple[str, ...]
+
+
+DATASETS = {
+    d.name: d
+    for d in (
+        OpenDataset(
+            "complaints-per-kecamatan-month",
+            "Pengaduan masyarakat per kecamatan, kategori dan bulan",
+            "Complaints filed by residents per kecamatan, category and month (WIB), with how many were resolved and "
+            f"how many within their deadline. Confidential (rahasia) complaints and merged duplicates are not counted; "
+            f"a cell with fewer than {SUPPRESS_BELOW} complaints is withheld (suppressed=true, counts empty).",
+            (
+                ("month", "YYYY-MM, by the filing time in WIB"),
+                ("kecamatan_code", "Kemendagri code of the kecamatan"),
+                ("kecamatan_bps_code", "BPS code of the kecamatan"),
+                ("kecamatan_name", "name of the kecamatan"),
+                ("category_code", "category of the service catalogue"),
+                ("category_name", "category name"),
+                ("complaints", "complaints filed"),
+                ("resolved", "of those, resolved (now)"),
+                ("resolved_on_time", "of those, resolved within their deadline"),
+                ("suppressed", "true when the counts are withheld"),
+            ),
+            "http://purl.org/cld/freq/daily",
+            ("pengaduan", "pelayanan publik", "kecamatan"),
+        ),
+        OpenDataset(
+            "findings-per-opd-state",
+            "Temuan kunjungan Bupati per OPD dan status",
+            "Findings of the Bupati's visits per OPD (and its SAE pillar) and state of their follow-up now.",
+            (
+                ("opd_code", "code of the OPD"),
+                ("opd_name", "short name of the OPD"),
+                ("pillar", "SAE pillar of the OPD"),
+                ("state", "open, in_progress, done, verified or reopened"),
+                ("findings", "findings in that state"),
+            ),
+            "http://purl.org/cld/freq/daily",
+            ("temuan", "tindak lanjut", "OPD"),
+        ),
+        OpenDataset(
+            "visit-rotation",
+            "Jadwal Ngantor di Kecamatan (Sambang Desa)",
+            "The public schedule of the Bupati's days in the kecamatan: confirmed and done visits of the rotations.",
+            (
+                ("program_id", "the rotation"),
+                ("program_name", "its name"),
+                ("kecamatan_code", "Kemendagri code of the kecamatan"),
+                ("kecamatan_bps_code", "BPS code of the kecamatan"),
+                ("kecamatan_name", "name of the kecamatan"),
+                ("date", "the day (YYYY-MM-DD)"),
+                ("status", "confirmed or done"),
+            ),
+            "http://purl.org/cld/freq/weekly",
+            ("kunjungan", "Bupati", "kecamatan"),
+        ),
+        OpenDataset(
+            "opd-performance-per-pillar",
+            "Kinerja OPD per pilar SAE dan tahun",
+            "Per year (WIB) and SAE pillar: complaints received and resolved (and within the deadline), findings "
+            "received and done (and within the deadline). Confidential complaints are counted in no column.",
+            (
+                ("year", "year of filing or recording, WIB"),
+                ("pillar", "SAE pillar"),
+                ("complaints_received", "complaints assigned to the pillar's OPDs"),
+                ("complaints_resolved", "of those, resolved (now)"),
+                ("complaints_resolved_on_time", "of those, resolved within their deadline"),
+                ("findings_received", "findings for the pillar's OPDs"),
+                ("findings_done", "of those, done or verified (now)"),
+                ("findings_done_on_time", "of those, done within their deadline"),
+            ),
+            "http://purl.org/cld/freq/daily",
+            ("kinerja", "OPD", "SAE"),
+        ),
+    )
+}
+
+
+def rows(session: Session, name: str) -> tuple[list[dict], dt.datetime | None]:
+    """The dataset's rows, in a stable order, and when its sources last changed."""
+    return {
+        "complaints-per-kecamatan-month": _complaints,
+        "findings-per-opd-state": _findings,
+        "visit-rotation": _visits,
+        "opd-performance-per-pillar": _performance,
+    }[name](session)
+
+
+def _month(moment: dt.datetime) -> str:
+    return moment.astimezone(WIB).strftime("%Y-%m")
+
+
+def _published_complaints():
+    return (Complaint.privacy != RAHASIA, Complaint.status != DUPLICATE)
+
+
+def _complaints(session: Session) -> tuple[list[dict], dt.datetime | None]:
+    places = {k.code: k for k in session.scalars(select(Kecamatan))}
+    categories = dict(session.execute(select(ComplaintCategory.code, ComplaintCategory.name)).all())
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+    stream = session.execute(
+        select(Complaint.created_at, Complaint.kecamatan_code, Complaint.category_code, Complaint.resolved_at,
+               Complaint.resolved_on_time)
+        .where(*_published_complaints(), Complaint.kecamatan_code.is_not(None))
+        .execution_options(yield_per=5000)
+    )  # fmt: skip
+    for created, kecamatan, category, resolved_at, on_time in stream:
+        cell = cells[(_month(created), kecamatan, category)]
+        cell[0] += 1
+        cell[1] += resolved_at is not None
+        cell[2] += bool(on_time)
+    out = []
+    for (month, kecamatan, category), (count, resolved, on_time) in sorted(cells.items()):
+        hidden = count < SUPPRESS_BELOW
+        out.append(
+            {
+                "month": month,
+                "kecamatan_code": kecamatan,
+                "kecamatan_bps_code": places[kecamatan].bps_code,
+                "kecamatan_name": places[kecamatan].name,
+                "category_code": category,
+                "category_name": categories.get(category),
+                "complaints": None if hidden else count,
+                "resolved": None if hidden else resolved,
+                "resolved_on_time": None if hidden else on_time,
+                "suppressed": hidden,
+            }
+        )
+    return out, session.scalar(select(func.max(Complaint.updated_at)))
+
+
+def _findings(session: Session) -> tuple[list[dict], dt.datetime | None]:
+    counts = session.execute(
+        select(Opd.code, Opd.short_name, Opd.sector, Finding.status, func.count())
+        .join(Finding, Finding.opd_code == Opd.code)
+        .group_by(Opd.code, Opd.short_name, Opd.sector, Finding.status)
+        .order_by(Opd.code, Finding.status)
+    )
+    out = [
+        {"opd_code": code, "opd_name": name, "pillar": pillar, "state": state, "findings": count}
+        for code, name, pillar, state, count in counts
+    ]
+    return out, session.scalar(select(func.max(Finding.updated_at)))
+
+
+def _visits(session: Session) -> tuple[list[dict], dt.datetime | None]:
+    visits = session.execute(
+        select(Program.id, Program.name, Kecamatan.code, Kecamatan.bps_code, Kecamatan.name, Visit.date, Visit.status)
+        .join(Program, Program.id == Visit.program_id)
+        .join(Kecamatan, Kecamatan.code == Visit.kecamatan_code)
+        .where(Visit.status.in_((CONFIRMED, DONE)), Program.archived.is_(False))
+        .order_by(Visit.date, Visit.id)
+    )
+    out = [
+        {"program_id": pid, "program_name": pname, "kecamatan_code": code, "kecamatan_bps_code": bps,
+         "kecamatan_name": kname, "date": day.isoformat(), "status": status}
+        for pid, pname, code, bps, kname, day, status in visits
+    ]  # fmt: skip
+    return out, session.scalar(select(func.max(Visit.updated_at)))
+
+
+def _performance(session: Session) -> tuple[list[dict], dt.datetime | None]:
+    pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
+    cells: dict[tuple, list[int]] = defaultdict(lambda: [0] * 6)
+    complaints = session.execute(
+        select(Complaint.created_at, Complaint.opd_code, Complaint.resolved_at, Complaint.resolved_on_time)
+        .where(*_published_complaints(), Complaint.opd_code.is_not(None))
+        .execution_options(yield_per=5000)
+    )
+    for created, opd, resolved_at, on_time in complaints:
+        cell = cells[(created.astimezone(WIB).year, pillars[opd])]
+        cell[0] += 1
+        cell[1] += resolved_at is not None
+        cell[2] += bool(on_time)
+    for created, opd, status, on_time in session.execute(
+        select(Finding.created_at, Finding.opd_code, Finding.status, Finding.done_on_time)
+    ):
+        cell = cells[(created.astimezone(WIB).year, pillars[opd])]
+        cell[3] += 1
+        cell[4] += status in (FINDING_DONE, VERIFIED)
+        cell[5] += bool(on_time) and status in (FINDING_DONE, VERIFIED)
+    names = ("complaints_received", "complaints_resolved", "complaints_resolved_on_time", "findings_received",
+             "findings_done", "findings_done_on_time")  # fmt: skip
+    out = [
+        {"year": year, "pillar": pillar, **dict(zip(names, values, strict=True))}
+        for (year, pillar), values in sorted(cells.items())
+    ]
+    changed = [
+        session.scalar(select(func.max(Complaint.updated_at))),
+        session.scalar(select(func.max(Finding.updated_at))),
+    ]
+    return out, max((c for c in changed if c), default=None)
+
+
+def catalog(base_url: str, modified: dict[str, dt.datetime | None]) -> dict:
+    """The DCAT catalogue as JSON-LD (context inline: a harvester needs nothing else)."""
+    publisher = {"@type": "foaf:Organization", "foaf:name": PUBLISHER}
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+            "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "dct:modified": {"@type": "xsd:dateTime"},
+            "dct:license": {"@type": "@id"},
+            "dct:accrualPeriodicity": {"@type": "@id"},
+            "dcat:downloadURL": {"@type": "@id"},
+            "dcat:accessURL": {"@type": "@id"},
+        },
+        "@id": f"{base_url}/open-data/catalog.jsonld",
+        "@type": "dcat:Catalog",
+        "dct:title": "Satu Data Sambang Desa - Kabupaten Probolinggo",
+        "dct:description": "Open data of the Bupati's visit programme: complaints, findings, the visit rotation and "
+        "OPD performance, aggregated and without personal data.",
+        "dct:publisher": publisher,
+        "dct:license": LICENSE,
+        "dct:language": "id",
+        "dcat:dataset": [
+            {
+                "@id": f"{base_url}/open-data/{d.name}",
+                "@type": "dcat:Dataset",
+                "dct:identifier": d.name,
+                "dct:title": d.title,
+                "dct:description": d.description,
+                "dct:publisher": publisher,
+                "dct:license": LICENSE,
+                "dct:modified": (modified.get(d.name) or dt.datetime(2025, 1, 1, tzinfo=dt.UTC)).isoformat(),
+                "dct:accrualPeriodicity": d.periodicity,
+                "dcat:keyword": list(d.keywords),
+                "dcat:distribution": [
+                    {
+                        "@id": f"{base_url}/open-data/{d.name}.{fmt}",
+                        "@type": "dcat:Distribution",
+                        "dct:title": f"{d.title} ({fmt.upper()})",
+                        "dcat:downloadURL": f"{base_url}/open-data/{d.name}.{fmt}",
+                        "dcat:accessURL": f"{base_url}/open-data/{d.name}.{fmt}",
+                        "dcat:mediaType": media,
+                        "dct:format": fmt.upper(),
+                        "dct:license": LICENSE,
+                    }
+                    for fmt, media in (("csv", "text/csv"), ("json", "application/json"))
+                ],
+            }
+            for d in DATASETS.values()
+        ],
+    }
