@@ -9,7 +9,7 @@ What is counted, from which timestamps (the OpenAPI document repeats it per fiel
 - complaints: filed (created_at) in the period, by status now; resolved on time: resolved before the deadline of
   the time; days to resolve: filing to resolution; overdue: still open and past the deadline now;
 - field reports: captured (captured_at) in the period, by category, withdrawn ones left out;
-- photos flagged: photos of those reports with at least one evidence flag not dismissed.
+- photos flagged: photos of those reports with at least one evidence flag (a reviewer's dismissal aside).
 Periods are WIB calendar days, `from` and `to` inclusive.
 """
 
@@ -179,15 +179,17 @@ def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[
         reports = entry(group)["reports"]
         reports["by_category"][category] = count
         reports["total"] += count
+    # Per report of the period, its flagged photos (through the photos' report index, whatever the table's size).
+    flagged_photos = (
+        select(func.count())
+        .where(Photo.report_id == Report.id, func.json_array_length(Photo.flags) > 0)
+        .scalar_subquery()
+    )
     flagged = session.execute(
-        select(report_key.label("key"), func.count())
-        .select_from(Photo)
-        .join(Report, Report.id == Photo.report_id)
-        .where(*report_scope, func.json_array_length(Photo.flags) > 0)
-        .group_by(report_key)
+        select(report_key.label("key"), func.sum(flagged_photos)).where(*report_scope).group_by(report_key)
     )
     for group, count in flagged:
-        entry(group)["photos_flagged"] = count
+        entry(group)["photos_flagged"] = int(count or 0)
     return groups
 
 

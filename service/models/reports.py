@@ -33,6 +33,7 @@ class Report(Base):
         Index("ix_reports_kecamatan_captured", "kecamatan_code", "captured_at", "id"),
         Index("ix_reports_desa_captured", "desa_code", "captured_at", "id"),
         Index("ix_reports_updated", "updated_at"),
+        Index("ix_reports_captured", "captured_at"),  # the figures of a period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

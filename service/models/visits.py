@@ -92,7 +92,11 @@ class Visit(Base):
 
 class Finding(Base):
     __tablename__ = "findings"
-    __table_args__ = (Index("ix_findings_escalate", "escalate_at"), Index("ix_findings_updated", "updated_at", "id"))
+    __table_args__ = (
+        Index("ix_findings_escalate", "escalate_at"),
+        Index("ix_findings_updated", "updated_at", "id"),
+        Index("ix_findings_created", "created_at"),  # the figures of a period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,57 @@
+"""The figures of a period read their tables through indexes: with some years of rows (made by PostgreSQL itself),
+every statement the overview, kecamatan, OPD and pillar figures run for one month is EXPLAINed and none may read a
+big table whole (proof by plan, not by timing; `python -m bench.exports` times the overview at a million rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import event, text
+
+from bench import data
+from service.domain import stats
+from service.domain.access import Principal
+
+BIG_TABLES = ("complaints", "findings", "reports", "visits", "photos")
+START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def years_of_rows(db):
+    connection = db.connection()
+    data.complaints(connection, 30_000, START, 5 * 365)
+    data.findings_and_visits(connection, programs=400, findings=10_000, start=START, days=5 * 365)
+    data.reports(connection, 20_000, START, 5 * 365)
+    db.commit()
+    for table in BIG_TABLES:
+        db.execute(text(f"ANALYZE {table}"))
+    return connection
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("by", ["overview", "kecamatan", "opd", "pillar"])
+def test_a_months_figures_use_indexes(db, years_of_rows, by):
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        answer = stats.figures(
+            db, Principal(role="admin"), by, dt.date(2022, 6, 1), dt.date(2022, 6, 30), dt.datetime.now(dt.UTC)
+        )
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    if by == "overview":
+        assert 400 < answer["figures"]["complaints"]["total"] < 600, "a month of five years' 30,000"
+    checked = 0
+    for statement, parameters in statements:
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+        whole = [table for table in BIG_TABLES if f"Seq Scan on {table}" in plan]
+        assert not whole, f"{whole} read whole by:\n{statement}\n{plan}"
+        checked += any(table in statement for table in BIG_TABLES)
+    assert checked >= 3
