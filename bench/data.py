@@ -119,7 +119,8 @@ def reports(conn: Connection, count: int, start: dt.datetime, days: int, seed: i
             INSERT INTO photos (report_id, client_uuid, sha256, size_bytes, media_type, original_key, status, flags,
                 evidence, created_at, resolution, dismissed_flags)
             SELECT id, md5('p' || :seed || '-' || id)::uuid::text, md5(id::text), 1000, 'image/jpeg',
-                'originals/bench/' || id, 'ready', CAST(CASE WHEN id % 4 = 0 THEN '["no_gps"]' ELSE '[]' END AS json), '{}',
+                'originals/bench/' || id, 'ready',
+                CAST(CASE WHEN id % 4 = 0 THEN '["no_gps"]' ELSE '[]' END AS json), '{}',
                 captured_at, false, '{}'
             FROM reports WHERE id % 2 = 0 AND title LIKE 'Laporan %'
             """

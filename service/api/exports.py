@@ -37,6 +37,8 @@ def _export_args(base):
 
 def _photo_urls(photo_ids: list[int]) -> str:
     """Absolute signed URLs of the display derivatives, valid as long as the API's own (never the originals)."""
+    if not photo_ids:
+        return ""
     base = services().settings.public_base_url
     return " ".join(base + derivative_url(photo_id, "display") for photo_id in photo_ids)
 
