@@ -23,19 +23,19 @@ import subprocess
 import sys
 import time
 
-import psycopg
-from sqlalchemy import create_engine, text
-
-from bench import data
-from service.domain.calendar import today
-from service.migrate import upgrade
-from service.settings import PROJECT_DIR
+# The child process measures the export's memory: only what the API itself loads is imported at the top.
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/sambang_bench")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def prepare(rows: int) -> None:
+    from sqlalchemy import create_engine, text
+
+    from bench import data
+    from service.migrate import upgrade
+    from service.settings import PROJECT_DIR
+
     admin = create_engine(URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     name = URL.rsplit("/", 1)[1]
     with admin.connect() as conn:
@@ -63,6 +63,8 @@ def prepare(rows: int) -> None:
 
 
 def copy_seconds() -> tuple[float, int]:
+    import psycopg
+
     from service.domain.exports import COMPLAINT_COLUMNS, IDENTITY_COLUMNS
 
     columns = ", ".join(c.name for c in COMPLAINT_COLUMNS + IDENTITY_COLUMNS)
@@ -106,6 +108,7 @@ def figures_seconds() -> dict[str, float]:
     from service.db import make_engine
     from service.domain import stats
     from service.domain.access import Principal
+    from service.domain.calendar import today
 
     engine = make_engine(URL)
     timings = {}

@@ -34,9 +34,14 @@ def signed_url(photo, variant: str) -> str | None:
     return derivative_url(photo.id, variant) if photo.status == READY else None
 
 
+def signed_expiry() -> int:
+    """When a URL signed now expires: the end of the current 5-minute bucket plus the TTL."""
+    return (int(time.time()) // URL_BUCKET + 1) * URL_BUCKET + services().settings.signed_url_ttl
+
+
 def derivative_url(photo_id: int, variant: str) -> str:
     """The signed path of a ready photo's derivative."""
-    expires = (int(time.time()) // URL_BUCKET + 1) * URL_BUCKET + services().settings.signed_url_ttl
+    expires = signed_expiry()
     signature = _signature(photo_id, variant, expires)
     return url_for("photos.PhotoFile", photo_id=photo_id, variant=variant, expires=expires, signature=signature)
 

@@ -74,6 +74,12 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
         entry = groups.setdefault(group, empty())
         entry["by_status"][status] = count
         entry["total"] += count
+    postgres = session.get_bind().dialect.name == "postgresql"
+    medians = []
+    if postgres:  # the medians in the same pass as the other figures: one read of the period's rows, not three
+        for column in (Complaint.verified_at, Complaint.resolved_at):
+            days = func.extract("epoch", column - Complaint.created_at) / 86400
+            medians.append(func.percentile_cont(0.5).within_group(days).filter(column.is_not(None)))
     quality = session.execute(
         select(
             key.label("key"),
@@ -81,37 +87,33 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
             func.sum(case((Complaint.resolved_on_time.is_(True), 1), else_=0)),
             func.avg(Complaint.rating),
             func.count(Complaint.rating),
+            *medians,
         )
         .select_from(Complaint)
         .outerjoin(Opd, Opd.code == Complaint.opd_code)
         .where(*scope)
         .group_by(key)
     )
-    for group, resolved, on_time, rating, ratings in quality:
+    for group, resolved, on_time, rating, ratings, *middle in quality:
         entry = groups[group]
         entry["resolved"] = resolved
         entry["resolved_on_time_share"] = round(on_time / resolved, 3) if resolved else None
         entry["average_rating"] = round(float(rating), 2) if rating is not None else None
         entry["ratings"] = ratings
-    for field, column in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
-        for group, median in _medians(session, key, scope, column).items():
-            groups[group][field] = median
+        if postgres:
+            entry["median_days_to_verify"], entry["median_days_to_resolve"] = (
+                round(float(value), 2) if value is not None else None for value in middle
+            )
+    if not postgres:
+        for field, column in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
+            for group, median in _medians(session, key, scope, column).items():
+                groups[group][field] = median
     return groups
 
 
 def _medians(session: Session, key, scope: list, column: str) -> dict[str, float]:
-    """Median days from filing to `column`: percentile_cont in PostgreSQL; SQLite (small, embedded) in Python."""
+    """Median days from filing to `column` on SQLite (small, embedded), in Python."""
     end = getattr(Complaint, column)
-    if session.get_bind().dialect.name == "postgresql":
-        days = func.extract("epoch", end - Complaint.created_at) / 86400
-        rows = session.execute(
-            select(key.label("key"), func.percentile_cont(0.5).within_group(days))
-            .select_from(Complaint)
-            .outerjoin(Opd, Opd.code == Complaint.opd_code)
-            .where(*scope, end.is_not(None))
-            .group_by(key)
-        )
-        return {group: round(float(value), 2) for group, value in rows}
     durations: dict[str, list[float]] = {}
     rows = session.execute(
         select(key.label("key"), Complaint.created_at, end)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, notifications, outbox, planner, programs
+from service.domain import access, audit, notifications, outbox, programs
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -72,6 +72,10 @@ def plan_program(
 ) -> PlanOutcome:
     """(Re)plan a program: confirmed and done visits stay; planned and postponed ones (and kecamatan without a
     visit yet) get the planner's dates. What does not fit before the end date is listed, never dropped."""
+    # Imported here, not at the top: OR-Tools adds about 70 MB to every process that loads it, and only planning
+    # needs it (the API's and the workers' other paths stay lean).
+    from service.domain import planner
+
     program = programs.get_program(session, program_id)
     if program.archived:
         raise Conflict("The program is archived; restore it (archived: false) to plan it again.")
