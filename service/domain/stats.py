@@ -95,7 +95,7 @@ def figures(
     return result
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     since = dt.datetime.combine(start, dt.time(), tzinfo=WIB)
     return since, dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=WIB)
 
@@ -128,7 +128,7 @@ def _by_kecamatan(session: Session, scope: Scope, start, end, now) -> dict:
 def _area_empty(scope: Scope) -> dict:
     return {
         "visits": dict.fromkeys(VISIT_STATUSES, 0) if scope.areas else None,
-        "findings": _finding_empty(),
+        "findings": finding_groups_empty(),
         "complaints": complaint_stats.empty(),
         "complaints_overdue": 0,
         "reports": {"total": 0, "by_category": {}} if scope.areas else None,
@@ -138,7 +138,7 @@ def _area_empty(scope: Scope) -> dict:
 
 def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[str, dict]:
     """Per kecamatan (key None) or in total (a literal key)."""
-    since, until = _bounds(start, end)
+    since, until = bounds(start, end)
     groups: dict[str, dict] = {}
 
     def entry(group: str) -> dict:
@@ -153,7 +153,7 @@ def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[
         if group is not None:
             entry(group)["complaints_overdue"] = count
     finding_key = key if key is not None else Finding.kecamatan_code
-    for group, values in _finding_groups(session, finding_key, scope, since, until, now).items():
+    for group, values in finding_groups(session, finding_key, scope, since, until, now).items():
         entry(group)["findings"] = values
     if not scope.areas:
         return groups
@@ -216,7 +216,7 @@ def _complaints_overdue(session: Session, key, scope: Scope, now: dt.datetime) -
 # --- findings, grouped
 
 
-def _finding_empty() -> dict:
+def finding_groups_empty() -> dict:
     return {
         "total": 0,
         "by_state": dict.fromkeys(FINDING_STATUSES, 0),
@@ -226,7 +226,7 @@ def _finding_empty() -> dict:
     }
 
 
-def _finding_groups(session: Session, key, scope: Scope, since, until, now) -> dict[str, dict]:
+def finding_groups(session: Session, key, scope: Scope, since, until, now) -> dict[str, dict]:
     """Findings recorded from `since` to `until`, grouped by `key` (a column, or a literal for the total)."""
     conditions = [Finding.created_at >= since, Finding.created_at < until]
     if scope.kecamatan_code:
@@ -245,7 +245,7 @@ def _finding_groups(session: Session, key, scope: Scope, since, until, now) -> d
     durations: dict[str, list[float]] = {}
     on_time: dict[str, list[bool]] = {}
     for group, status, due_at, done_at, done_on_time, created_at in rows:
-        entry = groups.setdefault(group, _finding_empty())
+        entry = groups.setdefault(group, finding_groups_empty())
         entry["total"] += 1
         entry["by_state"][status] += 1
         if status in FINDING_OPEN and due_at is not None and due_at < now:
@@ -292,17 +292,17 @@ def _by_pillar(session: Session, scope: Scope, start, end, now) -> dict:
 
 
 def _service_empty() -> dict:
-    return {"complaints": complaint_stats.empty(), "complaints_overdue": 0, "findings": _finding_empty()}
+    return {"complaints": complaint_stats.empty(), "complaints_overdue": 0, "findings": finding_groups_empty()}
 
 
 def _service_figures(session: Session, scope: Scope, start, end, now, complaint_key, finding_key) -> dict:
-    since, until = _bounds(start, end)
+    since, until = bounds(start, end)
     groups: dict[str, dict] = {}
     complaint_scope = [Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope)]
     for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope).items():
         groups.setdefault(group, _service_empty())["complaints"] = values
     for group, count in _complaints_overdue(session, complaint_key, scope, now).items():
         groups.setdefault(group, _service_empty())["complaints_overdue"] = count
-    for group, values in _finding_groups(session, finding_key, scope, since, until, now).items():
+    for group, values in finding_groups(session, finding_key, scope, since, until, now).items():
         groups.setdefault(group, _service_empty())["findings"] = values
     return groups
