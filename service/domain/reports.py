@@ -14,7 +14,7 @@ from service.db import insert_once, utcnow
 from service.domain import access, audit, findings, geo
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from service.models import AuditEvent, Desa, Finding, Kecamatan, Report, Visit
+from service.models import Desa, Finding, Kecamatan, Report, Visit
 
 CONTENT = ("title", "body", "category", "kecamatan_code", "desa_code", "visit_id", "finding_id", "lat", "lon",
            "accuracy_m", "captured_at")  # fmt: skip
@@ -178,13 +178,8 @@ def get(session: Session, principal: Principal, report_id: int) -> Report:
 def detail(session: Session, principal: Principal, report_id: int) -> dict:
     """A report (withdrawn ones too) with its history: every change, who made it and when (the audit trail)."""
     report = get(session, principal, report_id)
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "report", AuditEvent.entity_id == str(report.id))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
     return {
         **{column.key: getattr(report, column.key) for column in Report.__table__.columns},
         "photos": report.photos,
-        "history": list(events),
+        "history": audit.history(session, "report", report.id),
     }

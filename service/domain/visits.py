@@ -14,7 +14,7 @@ from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.models import AuditEvent, Desa, Finding, Kecamatan, Program, User, Visit
+from service.models import Desa, Finding, Kecamatan, Program, User, Visit
 from service.models.visits import CANCELLED, CONFIRMED, DONE, PLANNED, POSTPONED
 
 REMINDER_DAYS = (7, 1)  # H-7 and H-1
@@ -435,13 +435,8 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, data: d
 def visit_detail(session: Session, principal: Principal, visit_id: int) -> dict:
     """A visit with its history: every change, who made it, when and why (from the audit trail)."""
     visit = get_visible_visit(session, principal, visit_id)
-    events = session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.entity_type == "visit", AuditEvent.entity_id == str(visit.id))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
     return {
         **{c.key: getattr(visit, c.key) for c in Visit.__table__.columns},
         "kecamatan_name": visit.kecamatan_name,
-        "history": list(events),
+        "history": audit.history(session, "visit", visit.id),
     }
