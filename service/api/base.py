@@ -225,3 +225,12 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
 
 def paginate(stmt, keys: list, args: dict, desc: bool = False) -> Page:
     return keyset_page(session(), stmt, keys, limit=args["limit"], cursor=args["cursor"], desc=desc)
+
+
+class HistorySchema(Schema):
+    """One change from the audit trail: who, when, what."""
+
+    at = ma.fields.AwareDateTime()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String(metadata={"description": "e.g. visit.postpone, report.edit, report.review"})
+    data = ma.fields.Dict(metadata={"description": "what changed: old and new values, states, the reason"})

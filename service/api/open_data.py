@@ -31,17 +31,17 @@ def _published(body: str, extension: str, modified) -> Response:
     return response.make_conditional(request)
 
 
-def _text(name: str, extension: str) -> tuple[str, object]:
+def _text(name: str, extension: str) -> str:
     dataset = open_data.DATASETS[name]
-    rows, modified = open_data.rows(session(), name)
+    rows = open_data.rows(session(), name)
     if extension == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=1), modified
+        return json.dumps(rows, ensure_ascii=False, indent=1)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[column for column, _ in dataset.columns], lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
-    return out.getvalue(), modified
+    return out.getvalue()
 
 
 CONTENT = {
@@ -54,7 +54,7 @@ class Catalog(MethodView):
     @blp.doc(responses=CONTENT)
     def get(self):
         """The DCAT catalogue (JSON-LD) a CKAN portal with the DCAT harvester, or any DCAT consumer, takes."""
-        modified = {name: open_data.rows(session(), name)[1] for name in open_data.DATASETS}
+        modified = {name: open_data.modified(session(), name) for name in open_data.DATASETS}
         body = json.dumps(
             open_data.catalog(services().settings.public_base_url, modified), ensure_ascii=False, indent=1
         )
@@ -69,5 +69,4 @@ class Dataset(MethodView):
         month, findings-per-opd-state, visit-rotation, opd-performance-per-pillar."""
         if dataset not in open_data.DATASETS or extension not in ("csv", "json"):
             raise NotFound("No such dataset: see /open-data/catalog.jsonld.")
-        body, modified = _text(dataset, extension)
-        return _published(body, extension, modified)
+        return _published(_text(dataset, extension), extension, open_data.modified(session(), dataset))

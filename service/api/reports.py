@@ -11,6 +11,7 @@ from flask.views import MethodView
 from service.api.base import (
     ID_RANGE,
     Blueprint,
+    HistorySchema,
     PageArgs,
     PatchSchema,
     Schema,
@@ -70,15 +71,8 @@ class ReportSchema(Schema):
     withdraw_reason = ma.fields.String(dump_only=True, allow_none=True)
 
 
-class ReportHistorySchema(Schema):
-    at = ma.fields.AwareDateTime()
-    actor_id = ma.fields.Integer(allow_none=True)
-    action = ma.fields.String(metadata={"description": "e.g. report.create, report.edit, report.review"})
-    data = ma.fields.Dict(metadata={"description": "what changed: an edit's old and new values, a review's states"})
-
-
 class ReportDetailSchema(ReportSchema):
-    history = ma.fields.List(ma.fields.Nested(ReportHistorySchema), dump_only=True)
+    history = ma.fields.List(ma.fields.Nested(HistorySchema), dump_only=True)
 
 
 class ReportPatchSchema(PatchSchema):

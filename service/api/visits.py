@@ -11,6 +11,7 @@ from flask.views import MethodView
 from service.api.base import (
     ID_RANGE,
     Blueprint,
+    HistorySchema,
     PageArgs,
     PatchSchema,
     Schema,
@@ -197,13 +198,6 @@ class VisitSchema(Schema):
     start_time = ma.fields.Time(allow_none=True, metadata={"description": "the day's hours (WIB), from the agenda"})
     end_time = ma.fields.Time(allow_none=True)
     updated_at = ma.fields.AwareDateTime()
-
-
-class HistorySchema(Schema):
-    at = ma.fields.AwareDateTime()
-    actor_id = ma.fields.Integer(allow_none=True)
-    action = ma.fields.String()
-    data = ma.fields.Dict()
 
 
 class VisitDetailSchema(VisitSchema):

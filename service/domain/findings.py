@@ -425,11 +425,12 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
         )
     )
     still_open = [f for f in earlier if f.status in FINDING_OPEN]
+    latest = _last_updates(session, [f.id for f in earlier])
     return {
         "visit": visit,
         "kecamatan": session.get(Kecamatan, visit.kecamatan_code).name,
         "agenda": visit.agenda,
-        "earlier_findings": [{"finding": f, "last_update": _last_update(session, f)} for f in earlier],
+        "earlier_findings": [{"finding": f, "last_update": latest.get(f.id)} for f in earlier],
         "open_findings": still_open,
         "overdue_findings": [f for f in still_open if f.due_at and f.due_at < now],
         "open_complaints": _open_complaints(session, visit, now),
@@ -448,13 +449,16 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     }
 
 
-def _last_update(session: Session, finding: Finding) -> FindingEvent | None:
-    return session.scalar(
-        select(FindingEvent)
-        .where(FindingEvent.finding_id == finding.id, FindingEvent.action.in_(("update", "report", "done")))
-        .order_by(FindingEvent.id.desc())
-        .limit(1)
+def _last_updates(session: Session, finding_ids: list[int]) -> dict[int, FindingEvent]:
+    """Each finding's latest update, field report or done, in one query."""
+    newest = (
+        select(func.max(FindingEvent.id))
+        .where(FindingEvent.finding_id.in_(finding_ids), FindingEvent.action.in_(("update", "report", "done")))
+        .group_by(FindingEvent.finding_id)
     )
+    return {
+        event.finding_id: event for event in session.scalars(select(FindingEvent).where(FindingEvent.id.in_(newest)))
+    }
 
 
 def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:

@@ -108,14 +108,28 @@ DATASETS = {
 }
 
 
-def rows(session: Session, name: str) -> tuple[list[dict], dt.datetime | None]:
-    """The dataset's rows, in a stable order, and when its sources last changed."""
+def rows(session: Session, name: str) -> list[dict]:
+    """The dataset's rows, in a stable order."""
     return {
         "complaints-per-kecamatan-month": _complaints,
         "findings-per-opd-state": _findings,
         "visit-rotation": _visits,
         "opd-performance-per-pillar": _performance,
     }[name](session)
+
+
+SOURCES = {  # the tables a dataset is made from: when they last changed is when it did
+    "complaints-per-kecamatan-month": (Complaint,),
+    "findings-per-opd-state": (Finding,),
+    "visit-rotation": (Visit,),
+    "opd-performance-per-pillar": (Complaint, Finding),
+}
+
+
+def modified(session: Session, name: str) -> dt.datetime | None:
+    """When the dataset's sources last changed (one indexed max per table; the rows are not computed)."""
+    times = [session.scalar(select(func.max(model.updated_at))) for model in SOURCES[name]]
+    return max((t for t in times if t is not None), default=None)
 
 
 def _month(moment: dt.datetime) -> str:
@@ -126,7 +140,7 @@ def _published_complaints():
     return (Complaint.privacy != RAHASIA, Complaint.status != DUPLICATE)
 
 
-def _complaints(session: Session) -> tuple[list[dict], dt.datetime | None]:
+def _complaints(session: Session) -> list[dict]:
     places = {k.code: k for k in session.scalars(select(Kecamatan))}
     categories = dict(session.execute(select(ComplaintCategory.code, ComplaintCategory.name)).all())
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -158,10 +172,10 @@ def _complaints(session: Session) -> tuple[list[dict], dt.datetime | None]:
                 "suppressed": hidden,
             }
         )
-    return out, session.scalar(select(func.max(Complaint.updated_at)))
+    return out
 
 
-def _findings(session: Session) -> tuple[list[dict], dt.datetime | None]:
+def _findings(session: Session) -> list[dict]:
     counts = session.execute(
         select(Opd.code, Opd.short_name, Opd.sector, Finding.status, func.count())
         .join(Finding, Finding.opd_code == Opd.code)
@@ -172,10 +186,10 @@ def _findings(session: Session) -> tuple[list[dict], dt.datetime | None]:
         {"opd_code": code, "opd_name": name, "pillar": pillar, "state": state, "findings": count}
         for code, name, pillar, state, count in counts
     ]
-    return out, session.scalar(select(func.max(Finding.updated_at)))
+    return out
 
 
-def _visits(session: Session) -> tuple[list[dict], dt.datetime | None]:
+def _visits(session: Session) -> list[dict]:
     visits = session.execute(
         select(Program.id, Program.name, Kecamatan.code, Kecamatan.bps_code, Kecamatan.name, Visit.date, Visit.status)
         .join(Program, Program.id == Visit.program_id)
@@ -188,10 +202,10 @@ def _visits(session: Session) -> tuple[list[dict], dt.datetime | None]:
          "kecamatan_name": kname, "date": day.isoformat(), "status": status}
         for pid, pname, code, bps, kname, day, status in visits
     ]  # fmt: skip
-    return out, session.scalar(select(func.max(Visit.updated_at)))
+    return out
 
 
-def _performance(session: Session) -> tuple[list[dict], dt.datetime | None]:
+def _performance(session: Session) -> list[dict]:
     pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0] * 6)
     complaints = session.execute(
@@ -217,11 +231,7 @@ def _performance(session: Session) -> tuple[list[dict], dt.datetime | None]:
         {"year": year, "pillar": pillar, **dict(zip(names, values, strict=True))}
         for (year, pillar), values in sorted(cells.items())
     ]
-    changed = [
-        session.scalar(select(func.max(Complaint.updated_at))),
-        session.scalar(select(func.max(Finding.updated_at))),
-    ]
-    return out, max((c for c in changed if c), default=None)
+    return out
 
 
 def catalog(base_url: str, modified: dict[str, dt.datetime | None]) -> dict:
