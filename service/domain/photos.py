@@ -96,8 +96,7 @@ def accept(
     """
     access.require(principal, "reports.create")
     report = reports.get(session, principal, report_id)
-    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
-        open_for_photos(report)  # a retry of a photo it has is recognised by store
+    open_for_photos(session, report, client_uuid)
     accepted = store(session, storage, principal, {"report_id": report.id}, client_uuid, stream, max_bytes)
     if accepted.created:
         _touch(session, report.id)
@@ -109,8 +108,11 @@ def accept(
     return accepted
 
 
-def open_for_photos(report: Report) -> None:
-    """A report takes photos until its verdict (its flags are then settled) and while not withdrawn."""
+def open_for_photos(session: Session, report: Report, client_uuid: str) -> None:
+    """A report takes photos until its verdict (its flags are then settled) and while not withdrawn; a retry of a
+    photo it has passes (store recognises it)."""
+    if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is not None:
+        return
     if report.withdrawn_at is not None or report.review_state not in (RECEIVED, HAS_ISSUES):
         state = "withdrawn" if report.withdrawn_at is not None else report.review_state
         raise Conflict(f"The report is {state}: no more photos.", details={"review_state": report.review_state})

@@ -19,7 +19,7 @@ from service.db import utcnow
 from service.domain import access, audit, findings, imaging, photos, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedMedia
-from service.models import FindingEvent, Photo, Upload
+from service.models import FindingEvent, Upload
 from service.settings import Settings
 from service.storage import Storage
 
@@ -68,8 +68,7 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
     if owner["report_id"]:
         access.require(principal, "reports.create")
         report = reports.get(session, principal, owner["report_id"])
-        if session.scalar(select(Photo.id).where(Photo.client_uuid == client_uuid)) is None:
-            photos.open_for_photos(report)  # refused now, not after the last byte
+        photos.open_for_photos(session, report, client_uuid)  # refused now, not after the last byte
         target = {"report_id": report.id}
     else:
         event = findings.event_of(session, principal, owner["finding_id"], owner["finding_update_id"])
