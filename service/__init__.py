@@ -12,10 +12,11 @@ BODY_MARGIN = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from service import api, cli
+    from service import api, cli, logs
     from service.context import Services
 
     settings = settings or Settings.from_env()
+    logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -25,10 +26,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["sambang"] = Services(settings)
-    if settings.proxy_hops:
+    if settings.trusted_proxies:
         # The client's address and scheme as the trusted proxies saw them (rate limits per address, cookies'
         # Secure flag); the host is never taken from headers (links use PUBLIC_BASE_URL).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     api.configure(app)
     cli.register(app)
     return app

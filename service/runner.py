@@ -8,16 +8,19 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 import redis
 from flask import current_app
 from flask.cli import with_appcontext
+from prometheus_client import multiprocess
 from sqlalchemy.engine import make_url
 
-from service import BODY_MARGIN
+from service import BODY_MARGIN, metrics
 from service.settings import PROJECT_DIR
 
 # waitress reads and buffers each whole request (headers, then the body, big ones spooled to a temp file) in
@@ -87,6 +90,11 @@ class Supervisor:
     def __init__(self, children: list[Child], env: dict):
         self.children, self.env, self.stopping = children, env, False
 
+    def ended(self, pid: int) -> None:
+        kill_leftovers(pid)
+        if self.env.get(metrics.MULTIPROC_ENV):  # its "live" series leave /metrics with it
+            multiprocess.mark_process_dead(pid, self.env[metrics.MULTIPROC_ENV])
+
     def start(self, child: Child) -> None:
         # Own process group: a Ctrl-C in the terminal reaches only this runner, which stops each child once
         # (an RQ worker sent two signals would kill its running job instead of finishing it).
@@ -104,7 +112,7 @@ class Supervisor:
         if code is None:
             return None
         ran = now - child.started
-        kill_leftovers(child.process.pid)
+        self.ended(child.process.pid)
         child.process = None
         if child.is_api and ran < API_START_GRACE:
             click.echo(f"runner: {child.name} exited with code {code} {ran:.0f} s after its start; stopping")
@@ -149,7 +157,7 @@ class Supervisor:
                 except subprocess.TimeoutExpired:
                     child.process.kill()
                     child.process.wait()
-                kill_leftovers(child.process.pid)
+                self.ended(child.process.pid)
         return code
 
 
@@ -176,6 +184,13 @@ def serve_command(host, port, threads, job_workers, client_timeout):
     """Serve the API with waitress; start RQ workers (with the scheduler) when Redis answers; restart any that dies."""
     settings = current_app.extensions["sambang"].settings
     env = dict(os.environ)
+    # The API and the workers write their metrics here and the API's /metrics sums them (a fresh directory per
+    # start unless PROMETHEUS_MULTIPROC_DIR names one: then it is emptied).
+    if env.get(metrics.MULTIPROC_ENV):
+        for old in Path(env[metrics.MULTIPROC_ENV]).glob("*.db"):
+            old.unlink()
+    else:
+        env[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="sambang-metrics-")
     click.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     if not port_is_free(host, port):
         raise click.ClickException(f"{host}:{port} is in use: stop what listens there, or choose --port/PORT")

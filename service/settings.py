@@ -7,11 +7,14 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from service import logs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "production", "test")
@@ -64,6 +67,32 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise SettingsError(f"PUBLIC_BASE_URL must be http(s)://host[:port][/path], got {raw!r}")
     return raw.rstrip("/")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str, norm) -> str:
+    value = norm(env.get(name, "").strip()) or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+IPNetwork = IPv4Network | IPv6Network
+
+
+def _networks(raw: str, default: tuple[IPNetwork, ...]) -> tuple[IPNetwork, ...]:
+    """METRICS_ALLOW="127.0.0.1/32,10.0.0.0/8": addresses or networks, comma-separated."""
+    if not raw.strip():
+        return default
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"METRICS_ALLOW: {exc}") from None
+
+
+def _metrics_token(raw: str) -> str:
+    if raw and len(raw) < 16:
+        raise SettingsError("METRICS_TOKEN must be at least 16 characters (or empty)")
+    return raw
 
 
 def _redis_url(raw: str) -> str:
@@ -179,7 +208,12 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     # Proxies in front that set X-Forwarded-For/-Proto (nginx in the compose file: 1). 0 trusts no such header,
     # since a client could forge it: the client address is then the connection's.
-    proxy_hops: int = 0
+    trusted_proxies: int = 0
+    log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line, for a log collector
+    # Who may read /metrics: these networks, or anyone showing the token.
+    metrics_allow: tuple[IPNetwork, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
+    metrics_token: str = ""
 
     @property
     def testing(self) -> bool:
@@ -253,5 +287,10 @@ class Settings:
             complaint_feedback_days=_int(env, "COMPLAINT_FEEDBACK_DAYS", cls.complaint_feedback_days, 1),
             complaint_rate_limit=_int(env, "COMPLAINT_RATE_LIMIT", cls.complaint_rate_limit, 1),
             public_base_url=_public_base_url(env),
-            proxy_hops=_int(env, "PROXY_HOPS", cls.proxy_hops, 0),
+            # PROXY_HOPS: this setting's name before TRUSTED_PROXIES.
+            trusted_proxies=_int(env, "TRUSTED_PROXIES" if env.get("TRUSTED_PROXIES") else "PROXY_HOPS", 0, 0),
+            log_level=_choice(env, "LOG_LEVEL", logs.LEVELS, cls.log_level, str.upper),
+            log_format=_choice(env, "LOG_FORMAT", logs.FORMATS, cls.log_format, str.lower),
+            metrics_allow=_networks(env.get("METRICS_ALLOW", ""), cls.metrics_allow),
+            metrics_token=_metrics_token(env.get("METRICS_TOKEN", "")),
         )

@@ -22,6 +22,11 @@ from service.settings import Settings, SettingsError
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"FIREBASE_CREDENTIALS": "/nonexistent/sa.json"}, "FIREBASE_CREDENTIALS"),
         ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"METRICS_ALLOW": "10.0.0.0/33"}, "METRICS_ALLOW"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
     ],
 )
 def test_bad_settings_fail_fast(env, message):

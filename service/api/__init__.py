@@ -14,6 +14,7 @@ from service.api import (
     findings,
     jobs_dashboard,
     notifications,
+    observe,
     open311,
     open_data,
     photos,
@@ -76,6 +77,7 @@ def configure(app: Flask) -> None:
     app.register_blueprint(open311.bp, url_prefix="/open311/v2")
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
+    observe.register(app)
     security_headers.register(app)
     jobs_dashboard.mount(app)
     app.teardown_appcontext(close_session)

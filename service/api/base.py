@@ -15,6 +15,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter
 
+from service import logs
 from service.context import Services
 from service.domain import access, tokens
 from service.domain.errors import Unauthorized
@@ -77,7 +78,9 @@ def authenticate(optional: bool) -> access.Principal:
         raise Unauthorized("Sign in required: send Authorization: Bearer <access token>.")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization header must be 'Bearer <access token>'.")
-    return principal_of(token.strip())
+    caller = principal_of(token.strip())
+    logs.bind(user_id=caller.user_id, role=caller.role)  # on this request's log lines (reset at its end)
+    return caller
 
 
 def principal_of(token: str) -> access.Principal:

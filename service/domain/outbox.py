@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service import logs
 from service.db import utcnow
 from service.models import JobIntent
 from service.models.jobs import CANCELLED, FAILED, PENDING
@@ -42,14 +43,16 @@ def defer(session: Session, name: str, *args, key: str | None = None, run_at: dt
     """
     key = key or "-".join([name, *map(str, args)])
     run_at = run_at or utcnow()
+    request_id = logs.current().get("request_id")  # the request (or the job) that asks: its id on the job's logs
     intent = session.scalar(select(JobIntent).where(JobIntent.key == key))
     if intent is None:
-        intent = JobIntent(key=key, name=name, args=list(args), run_at=run_at)
+        intent = JobIntent(key=key, name=name, args=list(args), run_at=run_at, request_id=request_id)
         session.add(intent)
     else:
         if intent.state != PENDING:  # a new request after the last one ended: it gets all its attempts
             intent.attempts = 0
         intent.args, intent.run_at, intent.state, intent.error = list(args), run_at, PENDING, None
+        intent.request_id = request_id
     session.flush()
     session.info.setdefault("deferred", []).append(deferred(intent))
     return intent

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service import metrics
 from service.domain import photos
 from service.jobs.registry import JobContext, job
 
@@ -10,5 +11,6 @@ from service.jobs.registry import JobContext, job
 def process(ctx: JobContext, photo_id: int) -> None:
     if photos.start(ctx.session, photo_id):
         ctx.session.commit()  # the phone sees `processing` while the work goes on
-        photos.process(ctx.session, ctx.services.storage, ctx.services.settings, photo_id)
+        with metrics.timed(metrics.metrics().photo_seconds):
+            photos.process(ctx.session, ctx.services.storage, ctx.services.settings, photo_id)
     ctx.session.commit()

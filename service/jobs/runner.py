@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
+from rq import get_current_job
 from rq.defaults import DEFAULT_JOB_MONITORING_INTERVAL
 from sqlalchemy import select, update
 
+from service import logs, metrics
 from service.db import utcnow
 from service.domain import outbox
 from service.jobs import registry, runtime
@@ -27,12 +30,39 @@ def run_intent(intent_id: int, services=None) -> str:
     """Run the job of one intent, at most one run at a time. Returns what happened (for logs and tests).
 
     The intent counts the attempts, not RQ: a failed attempt releases its lease and moves the intent to
-    now + back-off (the next attempt is scheduled then, or the sweep finds it), the last one gives up."""
+    now + back-off (the next attempt is scheduled then, or the sweep finds it), the last one gives up.
+    Each run logs one line with its outcome (with the id of the request that deferred it) and is counted."""
     services = services or runtime.services()
+    rq_job = get_current_job()
+    outcome = "error"  # an exception: the attempt failed (retried, or given up)
+    started = time.perf_counter()
+    with logs.bound(intent_id=intent_id, job_id=rq_job.id if rq_job else None):
+        try:
+            outcome = _run(intent_id, services)
+            return outcome
+        finally:
+            seconds = time.perf_counter() - started
+            name = logs.current().get("job", "unknown")
+            queue = spec.queue if (spec := registry.find(name)) else "unknown"
+            m = metrics.metrics()
+            m.jobs.labels(queue, name, outcome).inc()
+            m.job_seconds.labels(queue, name).observe(seconds)
+            log.info(
+                "job %s (intent %d): %s in %.3f s",
+                name,
+                intent_id,
+                outcome,
+                seconds,
+                extra={"outcome": outcome, "duration_ms": round(seconds * 1000, 1)},
+            )
+
+
+def _run(intent_id: int, services) -> str:
     with services.db.session() as session:
         intent = session.get(JobIntent, intent_id)
         if intent is None or intent.state != PENDING:
             return "skipped"
+        logs.bind(job=intent.name, request_id=intent.request_id)  # undone by run_intent's bound()
         now = utcnow()
         if intent.run_at > now + dt.timedelta(seconds=1):
             return "early"  # moved to a later time; the job for that time will run it

@@ -4,7 +4,9 @@ Redis (and starts again) when Redis is lost."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import tempfile
 import threading
 import time
 from contextlib import suppress
@@ -13,8 +15,10 @@ import click
 import redis
 from flask import current_app
 from flask.cli import with_appcontext
+from prometheus_client import start_http_server
 from rq import Worker
 
+from service import metrics
 from service.jobs import QUEUES, runtime
 from service.jobs.sweep import sweep_if_due
 
@@ -41,6 +45,10 @@ class SweepingWorker(Worker):
             **options,
         )
         self.max_connection_wait_time = float(self.check)  # RQ's own back-off while Redis is away
+
+    def main_work_horse(self, job, queue):
+        metrics.enter_horse(os.getppid())  # this worker's horses, one at a time, share one set of metric files
+        return super().main_work_horse(job, queue)
 
     def work(self, burst: bool = False, **options) -> bool:
         self._burst = burst
@@ -120,25 +128,36 @@ def run_worker(services, burst: bool = False, with_scheduler: bool = True) -> No
             return
 
 
-def _log_to_stderr() -> None:
-    """Our lines (sweep, Redis lost and back) next to RQ's own, which RQ sends to stderr itself."""
-    logger = logging.getLogger("service")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+def serve_metrics(services, port: int) -> None:
+    """This host's worker metrics on their own port, for a scraper that cannot reach an API process sharing the
+    worker's PROMETHEUS_MULTIPROC_DIR (e.g. a worker in its own container)."""
+    if not metrics.multiprocess_dir():  # the horses are other processes: their counts need the shared files
+        os.environ[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="sambang-metrics-")
+    start_http_server(port, registry=metrics.registry(services))
+    log.info("metrics on port %d", port)
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty (tests, one-off catch-up).")
 @click.option("--scheduler/--no-scheduler", default=True, help="Also move due scheduled jobs to their queues.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=lambda: int(os.environ.get("WORKER_METRICS_PORT") or 0),
+    show_default="WORKER_METRICS_PORT or 0 (none)",
+    help="Serve this worker's metrics for Prometheus on this port.",
+)
 @with_appcontext
-def worker_command(burst: bool, scheduler: bool):
+def worker_command(burst: bool, scheduler: bool, metrics_port: int):
     """Run background jobs (needs REDIS_URL)."""
     services = current_app.extensions["sambang"]
     if services.redis is None:
         raise click.ClickException("REDIS_URL is empty: without Redis, jobs run inside the API process.")
     runtime.use(services)
-    _log_to_stderr()
-    run_worker(services, burst=burst, with_scheduler=scheduler)
+    if metrics_port:
+        serve_metrics(services, metrics_port)
+    metrics.mark_process("worker")
+    try:
+        run_worker(services, burst=burst, with_scheduler=scheduler)
+    finally:
+        metrics.process_ended(os.getpid())

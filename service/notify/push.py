@@ -6,6 +6,7 @@ import datetime as dt
 
 from firebase_admin import exceptions, messaging
 
+from service import metrics
 from service.domain.push import PERMANENT, TRANSIENT, UNREGISTERED, Push, PushResult
 from service.notify.firebase import Firebase
 
@@ -65,6 +66,9 @@ class FirebasePushSender:
             results += [
                 PushResult(message_id=r.message_id) if r.success else _classify(r.exception) for r in response.responses
             ]
+        counter = metrics.metrics().pushes
+        for result in results:
+            counter.labels(result.error or "sent").inc()
         return results
 
     def _topic(self, subscribe: bool, tokens: list[str], topic: str) -> list[PushResult]:
