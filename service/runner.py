@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -186,11 +187,12 @@ def serve_command(host, port, threads, job_workers, client_timeout):
     env = dict(os.environ)
     # The API and the workers write their metrics here and the API's /metrics sums them (a fresh directory per
     # start unless PROMETHEUS_MULTIPROC_DIR names one: then it is emptied).
-    if env.get(metrics.MULTIPROC_ENV):
+    made_metrics_dir = not env.get(metrics.MULTIPROC_ENV)
+    if made_metrics_dir:
+        env[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="sambang-metrics-")
+    else:
         for old in Path(env[metrics.MULTIPROC_ENV]).glob("*.db"):
             old.unlink()
-    else:
-        env[metrics.MULTIPROC_ENV] = tempfile.mkdtemp(prefix="sambang-metrics-")
     click.echo(f"database: {make_url(settings.database_url).render_as_string(hide_password=True)}")
     if not port_is_free(host, port):
         raise click.ClickException(f"{host}:{port} is in use: stop what listens there, or choose --port/PORT")
@@ -209,4 +211,9 @@ def serve_command(host, port, threads, job_workers, client_timeout):
     click.echo(
         f"api: http://{host}:{port}/api/docs ({threads} threads, silent connections closed after {client_timeout} s)"
     )
-    sys.exit(Supervisor(children, env).run())
+    try:
+        code = Supervisor(children, env).run()
+    finally:
+        if made_metrics_dir:
+            shutil.rmtree(env[metrics.MULTIPROC_ENV], ignore_errors=True)
+    sys.exit(code)
