@@ -2,23 +2,33 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Each run makes its own database from this name (plus a per-run suffix) and claims a free DB of this Redis.
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test faults system-deps lint format install install-dev migrate seed clean
+.PHONY: run test unit faults system-deps lint format install install-dev lock migrate seed clean
 
+# Installs only what the lock files pin, each file checked against its hash.
 $(BIN)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(BIN)/.runtime
 install-dev: $(BIN)/.dev
+
+# pyproject.toml lists the dependencies; this resolves them into the two lock files, keeping the versions they
+# already pin (LOCK_ARGS="--upgrade-package NAME" moves one). The dev file is constrained to the runtime pins. Only
+# the public index's hashes: this machine's pip configuration (local wheels, mirrors) is left out.
+LOCK = env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: install-dev
+	$(LOCK) --output-file requirements.txt pyproject.toml
+	$(LOCK) --extra dev --constraint requirements.txt --output-file requirements-dev.txt pyproject.toml
 
 migrate: install
 	$(BIN)/python -m service migrate
@@ -35,6 +45,10 @@ test: system-deps install-dev
 	$(BIN)/ruff format --check --quiet .
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not faults"
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only and not faults"
+
+# The pure rules (calendar, deadlines, transition tables, planner): no database, Redis or app; seconds.
+unit: install-dev
+	$(BIN)/pytest -q tests/unit
 
 # The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`).
 faults: system-deps install-dev
