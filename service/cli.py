@@ -20,13 +20,21 @@ def _services():
 
 
 @click.command("migrate")
+@click.option("--seed", is_flag=True, help="Then load the reference data (like `seed`), under the same lock.")
 @with_appcontext
-def migrate_command():
-    """Apply database migrations (alembic upgrade head)."""
-    from service.migrate import upgrade
+def migrate_command(seed: bool):
+    """Apply database migrations (alembic upgrade head); several started at once take turns."""
+    from alembic import command
 
-    upgrade(_services().settings.database_url)
-    click.echo("database at head")
+    from service.migrate import alembic_config, migration_lock
+
+    services = _services()
+    url = services.settings.database_url
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), "head")
+        click.echo("database at head")
+        if seed:
+            _seed(services, None)
 
 
 @click.command("seed")
@@ -34,7 +42,10 @@ def migrate_command():
 @with_appcontext
 def seed_command(data_dir: Path | None):
     """Load reference data (kecamatan, desa, OPD, complaint catalogue) from a folder; safe to run again."""
-    services = _services()
+    _seed(_services(), data_dir)
+
+
+def _seed(services, data_dir: Path | None) -> None:
     directory = data_dir or services.settings.reference_data_dir
     with services.db.session() as session:
         try:
