@@ -1,7 +1,10 @@
 """Test fixtures on real services: PostgreSQL (or SQLite), Redis, and a loopback Firebase certificate server.
 
-TEST_DATABASE_URL picks the database (PostgreSQL by default; `make test` runs a second pass on SQLite);
-TEST_REDIS_URL the Redis DB the tests own (flushed per test).
+TEST_DATABASE_URL picks the database server and the base of the name (PostgreSQL by default; `make test` runs a
+second pass on SQLite): each run makes its own database `<name>_run_<id>` and drops it at the end. TEST_REDIS_URL
+picks the Redis server: each run leases a free DB number of its own (flushed per test; the URL's DB first, if
+free). So runs started together on one machine never meet (tests/isolation.py). Services are touched only inside
+fixtures: importing this module (as the unit tests do) needs none.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -27,61 +31,66 @@ from service.models import User
 from service.settings import PROJECT_DIR, Settings
 from tests.fcm_fake import FakeFCM, service_account_file
 from tests.firebase_fake import FakeFirebaseCerts
+from tests.isolation import RUN_ID, NoFreeRedisDB, RedisLease, RunDatabase
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test"
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)  # as configured; the run's own is `database_url`
+REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 FIREBASE_PROJECT = "sambang-test"
 SUMBER = "35.13.02"
 KRAKSAAN = "35.13.14"
 
 
 def pytest_report_header(config):
-    return f"database: {make_url(DATABASE_URL).render_as_string(hide_password=True)}; redis: {REDIS_URL}"
-
-
-def _require_services() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except (redis.RedisError, OSError) as exc:
-        pytest.exit(
-            f"Redis at {REDIS_URL} does not answer ({exc}); start it: "
-            'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
-            returncode=3,
-        )
-    url = make_url(DATABASE_URL)
-    if url.get_backend_name() != "postgresql":
-        return
-    admin = url.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone():
-                conn.execute(f'CREATE DATABASE "{url.database}"')
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0]
-        pytest.exit(
-            f"PostgreSQL at {url.host}:{url.port or 5432} does not answer ({first}); start it: "
-            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-            returncode=3,
-        )
+    database = make_url(DATABASE_URL)
+    if database.get_backend_name() == "postgresql":
+        database = database.set(database=RunDatabase(DATABASE_URL).name)
+    shown = database.render_as_string(hide_password=True)
+    return f"run {RUN_ID}; database: {shown}; redis: a free DB of {REDIS_SERVER_URL}"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    _require_services()
-    url = DATABASE_URL
-    if make_url(url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    return url
+def redis_url() -> Iterator[str]:
+    """This run's Redis DB: leased while the run lives (other runs skip it), flushed and given back at the end."""
+    lease = RedisLease(REDIS_SERVER_URL)
+    try:
+        url = lease.claim()
+    except (redis.RedisError, OSError) as exc:
+        pytest.exit(
+            f"Redis at {REDIS_SERVER_URL} does not answer ({exc}); start it: "
+            'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+            returncode=3,
+        )
+    except NoFreeRedisDB as exc:
+        pytest.exit(str(exc), returncode=3)
+    yield url
+    lease.release()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, redis_url) -> Iterator[str]:
+    """This run's database: a new SQLite file, or a PostgreSQL database made for the run and dropped after it."""
+    if make_url(DATABASE_URL).get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    run = RunDatabase(DATABASE_URL)
+    try:
+        url = run.create()
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0]
+        pytest.exit(
+            f"PostgreSQL at {run.base.host}:{run.base.port or 5432} does not answer ({first}); start it: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            returncode=3,
+        )
+    yield url
+    run.drop()
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
     """A database migrated from empty with `alembic upgrade head` and seeded once per run."""
     eng = make_engine(database_url)
-    if eng.dialect.name == "postgresql":
-        with eng.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     upgrade(database_url)
     with sessionmaker(bind=eng)() as session:
         load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
@@ -135,19 +144,19 @@ def service_account(tmp_path_factory, fcm_server) -> str:
 
 
 @pytest.fixture
-def redis_client():
-    client = redis.Redis.from_url(REDIS_URL)
+def redis_client(redis_url):
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
     yield client
     client.close()
 
 
 @pytest.fixture
-def settings(database_url, firebase_certs, fcm_server, service_account, tmp_path) -> Settings:
+def settings(database_url, redis_url, firebase_certs, fcm_server, service_account, tmp_path) -> Settings:
     return dataclasses.replace(
         Settings.from_env({"APP_ENV": "test"}),
         database_url=database_url,
-        redis_url=REDIS_URL,
+        redis_url=redis_url,
         firebase_project_id=FIREBASE_PROJECT,
         firebase_credentials=service_account,
         firebase_cert_url=firebase_certs.url,

@@ -1,13 +1,25 @@
-"""The migrated schema is exactly the models' schema (`alembic check` finds nothing), and times are UTC."""
+"""The migrated schema is exactly the models' schema (`alembic check` finds nothing), times are UTC, and two
+`migrate` commands started at the same moment take turns."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
 from alembic import command
-from sqlalchemy import text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from service.db import make_engine
 from service.migrate import alembic_config, upgrade
 from service.models import Kecamatan
+from service.settings import PROJECT_DIR
 
 
 def test_migrations_equal_models(engine, database_url):
@@ -81,3 +93,72 @@ def test_findings_keep_their_meaning_across_the_follow_up_migration(tmp_path):
     ]
     command.downgrade(alembic_config(url), "0011")  # and back
     upgrade(url)
+
+
+# Imports everything first, then sleeps until the given moment and runs `python -m service ...`: both processes
+# reach the database together however long their imports took.
+TOGETHER = (
+    "import runpy, sys, time; import service.cli, service.migrate; "
+    "time.sleep(max(0.0, float(sys.argv.pop(1)) - time.time())); "
+    "runpy.run_module('service', run_name='__main__', alter_sys=True)"
+)
+
+
+def migrate_twice_at_once(url: str, tmp_path) -> list[subprocess.CompletedProcess]:
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "REDIS_URL": "", "SECRET_KEY": "m" * 40,
+           "STORAGE_DIR": str(tmp_path / "media")}  # fmt: skip
+    moment = str(time.time() + 8)
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", TOGETHER, moment, "migrate", "--seed"],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    done = []
+    for process in started:
+        output, _ = process.communicate(timeout=180)
+        done.append(subprocess.CompletedProcess(process.args, process.returncode, output))
+    return done
+
+
+def assert_at_head_and_seeded(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+            assert current == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+            assert conn.scalar(select(func.count()).select_from(Kecamatan)) == 24
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_two_migrates_started_together_on_an_empty_postgresql_database(database_url, tmp_path):
+    url = make_url(database_url)
+    name = f"{url.database}_race"
+    admin = url.set(database="postgres", drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    race = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        results = migrate_twice_at_once(race, tmp_path)
+        assert [r.returncode for r in results] == [0, 0], [r.stdout[-3000:] for r in results]
+        assert sum("waiting for it to finish" in r.stdout for r in results) == 1, "one waited for the other"
+        assert_at_head_and_seeded(race)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_migrates_started_together_on_a_new_sqlite_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'race' / 'new.db'}"
+    results = migrate_twice_at_once(url, tmp_path)
+    assert [r.returncode for r in results] == [0, 0], [r.stdout[-3000:] for r in results]
+    assert sum("waiting for it to finish" in r.stdout for r in results) == 1, "one waited for the other"
+    assert_at_head_and_seeded(url)

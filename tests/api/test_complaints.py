@@ -23,7 +23,7 @@ from service.jobs.sweep import sweep_once
 from service.models import Complaint, ComplaintCategory, ComplaintEvent, Notification, Program, Visit
 from service.settings import PROJECT_DIR
 from tests import images
-from tests.conftest import KRAKSAAN, REDIS_URL, SUMBER
+from tests.conftest import KRAKSAAN, SUMBER
 
 GEMITO_POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
 ROLES = ("anonymous", "admin", "bupati_office", "camat", "kepala_desa", "opd_officer", "coordinator", "resident")
@@ -180,7 +180,9 @@ def test_anonymous_filing_gives_a_tracking_code_and_secret(client, file):
 
 
 def test_filing_is_rate_limited_per_user_and_per_address(client, services, as_, redis_client):
-    services.__dict__["complaint_throttle"] = Throttle(REDIS_URL, 2, 3600, namespace="test-complaints")
+    services.__dict__["complaint_throttle"] = Throttle(
+        services.settings.redis_url, 2, 3600, namespace="test-complaints"
+    )
     assert [client.post("/api/v1/complaints", json=complaint_body(), headers=as_("resident")).status_code
             for _ in range(3)] == [201, 201, 429]  # fmt: skip
     assert client.post("/api/v1/complaints", json=complaint_body(), headers=as_("neighbour")).status_code == 201

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from service.settings import PROJECT_DIR
-from tests.conftest import REDIS_URL, SUMBER
+from tests.conftest import SUMBER
 
 GEMITO = "35.13.02.2005"  # a desa of Sumber
 POINT = {"lat": -7.955629, "lon": 113.087587}
@@ -152,13 +152,13 @@ def sqlite_served(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sqlite_served_with_redis(tmp_path_factory):
-    """`serve` on SQLite with RQ workers on the tests' Redis DB."""
+def sqlite_served_with_redis(tmp_path_factory, redis_url):
+    """`serve` on SQLite with RQ workers on the run's Redis DB."""
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     tmp_path = tmp_path_factory.mktemp("served-redis")
-    served = serve(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", redis_url=REDIS_URL)
+    served = serve(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", redis_url=redis_url)
     yield served
     served.stop()
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()

@@ -199,11 +199,11 @@ def until(condition, seconds: float) -> float | None:
     return None
 
 
-def test_a_running_worker_sweeps_after_redis_lost_everything(drill, redis_client, fcm):
+def test_a_running_worker_sweeps_after_redis_lost_everything(drill, redis_url, redis_client, fcm):
     """Redis emptied under a running worker: nothing schedules the sweep any more, yet intents written while
     Redis was away are done within the sweep interval plus grace."""
     make, start_worker = drill
-    app = make(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    app = make(redis_url)
     worker = start_worker(app)
     camat = add_user(app, "camat", kecamatan_code=SUMBER)
     with app.extensions["sambang"].db.session() as session:
@@ -241,11 +241,11 @@ def test_a_lease_outlasts_the_point_where_rq_kills_a_work_horse():
 
 
 @pytest.mark.parametrize("wait_out_lease", [False, pytest.param(True, marks=pytest.mark.faults)])
-def test_a_replacement_worker_finishes_a_photo_whose_worker_was_killed(drill, redis_client, wait_out_lease):
+def test_a_replacement_worker_finishes_a_photo_whose_worker_was_killed(drill, redis_url, redis_client, wait_out_lease):
     """SIGKILL (work horse and scheduler included) while the photo job reads the original: the replacement
     sweeps at once, although the dead worker's RQ scheduler lock is still there."""
     make, start_worker = drill
-    app = make(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    app = make(redis_url)
     client = app.test_client()
     kades = add_user(app, "kepala_desa", desa_code=GEMITO, kecamatan_code=SUMBER)
     accepted = upload(client, app, kades, new_report(client, app, kades))

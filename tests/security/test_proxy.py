@@ -11,7 +11,7 @@ import pytest
 
 from service.domain.throttle import Throttle
 from service.settings import Settings
-from tests.conftest import REDIS_URL, make_app
+from tests.conftest import make_app
 
 GEMITO_POINT = {"lat": -7.955629, "lon": 113.087587}
 
@@ -31,7 +31,9 @@ def anonymous_filing(client, forwarded_for: str) -> int:
 @pytest.mark.parametrize("hops", [0, 1])
 def test_the_limit_counts_the_address_the_proxy_saw(settings, connection, redis_client, hops):
     app = make_app(dataclasses.replace(settings, trusted_proxies=hops), connection)
-    app.extensions["sambang"].__dict__["complaint_throttle"] = Throttle(REDIS_URL, 1, 3600, namespace="test-proxy")
+    app.extensions["sambang"].__dict__["complaint_throttle"] = Throttle(
+        settings.redis_url, 1, 3600, namespace="test-proxy"
+    )
     client = app.test_client()
     assert anonymous_filing(client, "203.0.113.7").status_code == 201
     # Another citizen behind the same proxy: his own limit with a trusted proxy; the proxy's without one.
