@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.settings import Settings
 
 # Requests larger than the upload limit are refused with 413 before they are read; the margin is for form fields.
 BODY_MARGIN = 1024 * 1024
+
+
+class JSONProvider(DefaultJSONProvider):
+    sort_keys = False  # fields in the order the schemas declare them
+    ensure_ascii = False  # Indonesian names as they are, not as \u escapes
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,13 +29,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + BODY_MARGIN,
         TESTING=settings.testing,
     )
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
+    app.json = JSONProvider(app)
     app.extensions["sambang"] = Services(settings)
     if settings.trusted_proxies:
         # The client's address and scheme as the trusted proxies saw them (rate limits per address, cookies'
         # Secure flag); the host is never taken from headers (links use PUBLIC_BASE_URL).
         hops = settings.trusted_proxies
+        # Flask's documented way to add WSGI middleware; mypy sees assigning to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     api.configure(app)
     cli.register(app)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -59,7 +61,7 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # The driver's `timeout` is SQLite's busy timeout; `?timeout=SECONDS` in the URL sets another.
-        connect_args = {"check_same_thread": False}
+        connect_args: dict[str, Any] = {"check_same_thread": False}
         if "timeout" not in parsed.query:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT
         engine = create_engine(url, connect_args=connect_args)
@@ -178,3 +180,10 @@ def insert_once(session: Session, model, values: dict, unique: str | list[str]) 
     columns = [unique] if isinstance(unique, str) else unique
     statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
     return session.execute(statement.returning(model.id)).scalar()
+
+
+def rowcount(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE; the number of rows it matched. Session.execute() is typed as giving a plain
+    Result, but for these statements it gives a CursorResult, which carries the count."""
+    result: CursorResult[Any] = cast(CursorResult, session.execute(statement))
+    return result.rowcount

@@ -62,9 +62,10 @@ def _public_base_url(env: Mapping[str, str]) -> str:
     parts = urlsplit(raw)
     try:
         parts.port  # noqa: B018 (a port that is not a number raises)
+        port_ok = True
     except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        port_ok = False
+    if not port_ok or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise SettingsError(f"PUBLIC_BASE_URL must be http(s)://host[:port][/path], got {raw!r}")
     return raw.rstrip("/")
 

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from service.domain.errors import InsufficientStorage
 from service.settings import Settings
@@ -26,12 +26,19 @@ class Missing(KeyError):
     """No object under that key."""
 
 
+class Readable(Protocol):
+    """What storing needs of a stream (a file, a request body, an upload read through on its way): read(n) gives
+    at most n bytes, read() the rest, b"" at the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class Storage(Protocol):
-    def put(self, key: str, stream: BinaryIO) -> None:
+    def put(self, key: str, stream: Readable) -> None:
         """Store everything `stream.read()` gives under `key`, replacing what was there; all or nothing.
         InsufficientStorage when the storage is full."""
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> IO[bytes]:
         """A readable, seekable file of the object (the caller closes it); Missing when absent."""
 
     def delete(self, key: str) -> None:
@@ -59,7 +66,7 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         return self.root / _checked(key)
 
-    def put(self, key: str, stream: BinaryIO) -> None:
+    def put(self, key: str, stream: Readable) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +85,7 @@ class LocalStorage:
                 raise InsufficientStorage() from exc
             raise
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> IO[bytes]:
         try:
             return self._path(key).open("rb")
         except FileNotFoundError:
@@ -122,7 +129,7 @@ class S3Storage:
         # Two 8 MB parts in flight at most: memory stays flat whatever the photo's size.
         self.transfer = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 
-    def put(self, key: str, stream: BinaryIO) -> None:
+    def put(self, key: str, stream: Readable) -> None:
         from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import ClientError
 
@@ -139,7 +146,7 @@ class S3Storage:
                 raise InsufficientStorage() from exc
             raise
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> IO[bytes]:
         from botocore.exceptions import ClientError
 
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (the caller closes it)

@@ -21,7 +21,7 @@ from service.domain import access, tokens
 from service.domain.errors import Unauthorized
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
 

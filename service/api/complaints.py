@@ -387,9 +387,9 @@ class ComplaintById(MethodView):
         """One complaint with its history, deadline and SLA state; anonymous complainants send their secret."""
         if not principal().authenticated:
             secret = _secret()
-            if not secret:
-                access.require(principal(), "complaints.read")
-            return _shown(complaints.with_secret(session(), complaint_id, secret), complainant=True)
+            if secret:
+                return _shown(complaints.with_secret(session(), complaint_id, secret), complainant=True)
+            access.require(principal(), "complaints.read")  # without the secret: sign in (401)
         return _shown(complaints.get(session(), principal(), complaint_id))
 
 

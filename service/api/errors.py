@@ -8,7 +8,7 @@ from http import HTTPStatus
 import redis
 from flask import Flask, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from service.db import database_full, database_unavailable
 from service.domain.errors import DomainError, InsufficientStorage
@@ -43,16 +43,17 @@ def _georeport(code: int, description: str, headers: dict | None = None):
 def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
-    if error.code == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:  # werkzeug's 405
         headers["Allow"] = ", ".join(error.valid_methods)
+    code = error.code or 500  # None only on the bare base class, never raised
     if request.path.startswith("/open311/"):
-        return _georeport(error.code, error.description or error.name, headers)
+        return _georeport(code, error.description or error.name, headers)
     if error.code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     # webargs puts validation errors in "messages"; abort(..., errors=...) in "errors".
     errors = data.get("errors") or data.get("messages")
     message = data.get("message") or ("Invalid input: see errors." if errors else error.description or error.name)
-    return error_response(error.code, message, errors, headers)
+    return error_response(code, message, errors, headers)
 
 
 def handle_domain_error(error: DomainError):
@@ -85,11 +86,11 @@ RETRY_AFTER = "5"  # seconds; a database restart or a queue of SQLite writers is
 def handle_outage(error: Exception):
     """The database or Redis cannot be reached (or SQLite stayed locked): 503 with Retry-After and one log line,
     no traceback (an outage is not a bug, and hundreds of tracebacks would bury the one that is)."""
+    cause = getattr(error, "orig", None) or error  # the driver's own error, when SQLAlchemy wraps one
     if database_full(error):
-        return _full("The database's disk is full; nothing was stored.", error.orig)
+        return _full("The database's disk is full; nothing was stored.", cause)
     if not (database_unavailable(error) or isinstance(error, (redis.ConnectionError, redis.TimeoutError))):
         return handle_unexpected(error)
-    cause = getattr(error, "orig", None) or error
     reason = (str(cause).strip().splitlines() or [""])[0][:200]
     what = "Redis" if isinstance(error, redis.RedisError) else "the database"
     log.warning(

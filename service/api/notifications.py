@@ -62,7 +62,7 @@ def _reader_locale(args: dict) -> str:
     if args.get("lang"):
         return args["lang"]
     header = request.accept_languages.best_match(texts.LOCALES)
-    return header or get_user(session(), principal().user_id).locale
+    return header or get_user(session(), principal().signed_in_id).locale
 
 
 def _rendered(row: Notification, locale: str) -> dict:
@@ -80,7 +80,7 @@ class Devices(MethodView):
     def post(self, data):
         """Register this phone's FCM token for pushes; idempotent per token."""
         access.require(principal(), "devices.manage")
-        user = get_user(session(), principal().user_id)
+        user = get_user(session(), principal().signed_in_id)
         device, created = devices.register(session(), user, **data)
         session().commit()
         return device, 201 if created else 200
@@ -93,7 +93,7 @@ class DeviceByToken(MethodView):
     def delete(self, token):
         """Stop pushes to this token (sign-out on the phone)."""
         access.require(principal(), "devices.manage")
-        devices.unregister(session(), principal().user_id, token)
+        devices.unregister(session(), principal().signed_in_id, token)
         session().commit()
 
 
@@ -105,7 +105,9 @@ class Inbox(MethodView):
     def get(self, args):
         """The caller's inbox, newest first: every notification, pushed or not."""
         access.require(principal(), "notifications.read")
-        page = paginate(domain.inbox_query(principal().user_id, args["unread"]), [Notification.id], args, desc=True)
+        page = paginate(
+            domain.inbox_query(principal().signed_in_id, args["unread"]), [Notification.id], args, desc=True
+        )
         locale = _reader_locale(args)
         page.items = [_rendered(row, locale) for row in page.items]
         return page
@@ -118,7 +120,7 @@ class MarkRead(MethodView):
     def post(self, notification_id):
         """Mark one notification read (idempotent)."""
         access.require(principal(), "notifications.read")
-        row = domain.mark_read(session(), principal().user_id, notification_id)
+        row = domain.mark_read(session(), principal().signed_in_id, notification_id)
         session().commit()
         return _rendered(row, _reader_locale({}))
 
@@ -131,7 +133,7 @@ class TestPush(MethodView):
     def post(self, data):
         """Send a test notification to a user (default: yourself) through the real push path (admin)."""
         access.require(principal(), "notifications.test")
-        user = get_user(session(), data.get("user_id") or principal().user_id)
+        user = get_user(session(), data.get("user_id") or principal().signed_in_id)
         row = domain.notify(session(), user.id, "test", data={"type": "test"}, urgent=data["urgent"])
         session().commit()
         return _rendered(row, user.locale)

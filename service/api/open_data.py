@@ -28,7 +28,8 @@ def _published(body: str, extension: str, modified) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Link"] = f'<{open_data.LICENSE}>; rel="license"'
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place (werkzeug types its result as its own base Response)
+    return response
 
 
 def _text(name: str, extension: str) -> str:

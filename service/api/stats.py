@@ -105,7 +105,7 @@ class PillarRowSchema(ServiceFiguresSchema):
     pillar = ma.fields.String(metadata={"enum": [*SECTORS, "unassigned"]})
 
 
-def _answer(name: str, body: dict) -> type[Schema]:
+def _answer(name: str, body: dict) -> type[ma.Schema]:
     month = Schema.from_dict(
         {"month": ma.fields.String(), "date_from": ma.fields.Date(), "date_to": ma.fields.Date(), **body},
         name=f"{name}Month",

@@ -140,7 +140,7 @@ class _Body:
     def __init__(self, stream):
         self.stream = stream
 
-    def read(self, size: int) -> bytes:
+    def read(self, size: int = -1) -> bytes:
         try:
             return self.stream.read(size)
         except ClientDisconnected:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -38,8 +40,8 @@ class UserSchema(Schema):
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-_code = {"allow_none": True, "validate": ma.validate.Length(max=40)}
-_password = {"load_only": True, "validate": ma.validate.Length(MIN_LENGTH, 256)}
+_code: dict[str, Any] = {"allow_none": True, "validate": ma.validate.Length(max=40)}
+_password: dict[str, Any] = {"load_only": True, "validate": ma.validate.Length(MIN_LENGTH, 256)}
 _username = [ma.validate.Length(3, 64), ma.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")]
 
 
@@ -82,7 +84,7 @@ class Me(MethodView):
     def get(self):
         """The caller: role and scope (kecamatan, desa or OPD)."""
         access.require(principal(), "me.read")
-        return domain.get_user(session(), principal().user_id)
+        return domain.get_user(session(), principal().signed_in_id)
 
     @blp.auth()
     @blp.arguments(ProfileSchema)
@@ -90,7 +92,7 @@ class Me(MethodView):
     def patch(self, changes):
         """Your name, language (id/en) and, for residents, the kecamatan you follow for announcements."""
         access.require(principal(), "me.update")
-        user = domain.update_profile(session(), principal().user_id, changes)
+        user = domain.update_profile(session(), principal().signed_in_id, changes)
         session().commit()
         return user
 

@@ -367,7 +367,8 @@ def _priority_rows() -> list[dict]:
         items = error.messages.get("priorities", error.messages) if isinstance(error.messages, dict) else {}
         lines = {str(k + 1): v for k, v in items.items() if isinstance(k, int)} if isinstance(items, dict) else {}
         raise Invalid(
-            "The priorities cannot be used; nothing was stored.", {"lines": lines} if lines else error.messages
+            "The priorities cannot be used; nothing was stored.",
+            {"lines": lines} if lines else error.normalized_messages(),
         ) from None
     return [{"line": n, **row} for n, row in enumerate(data["priorities"], start=1)]
 
@@ -498,7 +499,7 @@ class MyCalendar(MethodView):
     @blp.response(200, CalendarSchema)
     def get(self):
         """Your personal calendar subscription link (created on first use)."""
-        token = ics.calendar_token(session(), principal().user_id)
+        token = ics.calendar_token(session(), principal().signed_in_id)
         session().commit()
         return {"url": _feed_url(token)}
 
@@ -506,6 +507,6 @@ class MyCalendar(MethodView):
     @blp.response(200, CalendarSchema)
     def post(self):
         """A new link; the old one stops working."""
-        token = ics.calendar_token(session(), principal().user_id, rotate=True)
+        token = ics.calendar_token(session(), principal().signed_in_id, rotate=True)
         session().commit()
         return {"url": _feed_url(token)}

@@ -99,6 +99,13 @@ class Principal:
     def authenticated(self) -> bool:
         return self.role != ANONYMOUS
 
+    @property
+    def signed_in_id(self) -> int:
+        """The signed-in user's id, for what only a user has (a profile, devices, an inbox); 401 for nobody."""
+        if self.user_id is None:
+            raise Unauthorized("Sign in required.")
+        return self.user_id
+
 
 NOBODY = Principal(role=ANONYMOUS)
 

@@ -47,12 +47,13 @@ def check_password(session: Session, throttle: LoginThrottle, username: str, pas
         )
     try:
         user = session.scalar(select(User).where(User.username == key))
-        right = verify_password(user.password_hash if user else None, password) and user.is_active
+        # Hashed even without such a user, so the answer takes as long either way.
+        matches = verify_password(user.password_hash if user else None, password)
     except BaseException:
         # Not a wrong password (the database is down, say): such an attempt must not count towards a lockout.
         throttle.uncount(key, address)
         raise
-    if not right:
+    if user is None or not matches or not user.is_active:
         raise Unauthorized("Wrong username or password.")
     throttle.uncount(key, address)
     return user

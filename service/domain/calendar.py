@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -30,7 +31,7 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and holiday_name(day) is None
 
 
-def working_days(start: dt.date, end: dt.date, exclude: set[dt.date] = frozenset()) -> list[dt.date]:
+def working_days(start: dt.date, end: dt.date, exclude: Container[dt.date] = frozenset()) -> list[dt.date]:
     """Working days from start to end inclusive, without the excluded (blackout) dates."""
     days, day = [], start
     while day <= end:

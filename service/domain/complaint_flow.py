@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import deadlines, notifications, texts
+from service.domain import deadlines, lookup, notifications, texts
 from service.domain.access import ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.complaints import COORDINATORS, record, sla_class_for, supporter_ids, visible, with_secret
@@ -150,8 +150,9 @@ def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Set
     complaint.opd_code = opd_code
     complaint.dispatched_at = now
     complaint.verified_at = complaint.verified_at or now
-    deadlines.set_deadline(complaint, deadline(now, deadlines.class_days(settings, complaint.sla_class)))
-    category = session.get(ComplaintCategory, complaint.category_code)
+    due = deadline(now, deadlines.class_days(settings, complaint.sla_class))
+    deadlines.set_deadline(complaint, due)
+    category = lookup.get(session, ComplaintCategory, complaint.category_code)
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
     params = {
         "opd": opd.short_name,
@@ -159,7 +160,7 @@ def _assign(session: Session, complaint: Complaint, opd_code: str, settings: Set
         "category": category.name,
         "category_en": category.name_en or category.name,
         "place": f"Kecamatan {kecamatan.name}" if kecamatan else "-",
-        **_due_params(complaint.due_at),
+        **_due_params(due),
     }
     for user_id in notifications.active_users(session, role=OPD_OFFICER, opd_code=opd_code):
         notifications.notify(session, user_id, "complaint_dispatched", params, {"complaint_id": str(complaint.id)})
@@ -315,12 +316,12 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
     """Two steps per deadline, each once: when it passes, the OPD's officers (the coordinators while nobody is
     assigned); a working day later, the coordinators and the OPD's head. Recorded in the history."""
 
-    def step(complaint: Complaint, level: int) -> None:
+    def step(complaint: Complaint, level: int, due_at: dt.datetime) -> None:
         recipients = _escalation_recipients(session, complaint, level)
         params = {
             "tracking_code": complaint.tracking_code,
             **_status_params(complaint.status),
-            **_due_params(complaint.due_at),
+            **_due_params(due_at),
         }
         for user_id in recipients:
             notifications.notify(
@@ -334,7 +335,7 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
             complaint.status,
             complaint.status,
             f"Melewati batas waktu: eskalasi tahap {level}.",
-            {"level": level, "due_at": complaint.due_at.isoformat(), "notified": len(recipients)},
+            {"level": level, "due_at": due_at.isoformat(), "notified": len(recipients)},
         )
 
     return deadlines.escalate_overdue(session, Complaint, Complaint.status.in_(OPEN_STATUSES), now, step, limit)

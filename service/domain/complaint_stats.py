@@ -105,8 +105,8 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
                 round(float(value), 2) if value is not None else None for value in middle
             )
     if not postgres:
-        for field, column in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
-            for group, median in _medians(session, key, scope, column).items():
+        for field, column_name in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
+            for group, median in _medians(session, key, scope, column_name).items():
                 groups[group][field] = median
     return groups
 

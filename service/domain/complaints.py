@@ -141,7 +141,7 @@ def file(
         "updated_at": now,
     }
     inserted = insert_once(session, Complaint, values, "client_uuid")
-    complaint = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
+    complaint = session.scalars(select(Complaint).where(Complaint.client_uuid == data["client_uuid"])).one()
     if inserted is None:  # a concurrent copy of this filing won: it is the one that counts
         limiter.give_back(limit_key)
         return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)
@@ -305,7 +305,7 @@ def view(
     Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
     sees_identity = own or principal.role in COORDINATORS
-    reporter = None
+    reporter: dict[str, object] | None = None
     if sees_identity or (complaint.privacy == PUBLIC and principal.role in NAME_VISIBLE_TO):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
         reporter = {"name": (user.display_name if user else None) or complaint.reporter_name}

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from service.db import rowcount
 from service.domain import calendar
 from service.domain.calendar import WIB, deadline
 
@@ -46,23 +48,30 @@ def claim(session: Session, item, condition, **values) -> bool:
     that a step is never taken twice even where FOR UPDATE means nothing (SQLite: there the second writer waits
     for the first and then fails, and its chore runs again at the next sweep)."""
     model = type(item)
-    claimed = session.execute(
+    claimed = rowcount(
+        session,
         update(model)
         .where(model.id == item.id, condition)
         .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if claimed:
         session.refresh(item)
     return bool(claimed)
 
 
 def escalate_overdue(
-    session: Session, model, still_open, now: dt.datetime, step: Callable[[object, int], None], limit: int = 500
+    session: Session,
+    model: Any,
+    still_open: ColumnElement[bool],
+    now: dt.datetime,
+    step: Callable[[Any, int, dt.datetime], None],
+    limit: int = 500,
 ) -> int:
-    """Take the escalation steps that are due for rows of `model` matching `still_open`; `step(item, level)`
-    notifies and records it. `escalate_at` holds when the next step is due, so the query finds exactly the work to
-    do; rows another sweeper holds are skipped."""
+    """Take the escalation steps that are due for rows of `model` (a mapped class with the columns above) matching
+    `still_open`; `step(item, level, due_at)` notifies and records it (`due_at`: the deadline that passed).
+    `escalate_at` holds when the next step is due, so the query finds exactly the work to do; rows another sweeper
+    holds are skipped."""
     rows = session.scalars(
         select(model)
         .where(still_open, model.escalate_at <= now)
@@ -72,16 +81,16 @@ def escalate_overdue(
     ).all()
     done = 0
     for item in rows:
-        level = item.escalation_level + 1
+        level, due_at = item.escalation_level + 1, item.due_at  # escalate_at is set only with a deadline
         if not claim(
             session,
             item,
             model.escalation_level == item.escalation_level,
             escalation_level=level,
-            escalated_due_at=item.due_at,
-            escalate_at=deadline(item.due_at, 1) if level == 1 else None,  # a working day later
+            escalated_due_at=due_at,
+            escalate_at=deadline(due_at, 1) if level == 1 else None,  # a working day later
         ):
             continue
         done += 1
-        step(item, level)
+        step(item, level, due_at)
     return done

@@ -18,7 +18,7 @@ def register(
     """Idempotent per token; a token registered by another user moves to this one (a shared or resold phone)."""
     device = session.scalar(select(Device).where(Device.token == token))
     created = device is None
-    if created:
+    if device is None:
         device = Device(token=token, user_id=user.id, platform=platform)
         session.add(device)
     elif device.user_id != user.id:

@@ -12,9 +12,10 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import xlsxwriter
-from sqlalchemy import LargeBinary, String, bindparam, case, cast, func, literal, select
+from sqlalchemy import LargeBinary, Select, String, bindparam, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ class Column:
     name: str
     type: str  # text, integer, number, boolean, date, datetime
     description: str
-    expression: object  # what the SELECT reads
+    expression: Any  # what the SELECT reads: a mapped attribute (None for photo_urls, which is made apart)
     convert: Callable | None = None  # applied to the value read
 
 
@@ -131,9 +132,12 @@ class Dataset:
     copied: bool = False  # the rows are the finished CSV, made by PostgreSQL
 
 
-def _scoped(principal: Principal, name: str, filters: dict, now: dt.datetime):
+def _scoped(
+    principal: Principal, name: str, filters: dict, now: dt.datetime
+) -> tuple[Select, type[Complaint | Finding | Report | Visit], list[Column]]:
     """The list's statement (scope and filters), its model and the columns the caller gets."""
     access.require(principal, "exports.read")
+    model: type[Complaint | Finding | Report | Visit]
     if name == "complaints":
         stmt, model = complaints.complaints_query(principal, filters, now), Complaint
         columns = COMPLAINT_COLUMNS + (IDENTITY_COLUMNS if principal.role in complaints.COORDINATORS else [])
@@ -196,7 +200,9 @@ def copy_csv(
 
 
 def _copy(session: Session, statement: str, params: dict, dataset: Dataset) -> Iterator[bytes]:
-    raw = session.connection().connection.driver_connection
+    raw = session.connection().connection.driver_connection  # psycopg's own: COPY is beyond the DB-API
+    if raw is None:  # only once the connection is closed, which the session's own cannot be while in use
+        raise RuntimeError("no database connection for COPY")
     with raw.cursor() as cursor:
         with cursor.copy(statement, params) as copy:
             for block in copy:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, deadlines, notifications, reports
+from service.domain import access, audit, deadlines, lookup, notifications, reports
 from service.domain.access import Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -54,7 +54,7 @@ def visible(principal: Principal) -> Select:
         return stmt.where(Finding.opd_code == principal.opd_code)
     if principal.role in (access.CAMAT, access.KEPALA_DESA):
         return stmt.where(Finding.kecamatan_code == principal.kecamatan_code)
-    return stmt.where(False)
+    return stmt.where(false())
 
 
 def findings_query(principal: Principal, filters: dict, now: dt.datetime) -> Select:
@@ -104,10 +104,10 @@ def create(session: Session, principal: Principal, visit_id: int, data: dict, se
         **{k: data.get(k) for k in ("description", "opd_code", "desa_code", "lat", "lon")},
         sla_class=data.get("sla_class") or "lapangan",
     )
-    _set_due(finding, settings, now, data.get("due_date"))
+    due = _set_due(finding, settings, now, data.get("due_date"))
     session.add(finding)
     session.flush()
-    _record(session, finding, principal, "create", OPEN, note=finding.description, data=_due_data(finding))
+    _record(session, finding, principal, "create", OPEN, note=finding.description, data=_due_data(finding, due))
     _tell_opd(session, finding, "finding_assigned")
     return finding
 
@@ -214,7 +214,7 @@ def _locked(session: Session, principal: Principal, finding_id: int) -> Finding:
     return finding
 
 
-def _set_due(finding: Finding, settings: Settings, now: dt.datetime, due_date: dt.date | None) -> None:
+def _set_due(finding: Finding, settings: Settings, now: dt.datetime, due_date: dt.date | None) -> dt.datetime:
     due = (
         dt.datetime.combine(due_date, dt.time(23, 59, 59), tzinfo=WIB).astimezone(dt.UTC)
         if due_date
@@ -222,10 +222,11 @@ def _set_due(finding: Finding, settings: Settings, now: dt.datetime, due_date: d
     )
     deadlines.set_deadline(finding, due)
     finding.due_date = due.astimezone(WIB).date()
+    return due
 
 
-def _due_data(finding: Finding) -> dict:
-    return {"opd_code": finding.opd_code, "sla_class": finding.sla_class, "due_at": finding.due_at.isoformat()}
+def _due_data(finding: Finding, due_at: dt.datetime) -> dict:
+    return {"opd_code": finding.opd_code, "sla_class": finding.sla_class, "due_at": due_at.isoformat()}
 
 
 def _check_opd(session: Session, opd_code: str) -> None:
@@ -344,14 +345,14 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
     """Two steps per deadline, each once and on the timeline: when it passes, the OPD's officers; a working day
     later, the OPD's head and the Bupati's office."""
 
-    def step(finding: Finding, level: int) -> None:
+    def step(finding: Finding, level: int, due_at: dt.datetime) -> None:
         if level == 1:
             recipients = notifications.active_users(session, access.OPD_OFFICER, finding.opd_code)
         else:
             heads = notifications.active_users(session, access.OPD_OFFICER, finding.opd_code, head_only=True)
             recipients = sorted(set(heads) | set(notifications.active_users(session, access.BUPATI_OFFICE)))
         _tell(session, recipients, finding, "finding_overdue", urgent=level == 2)
-        data = {"level": level, "due_at": finding.due_at.isoformat(), "notified": len(recipients)}
+        data = {"level": level, "due_at": due_at.isoformat(), "notified": len(recipients)}
         note = f"Melewati batas waktu: eskalasi tahap {level}."
         _record(session, finding, None, "escalate", finding.status, note, data=data)
 
@@ -367,7 +368,7 @@ def timeline(session: Session, principal: Principal, finding: Finding) -> list[d
     events = list(
         session.scalars(select(FindingEvent).where(FindingEvent.finding_id == finding.id).order_by(FindingEvent.id))
     )
-    photos: dict[int, list[Photo]] = {}
+    photos: dict[int | None, list[Photo]] = {}  # by finding_event_id (never None here: the query asks for ids)
     for photo in session.scalars(
         select(Photo).where(Photo.finding_event_id.in_([e.id for e in events])).order_by(Photo.id)
     ):
@@ -428,7 +429,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     latest = _last_updates(session, [f.id for f in earlier])
     return {
         "visit": visit,
-        "kecamatan": session.get(Kecamatan, visit.kecamatan_code).name,
+        "kecamatan": lookup.get(session, Kecamatan, visit.kecamatan_code).name,
         "agenda": visit.agenda,
         "earlier_findings": [{"finding": f, "last_update": latest.get(f.id)} for f in earlier],
         "open_findings": still_open,

@@ -9,7 +9,7 @@ import icalendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import access, audit, visits
+from service.domain import access, audit, lookup, visits
 from service.domain.calendar import WIB
 from service.domain.errors import Unauthorized
 from service.models import Kecamatan, User, Visit
@@ -100,7 +100,7 @@ def feed(session: Session, principal: access.Principal, token: str | None, now: 
 
 
 def calendar_token(session: Session, user_id: int, rotate: bool = False) -> str:
-    user = session.get(User, user_id)
+    user = lookup.get(session, User, user_id)
     if rotate or not user.calendar_token:
         user.calendar_token = secrets.token_urlsafe(24)
         audit.record(session, user_id, "user.calendar_token", "user", user_id)

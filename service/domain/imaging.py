@@ -17,7 +17,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 import imagehash
 import numpy as np
@@ -98,7 +98,7 @@ class Derived:
 
 
 def derive_isolated(
-    fp: BinaryIO,
+    fp: IO[bytes],
     media_type: str,
     max_pixels: int,
     max_edge: int,
@@ -150,7 +150,7 @@ def run_isolated(work, memory_bytes: int, cpu_seconds: int = CPU_SECONDS, wall_s
 
 def _read_until(fd: int, deadline: float) -> bytes | None:
     """Everything the child writes, up to its exit (end of file); None when the deadline passes first."""
-    chunks = []
+    chunks: list[bytes] = []
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     while (remaining := deadline - time.monotonic()) > 0:
@@ -263,7 +263,7 @@ def _address_space() -> int:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
 
 
-def derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int = Settings.photo_max_edge) -> Derived:
+def derive(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int = Settings.photo_max_edge) -> Derived:
     """The derivatives of a user's file; any failure to decode it, of whatever kind, is a Rejected with a
     reason (a broken colour profile, a bad Huffman table...): a bad file is an outcome, not a crash to retry."""
     try:
@@ -277,7 +277,7 @@ def derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int = Setti
         raise Rejected(f"The image cannot be decoded ({exc}).") from None
 
 
-def _derive(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int) -> Derived:
+def _derive(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int) -> Derived:
     """Decode fully (a truncated file fails here), then make the upright derivatives the fast way: JPEG DCT
     scaling via draft() with the photo's own proportions, resize, and only then rotate the small image."""
     image = _open(fp, media_type, max_pixels, max_edge)
@@ -326,7 +326,7 @@ def _safe_evidence(exif: Image.Exif) -> Evidence:
         return Evidence(lat=None, lon=None, taken_at=None)
 
 
-def _open(fp: BinaryIO, media_type: str, max_pixels: int, max_edge: int) -> Image.Image:
+def _open(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int) -> Image.Image:
     if media_type not in DECODERS:
         raise Rejected(f"Unsupported type {media_type!r}.")
     try:
@@ -361,7 +361,10 @@ def _rgb_or_rgba(image: Image.Image) -> Image.Image:
         image = Image.fromarray((np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8), "L")
     if image.mode == "CMYK" and image.info.get("icc_profile"):  # print-ready JPEGs: colour-managed to sRGB
         profile = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
-        return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        # Pillow types the result Image | None for both modes; only inPlace=True (not used) gives None.
+        return ImageCms.profileToProfile(  # type: ignore[return-value]
+            image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB"
+        )
     transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if transparent else "RGB"
     return image if image.mode == mode else image.convert(mode)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, catalogue, complaints
+from service.domain import access, audit, catalogue, complaints, lookup
 from service.domain.access import NOBODY, Principal
 from service.domain.calendar import WIB
 from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
@@ -144,7 +144,7 @@ def _w3c(moment: dt.datetime | None) -> str | None:
 def as_request(session: Session, complaint: Complaint) -> dict:
     """A complaint as a GeoReport service request: nothing about the reporter. (Categories, OPD and places are
     few and stay in the session's identity map, so a long list costs no query per item for them.)"""
-    category = session.get(ComplaintCategory, complaint.category_code)
+    category = lookup.get(session, ComplaintCategory, complaint.category_code)
     opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
     desa = session.get(Desa, complaint.desa_code) if complaint.desa_code else None
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None

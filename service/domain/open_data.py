@@ -118,7 +118,8 @@ def rows(session: Session, name: str) -> list[dict]:
     }[name](session)
 
 
-SOURCES = {  # the tables a dataset is made from: when they last changed is when it did
+# The tables a dataset is made from: when they last changed is when it did.
+SOURCES: dict[str, tuple[type[Complaint] | type[Finding] | type[Visit], ...]] = {
     "complaints-per-kecamatan-month": (Complaint,),
     "findings-per-opd-state": (Finding,),
     "visit-rotation": (Visit,),
@@ -156,7 +157,7 @@ def _complaints(session: Session) -> list[dict]:
         cell[1] += resolved_at is not None
         cell[2] += bool(on_time)
     out = []
-    for (month, kecamatan, category), (count, resolved, on_time) in sorted(cells.items()):
+    for (month, kecamatan, category), (count, resolved, timely) in sorted(cells.items()):
         hidden = count < SUPPRESS_BELOW
         out.append(
             {
@@ -168,7 +169,7 @@ def _complaints(session: Session) -> list[dict]:
                 "category_name": categories.get(category),
                 "complaints": None if hidden else count,
                 "resolved": None if hidden else resolved,
-                "resolved_on_time": None if hidden else on_time,
+                "resolved_on_time": None if hidden else timely,
                 "suppressed": hidden,
             }
         )
@@ -201,12 +202,14 @@ def _visits(session: Session) -> list[dict]:
         {"program_id": pid, "program_name": pname, "kecamatan_code": code, "kecamatan_bps_code": bps,
          "kecamatan_name": kname, "date": day.isoformat(), "status": status}
         for pid, pname, code, bps, kname, day, status in visits
+        if day is not None  # a confirmed or done visit always has its day
     ]  # fmt: skip
     return out
 
 
 def _performance(session: Session) -> list[dict]:
-    pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
+    # Keyed as the complaints' opd_code column is typed (the query below leaves out the None).
+    pillars: dict[str | None, str] = dict(session.execute(select(Opd.code, Opd.sector)).all())
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0] * 6)
     complaints = session.execute(
         select(Complaint.created_at, Complaint.opd_code, Complaint.resolved_at, Complaint.resolved_on_time)

@@ -9,13 +9,12 @@ import io
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, complaints, findings, geo, imaging, outbox, reports
+from service.domain import access, audit, complaints, findings, geo, imaging, lookup, outbox, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized, UnsupportedMedia
 from service.models import Complaint, Finding, FindingEvent, Photo, Report
@@ -23,7 +22,7 @@ from service.models.complaints import DISPATCHED, IN_PROGRESS, OPEN_STATUSES, RE
 from service.models.photos import FAILED, PENDING, PROCESSING, READY
 from service.models.reports import HAS_ISSUES, RECEIVED
 from service.settings import Settings
-from service.storage import Missing, Storage
+from service.storage import Missing, Readable, Storage
 
 PROCESS_JOB = "photos.process"
 VARIANTS = ("display", "thumb")
@@ -44,7 +43,7 @@ FOLDERS = {"report_id": "r", "complaint_id": "c", "finding_event_id": "f"}  # wh
 class Incoming:
     """An upload read once on its way to storage: its type from the first bytes, its sha256 and size, a limit."""
 
-    def __init__(self, stream: BinaryIO, max_bytes: int):
+    def __init__(self, stream: Readable, max_bytes: int):
         self.stream, self.max_bytes = stream, max_bytes
         self.digest = hashlib.sha256()
         self.size = 0
@@ -57,7 +56,7 @@ class Incoming:
             cut = len(self._pending) if size is None or size < 0 else size
             chunk, self._pending = self._pending[:cut], self._pending[cut:]
         else:
-            chunk = self.stream.read(size)
+            chunk = self.stream.read(-1 if size is None else size)
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise TooLarge(f"The file is larger than {self.max_bytes // (1024 * 1024)} MB.")
@@ -70,7 +69,7 @@ class Incoming:
         return self.digest.hexdigest()
 
 
-def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+def _read_up_to(stream: Readable, size: int) -> bytes:
     data = b""
     while len(data) < size:
         chunk = stream.read(size - len(data))
@@ -152,7 +151,7 @@ def add_to_complaint(
         # Concurrent uploads each saw room above; counted again under the complaint's row lock (PostgreSQL),
         # held until the photo row commits, they take the last places one at a time. SQLite runs one writer.
         locked = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
-        complaint = session.scalar(locked.execution_options(populate_existing=True))
+        complaint = session.scalars(locked.execution_options(populate_existing=True)).one()
         _room_for_a_photo(session, complaint, client_uuid, resolution)
 
     owner = {"complaint_id": complaint_id, "resolution": resolution}
@@ -167,11 +166,11 @@ def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str, 
     open_to = RESOLUTION_STATUSES if resolution else OPEN_STATUSES
     if complaint.status not in open_to:
         raise Conflict(f"The complaint is {complaint.status}: no more photos.")
-    count = session.scalar(
+    count = session.scalars(
         select(func.count())
         .select_from(Photo)
         .where(Photo.complaint_id == complaint.id, Photo.resolution.is_(resolution), Photo.status != FAILED)
-    )
+    ).one()
     if count >= MAX_COMPLAINT_PHOTOS:
         raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos of each side.")
 
@@ -258,11 +257,11 @@ def store(
     inserted = insert_once(session, Photo, values, "client_uuid")
     if inserted is None:  # another request with this uuid won the race: ours is a duplicate
         storage.delete(key)
-        existing = session.scalar(select(Photo).where(Photo.client_uuid == client_uuid))
+        existing = session.scalars(select(Photo).where(Photo.client_uuid == client_uuid)).one()
         return Accepted(_same_or_conflict(existing, owner, values["sha256"], principal), created=False)
     outbox.defer(session, PROCESS_JOB, inserted)
     audit.record(session, principal.user_id, "photo.create", "photo", inserted, owner)
-    return Accepted(session.get(Photo, inserted), created=True)
+    return Accepted(lookup.get(session, Photo, inserted), created=True)
 
 
 def _same_or_conflict(photo: Photo, owner: dict, sha256: str, principal: Principal) -> Photo:
@@ -293,7 +292,7 @@ def get(session: Session, principal: Principal, photo_id: int) -> Photo:
     photo = session.get(Photo, photo_id)
     if photo is not None and photo.complaint_id is not None:
         # A citizen's photo: its EXIF place may be his home.
-        complaint = session.get(Complaint, photo.complaint_id)
+        complaint = lookup.get(session, Complaint, photo.complaint_id, "Photo not found.")
         if photo.resolution:
             allowed = principal.role == access.OPD_OFFICER and principal.opd_code == complaint.opd_code
         else:
@@ -308,10 +307,12 @@ def get(session: Session, principal: Principal, photo_id: int) -> Photo:
         if photo is None:
             raise NotFound("Photo not found.")
         if photo.finding_event_id is not None:
-            findings.get(session, principal, session.get(FindingEvent, photo.finding_event_id).finding_id)
-        else:
+            findings.get(session, principal, lookup.get(session, FindingEvent, photo.finding_event_id).finding_id)
+        elif photo.report_id is not None:
             access.require(principal, "reports.read")
             reports.get(session, principal, photo.report_id)
+        else:  # no owner at all: the schema's one_owner check rules it out
+            raise NotFound("Photo not found.")
     except NotFound:
         raise NotFound("Photo not found.") from None  # the same answer whether it exists elsewhere or not at all
     return photo
@@ -352,7 +353,7 @@ def start(session: Session, photo_id: int) -> bool:
 def process(session: Session, storage: Storage, settings: Settings, photo_id: int) -> None:
     """The photo job after start(): decode, derive, judge; the photo ends `ready` or `failed`. A run cut short
     (worker killed) is run again by the sweep: derivatives are overwritten, nothing is added twice."""
-    photo = session.get(Photo, photo_id)
+    photo = lookup.get(session, Photo, photo_id)
     try:
         with storage.open(photo.original_key) as original:
             derived = imaging.derive_isolated(
@@ -379,7 +380,7 @@ def process(session: Session, storage: Storage, settings: Settings, photo_id: in
     photo.status, photo.error, photo.processed_at = READY, None, utcnow()
     session.flush()
     if photo.report_id:
-        _refresh_report_flags(session, session.get(Report, photo.report_id))
+        _refresh_report_flags(session, lookup.get(session, Report, photo.report_id))
     audit.record(session, None, "photo.ready", "photo", photo.id, {"flags": photo.flags})
 
 
@@ -387,14 +388,15 @@ def _where_and_when(session: Session, photo: Photo) -> tuple[tuple[float, float]
     """The place and moment a photo is judged against: its report's point and capture, its complaint's point and
     filing, its finding's point (if recorded) and the update's time."""
     if photo.report_id:
-        report = session.get(Report, photo.report_id)
+        report = lookup.get(session, Report, photo.report_id)
         return (report.lat, report.lon), report.captured_at
     if photo.complaint_id:
-        complaint = session.get(Complaint, photo.complaint_id)
+        complaint = lookup.get(session, Complaint, photo.complaint_id)
         return (complaint.lat, complaint.lon), complaint.created_at
-    event = session.get(FindingEvent, photo.finding_event_id)
-    finding = session.get(Finding, event.finding_id)
-    return ((finding.lat, finding.lon) if finding.lat is not None else None), event.at
+    event = lookup.get(session, FindingEvent, photo.finding_event_id)
+    finding = lookup.get(session, Finding, event.finding_id)
+    point = (finding.lat, finding.lon) if finding.lat is not None and finding.lon is not None else None
+    return point, event.at
 
 
 def _fail(session: Session, photo: Photo, reason: str) -> None:
@@ -411,11 +413,19 @@ def give_up(session: Session, error: str, photo_id: int) -> None:
         _fail(session, photo, f"Processing failed: {error}")
 
 
-def _judge(session, settings: Settings, photo: Photo, point: tuple, moment, evidence: imaging.Evidence):
+def _judge(
+    session: Session,
+    settings: Settings,
+    photo: Photo,
+    point: tuple[float, float] | None,
+    moment: dt.datetime,
+    evidence: imaging.Evidence,
+) -> tuple[list[str], dict[str, object]]:
     """Flags for reviewers, with the figures behind them: where and when the photo says it was taken, against
     the report's (or complaint's) point and time, and whether the same picture already came with another."""
-    flags, figures = [], {}
-    if evidence.lat is None:
+    flags: list[str] = []
+    figures: dict[str, object] = {}
+    if evidence.lat is None or evidence.lon is None:  # imaging gives both or neither
         flags.append(NO_GPS)
     else:
         if point is not None:  # a finding may have no point: then only whether it was taken in the regency
@@ -448,6 +458,8 @@ def _reused_in(session: Session, photo: Photo) -> dict[str, list[int]]:
     """Other reports, complaints and findings with a photo within REUSE_MAX_BITS of this one's hash. Two such
     hashes agree on at least one of the four 16-bit bands (pigeonhole), so indexed band lookups find every
     candidate."""
+    if photo.phash is None:  # not decoded (yet): nothing to compare
+        return {"report": [], "complaint": [], "finding": []}
     value = int(photo.phash, 16)
     bands = _bands(photo.phash)
     finding_of_event = select(FindingEvent.finding_id).where(FindingEvent.id == Photo.finding_event_id)
@@ -481,7 +493,7 @@ def _refresh_report_flags(session: Session, report: Report) -> None:
     reviewer dismissed on every photo that has it. The report row is locked first, so two photo jobs of one
     report cannot overwrite each other's flags."""
     session.refresh(report, with_for_update=True)
-    photo_flags = set()
+    photo_flags: set[str] = set()
     rows = session.execute(
         select(Photo.flags, Photo.dismissed_flags).where(Photo.report_id == report.id, Photo.status == READY)
     )

@@ -113,7 +113,7 @@ def count_inversions(sites, dates: dict[str, dt.date], first_code: str | None = 
 def _candidates(request: PlanRequest) -> list[dt.date]:
     """Working days not blocked by a fixed visit's gap or a month already full of fixed visits."""
     fixed_days = [day for _, day in request.fixed]
-    per_month = defaultdict(int)
+    per_month: defaultdict[tuple[int, int], int] = defaultdict(int)
     for day in fixed_days:
         per_month[(day.year, day.month)] += 1
     return [
@@ -295,14 +295,14 @@ def _months(request, sites, months, days, fixed_in, rooms, counts):
         model.add_hint(var, hint.get(a) == m and hint.get(b) == m)
     all_placed = sum(counts) == n_sites
     hint_priority = _priority_of(sites, hint, n_months, request.first_code)
-    solver, statuses, chosen = _solver(), [], None
+    solver, statuses = _solver(), []
+    chosen: list[list[int]] | None = None
     for stage, objective in enumerate((sum(inversions), travel)):
         model.minimize(objective)
         status = solver.solve(model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if chosen is None:
-                raise RuntimeError(f"planner found no solution ({solver.status_name(status)})")
-            statuses.append("KEPT")  # no better solution in time: the previous stage's stands
+            if chosen is not None:
+                statuses.append("KEPT")  # no better solution in time: the previous stage's stands
             break
         statuses.append(solver.status_name(status))
         chosen = [[solver.value(var) for var in row] for row in y]
@@ -321,6 +321,8 @@ def _months(request, sites, months, days, fixed_in, rooms, counts):
                 model.add_hint(var, value)
         for var, a, b, m in together:
             model.add_hint(var, chosen[a][m] and chosen[b][m])
+    if chosen is None:  # not even the first stage found one
+        raise RuntimeError(f"planner found no solution ({solver.status_name(status)})")
     members = defaultdict(list)
     for k in range(n_sites):
         for m in range(n_months):
@@ -467,7 +469,7 @@ def violations(request: PlanRequest, result: Plan) -> list[str]:
     for (a, da), (b, db) in itertools.pairwise(every):
         if (db - da).days < request.min_gap_days:
             found.append(f"{a} on {da} and {b} on {db}: closer than {request.min_gap_days} days")
-    per_month = defaultdict(int)
+    per_month: defaultdict[tuple[int, int], int] = defaultdict(int)
     for _, day in every:
         per_month[_ym(day)] += 1
     found += [f"{m}: {n} visits" for m, n in per_month.items() if n > request.per_month]

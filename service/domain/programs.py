@@ -187,7 +187,7 @@ def parse_priorities_csv(raw: bytes) -> list[dict]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
+    rows: list[dict[str, object]] = []
     while True:
         try:
             cells = next(reader)

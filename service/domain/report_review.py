@@ -161,7 +161,7 @@ def edit(session: Session, principal: Principal, report_id: int, changes: dict, 
         located = reports.locate(session, report.lat, report.lon, settings.locate_tolerance_m)
         own = reports.place_flags(located, report.kecamatan_code)
         report.flags = own + [f for f in report.flags if f.startswith(photos.REPORT_FLAG_PREFIX)]
-    data = {"changes": history}
+    data: dict[str, object] = {"changes": history}
     if report.review_state == HAS_ISSUES:
         report.review_state = RECEIVED
         data["review_state"] = {"old": HAS_ISSUES, "new": RECEIVED}
@@ -191,6 +191,8 @@ def _judge_distance_again(session: Session, report: Report, max_distance_m: floa
     far_flag = photos.GPS_FAR_FROM_REPORT
     located = select(Photo).where(Photo.report_id == report.id, Photo.status == READY, Photo.exif_lat.is_not(None))
     for photo in session.scalars(located):
+        if photo.exif_lat is None or photo.exif_lon is None:  # the query asks for located photos (both or neither)
+            continue
         distance = geo.distance_m(report.lat, report.lon, photo.exif_lat, photo.exif_lon)
         flags = {flag for flag in photo.flags if flag != far_flag}
         if distance > max_distance_m:
@@ -225,19 +227,19 @@ def withdraw(session: Session, principal: Principal, report_id: int, reason: str
 # --- photos of a report under review
 
 
-def _report_photo(session: Session, principal: Principal, photo_id: int) -> Photo:
+def _report_photo(session: Session, principal: Principal, photo_id: int) -> tuple[Photo, Report]:
+    """A report's photo and its report, locked (see _locked)."""
     photo = photos.get(session, principal, photo_id)  # 404 outside the caller's area
     if photo.report_id is None:  # a complaint's or a finding's: not reviewed here
         raise NotFound("Photo not found.")
-    return photo
+    return photo, _locked(session, principal, photo.report_id)
 
 
 def dismiss_flag(session: Session, principal: Principal, photo_id: int, flag: str, reason: str) -> Photo:
     """A reviewer judges a photo's flag harmless, with the reason. The flag stays on the photo, marked dismissed;
     the report's photo_<flag> goes once the flag is dismissed on every photo that has it."""
     access.require(principal, "reports.review")
-    photo = _report_photo(session, principal, photo_id)
-    report = _locked(session, principal, photo.report_id)
+    photo, report = _report_photo(session, principal, photo_id)
     _not_own(principal, report)
     if flag not in photo.flags:
         raise NotFound(f"The photo has no flag {flag!r}.")
@@ -264,8 +266,7 @@ def remove_photo(session: Session, principal: Principal, photo_id: int) -> None:
     """The author takes a photo off his report before a verdict. Only the row goes: its files become orphans,
     removed by `storage gc` (service.domain.storage_gc)."""
     access.require(principal, "reports.edit")
-    photo = _report_photo(session, principal, photo_id)
-    report = _locked(session, principal, photo.report_id)
+    photo, report = _report_photo(session, principal, photo_id)
     _own(principal, report, "removes its photos")
     _still_open(report, "its photos stay")
     # A finished tus upload of this photo would otherwise look unfinished (photo_id SET NULL) at its full length.

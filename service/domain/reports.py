@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, findings, geo
+from service.domain import access, audit, findings, geo, lookup
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.models import Desa, Finding, Kecamatan, Report, Visit
@@ -64,7 +64,7 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
         "updated_at": utcnow(),
     }
     inserted = insert_once(session, Report, values, "client_uuid")
-    report = session.scalar(select(Report).where(Report.client_uuid == data["client_uuid"]))
+    report = session.scalars(select(Report).where(Report.client_uuid == data["client_uuid"])).one()
     if inserted is None:
         return Submission(_same_or_conflict(report, digest, principal), created=False)
     audit.record(session, principal.user_id, "report.create", "report", report.id, {"flags": flags})
@@ -100,12 +100,12 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
         kecamatan_code = principal.kecamatan_code
         desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
     else:
-        kecamatan_code = given_kec or (session.get(Desa, given_desa).kecamatan_code if given_desa else None)
+        kecamatan_code = given_kec or (lookup.get(session, Desa, given_desa).kecamatan_code if given_desa else None)
         kecamatan_code = kecamatan_code or (located.kecamatan_code if located else None)
-        if kecamatan_code is None:
-            raise Invalid("The point is outside the regency.", {"kecamatan_code": ["Give it for such a point."]})
         desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
-    if desa_code and session.get(Desa, desa_code).kecamatan_code != kecamatan_code:
+    if kecamatan_code is None:  # staff gave none for a point outside (a camat's and a village head's is their own)
+        raise Invalid("The point is outside the regency.", {"kecamatan_code": ["Give it for such a point."]})
+    if desa_code and lookup.get(session, Desa, desa_code).kecamatan_code != kecamatan_code:
         raise Invalid("The desa lies in another kecamatan.", {"desa_code": ["Not in this kecamatan."]})
     return kecamatan_code, desa_code, place_flags(located, kecamatan_code)
 

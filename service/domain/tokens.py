@@ -15,8 +15,8 @@ import jwt
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.domain import audit
+from service.db import rowcount, utcnow
+from service.domain import audit, lookup
 from service.domain.errors import Unauthorized
 from service.models import RefreshToken, User
 
@@ -136,12 +136,13 @@ def rotate(session: Session, config: TokenConfig, token: str) -> TokenPair:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthorized("Invalid refresh token.")
     # Atomic claim: of two concurrent refreshes with one token, only one wins; the other waits for its commit.
-    claimed = session.execute(
+    claimed = rowcount(
+        session,
         update(RefreshToken)
         .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     successor = _successor(config, token_hash)
     if not claimed:
         session.refresh(row)
@@ -201,6 +202,6 @@ def revoke_user(session: Session, user_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     session.execute(revoke_all)
-    user = session.get(User, user_id)
+    user = lookup.get(session, User, user_id)
     user.token_version = (user.token_version or 0) + 1
     user.calendar_token = None

@@ -10,18 +10,18 @@ import re
 import secrets
 import tempfile
 import uuid
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.domain import access, audit, findings, imaging, photos, reports
+from service.db import rowcount, utcnow
+from service.domain import access, audit, findings, imaging, lookup, photos, reports
 from service.domain.access import Principal
 from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedMedia
 from service.models import FindingEvent, Upload
 from service.settings import Settings
-from service.storage import Storage
+from service.storage import Readable, Storage
 
 CHECKSUM_ALGORITHMS = ("sha1",)
 COPY_BLOCK = 64 * 1024
@@ -112,7 +112,7 @@ def append(
     principal: Principal,
     upload_id: str,
     offset: int,
-    body: BinaryIO,
+    body: Readable,
     declared: int | None,
     checksum: str | None,
     settings: Settings,
@@ -124,7 +124,7 @@ def append(
     if offset != upload.offset:
         raise Conflict("Upload-Offset does not match the server's.", headers={"Upload-Offset": str(upload.offset)})
     chunked = declared is None  # no Content-Length: the chunk is whatever arrives before the body ends
-    declared = upload.length - offset if chunked else declared
+    declared = upload.length - offset if declared is None else declared
     if offset + declared > upload.length:
         raise TooLarge("The chunk goes beyond Upload-Length.")
     algorithm, expected = _checksum(checksum)
@@ -148,7 +148,8 @@ def append(
         chunk.seek(0)
         key = f"uploads/{upload_id}/{offset:012d}-{secrets.token_hex(4)}"
         storage.put(key, chunk)
-    moved = session.execute(
+    moved = rowcount(
+        session,
         update(Upload)
         .where(Upload.id == upload_id, Upload.offset == offset)
         .values(
@@ -156,8 +157,8 @@ def append(
             parts=[*parts, key],
             expires_at=utcnow() + dt.timedelta(seconds=settings.upload_expiry),
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if not moved:  # deleted meanwhile (404), or a concurrent PATCH at the same offset won (409)
         storage.delete(key)
         _still_there(session, upload_id)
@@ -197,7 +198,7 @@ def _checksum(header: str | None) -> tuple[str | None, bytes | None]:
         raise DomainError("Upload-Checksum must be base64.", {"Upload-Checksum": [encoded]}) from None
 
 
-def _receive(body: BinaryIO, chunk: BinaryIO, declared: int, algorithm: str | None) -> tuple[int, bytes | None]:
+def _receive(body: Readable, chunk: BinaryIO, declared: int, algorithm: str | None) -> tuple[int, bytes | None]:
     """Copy at most `declared` bytes into `chunk`; stop early when the connection broke (body gives b"")."""
     hasher = hashlib.new(algorithm) if algorithm else None
     received = 0
@@ -217,7 +218,7 @@ def _complete(session: Session, storage: Storage, principal: Principal, upload: 
     if upload.report_id:
         accepted = photos.accept(session, storage, principal, upload.report_id, upload.client_uuid, stream, limit)
     else:
-        event = session.get(FindingEvent, upload.finding_event_id)
+        event = lookup.get(session, FindingEvent, upload.finding_event_id)
         accepted = photos.add_to_finding_update(
             session, storage, principal, event.finding_id, event.id, upload.client_uuid, stream, limit
         )
@@ -231,7 +232,8 @@ class _Parts:
     """The parts of an upload read one after another as one stream."""
 
     def __init__(self, storage: Storage, keys: list[str]):
-        self.storage, self.keys, self.current = storage, list(keys), None
+        self.storage, self.keys = storage, list(keys)
+        self.current: IO[bytes] | None = None
 
     def read(self, size: int | None = -1) -> bytes:
         while True:
@@ -239,7 +241,7 @@ class _Parts:
                 if not self.keys:
                     return b""
                 self.current = self.storage.open(self.keys.pop(0))
-            data = self.current.read(size)
+            data = self.current.read(-1 if size is None else size)
             if data:
                 return data
             self.current.close()

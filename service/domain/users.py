@@ -7,7 +7,7 @@ import re
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, devices, tokens
+from service.domain import audit, devices, lookup, tokens
 from service.domain.access import KEPALA_DESA, RESIDENT, ROLES, SCOPE_OF_ROLE
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.passwords import MIN_LENGTH, hash_password
@@ -33,7 +33,7 @@ def _scope(session: Session, role: str, codes: dict) -> dict:
         raise Invalid("Invalid scope.", errors)
     scope = {name: codes.get(name) if name == needed else None for name in SCOPE_FIELDS}
     if role == KEPALA_DESA:
-        desa = session.get(Desa, scope["desa_code"])
+        desa = lookup.get(session, Desa, scope["desa_code"])
         if codes.get("kecamatan_code") not in (None, desa.kecamatan_code):
             raise Invalid("Invalid scope.", {"kecamatan_code": ["The desa lies in another kecamatan."]})
         scope["kecamatan_code"] = desa.kecamatan_code

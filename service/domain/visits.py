@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, notifications, outbox, programs
+from service.domain import access, audit, lookup, notifications, outbox, programs
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -143,9 +143,9 @@ def plan_program(
             )
         )
     outcome.visits.sort(key=lambda v: (v.date or dt.date.max, v.kecamatan_code))
-    for visit in outcome.visits:
-        if visit.date:
-            month = visit.date.strftime("%Y-%m")
+    for planned in outcome.visits:
+        if planned.date:
+            month = planned.date.strftime("%Y-%m")
             outcome.months[month] = outcome.months.get(month, 0) + 1
     past = [v for v in outcome.visits if v.date and v.date < today and v.status == PLANNED]
     if past:
@@ -236,17 +236,17 @@ def transition(
     before, old_date = visit.status, visit.date
     visit.status = target
     visit.reason = reason or visit.reason
-    change = {"from": before, "to": target, "reason": reason}
+    change: dict[str, object] = {"from": before, "to": target, "reason": reason}
     if action == "postpone":
         visit.not_before = not_before or (old_date + dt.timedelta(days=1) if old_date else None)
-        blocked = block_date and old_date is not None
-        change.update(not_before=visit.not_before and visit.not_before.isoformat(), block_date=blocked)
-        if blocked:
+        blocked_day = old_date if block_date else None
+        change.update(not_before=visit.not_before and visit.not_before.isoformat(), block_date=blocked_day is not None)
+        if blocked_day is not None:
             program = programs.get_program(session, visit.program_id, lock=True)
-            programs.block_day(session, principal.user_id, program, old_date, f"{visit.kecamatan_code}: {reason}")
+            programs.block_day(session, principal.user_id, program, blocked_day, f"{visit.kecamatan_code}: {reason}")
     audit.record(session, principal.user_id, f"visit.{action}", "visit", visit.id, change)
     if action == "confirm":
-        kec = session.get(Kecamatan, visit.kecamatan_code)
+        kec = lookup.get(session, Kecamatan, visit.kecamatan_code)
         notifications.broadcast(
             session,
             principal.user_id,
@@ -319,7 +319,7 @@ def _recipients(session: Session, kecamatan_code: str) -> list[int]:
 
 
 def _tell_kecamatan(session: Session, visit: Visit, kind: str, reason: str = "") -> None:
-    kec = session.get(Kecamatan, visit.kecamatan_code)
+    kec = lookup.get(session, Kecamatan, visit.kecamatan_code)
     params = {
         "kecamatan": kec.name,
         "reason": reason,
@@ -352,9 +352,9 @@ def remind(session: Session, visit_id: int, days: int) -> None:
     visit = session.get(Visit, visit_id)
     if visit is None or visit.status not in (PLANNED, CONFIRMED) or visit.date is None:
         return
-    if session.get(Program, visit.program_id).archived:
+    if lookup.get(session, Program, visit.program_id).archived:
         return  # kept: restoring the program brings its reminders back
-    kec = session.get(Kecamatan, visit.kecamatan_code)
+    kec = lookup.get(session, Kecamatan, visit.kecamatan_code)
     params = {"kecamatan": kec.name, "days": days, **date_params(visit.date)}
     for user_id in _recipients(session, visit.kecamatan_code):
         notifications.notify(session, user_id, "visit_reminder", params, {"type": "visit", "id": visit.id}, urgent=True)
@@ -427,7 +427,7 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, data: d
         "visit.agenda",
         "visit",
         visit.id,
-        {"items": len(agenda), "hours": [start.isoformat(), end.isoformat()] if start else None},
+        {"items": len(agenda), "hours": [start.isoformat(), end.isoformat()] if start and end else None},
     )
     return visit
 

@@ -98,7 +98,8 @@ def _delete_leftover(connection: redis.Redis, key: str) -> bool:
     with connection.pipeline() as pipe:
         try:
             pipe.watch(key)
-            if (pipe.hget(key, "status") or b"").decode() in WILL_RUN:
+            status = pipe.hget(key, "status")  # immediate after watch(): bytes, or None without the hash
+            if isinstance(status, bytes) and status.decode() in WILL_RUN:
                 return False
             pipe.multi()
             pipe.delete(key)

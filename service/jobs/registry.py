@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # the services import the dispatcher, which imports this registry
+    from service.context import Services
+    from service.notify.push import FirebasePushSender
 
 
 class TransientError(Exception):
@@ -18,10 +23,10 @@ class JobContext:
     """What a job function gets besides its ids."""
 
     session: Session
-    services: object  # service.context.Services
+    services: Services
 
     @cached_property
-    def sender(self):
+    def sender(self) -> FirebasePushSender:
         from service.notify.push import FirebasePushSender
 
         return FirebasePushSender(self.services.firebase)

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from contextlib import suppress
+from typing import Any
 
 import click
 import redis
@@ -50,9 +51,9 @@ class SweepingWorker(Worker):
         metrics.enter_horse(os.getppid())  # this worker's horses, one at a time, share one set of metric files
         return super().main_work_horse(job, queue)
 
-    def work(self, burst: bool = False, **options) -> bool:
+    def work(self, burst: bool = False, *args: Any, **options: Any) -> bool:
         self._burst = burst
-        return super().work(burst=burst, **options)
+        return super().work(burst, *args, **options)
 
     def request_stop(self, signum, frame):
         self.stopping = True
@@ -104,7 +105,8 @@ def _let_go(worker: Worker) -> None:
         thread.stop()
         thread.join(timeout=1)
     with suppress(Exception):
-        worker.pubsub.close()
+        if worker.pubsub is not None:
+            worker.pubsub.close()
 
 
 def run_worker(services, burst: bool = False, with_scheduler: bool = True) -> None:
