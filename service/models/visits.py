@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from service.db import Base, utcnow
+from service.models.reference import Kecamatan
 
 PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED = "planned", "confirmed", "done", "postponed", "cancelled"
 VISIT_STATUSES = (PLANNED, CONFIRMED, DONE, POSTPONED, CANCELLED)
@@ -83,7 +84,7 @@ class Visit(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    kecamatan = relationship("Kecamatan", lazy="joined", innerjoin=True, viewonly=True)
+    kecamatan: Mapped[Kecamatan] = relationship(lazy="joined", innerjoin=True, viewonly=True)
 
     @property
     def kecamatan_name(self) -> str:
