@@ -84,7 +84,7 @@ def create_user_command(username, role, kecamatan_code, desa_code, opd_code, dis
     )
     with _services().db.session() as session:
         try:
-            user = users_domain.create_user(session, None, data)
+            user = users_domain.create_user(session, access.OPERATOR, data)
         except DomainError as exc:
             detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
             raise click.ClickException(f"{exc.message} {detail}".strip()) from None

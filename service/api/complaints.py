@@ -25,7 +25,7 @@ from service.api.base import (
 )
 from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema, signed_url
 from service.db import utcnow
-from service.domain import access, catalogue, complaint_flow, complaint_stats, complaints, photos, stats
+from service.domain import catalogue, complaint_flow, complaint_stats, complaints, photos, stats
 from service.domain.calendar import today
 from service.models import Complaint
 from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
@@ -299,9 +299,7 @@ class Categories(MethodView):
     def get(self):
         """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class.
         Admins also see the inactive categories."""
-        access.require(principal(), "reference.read")
-        admin = access.can(principal(), "catalogue.manage")
-        return session().scalars(catalogue.categories_query(include_inactive=admin))
+        return session().scalars(catalogue.categories_for(principal()))
 
     @blp.auth()
     @blp.arguments(CategorySchema)
@@ -373,8 +371,7 @@ class Nearby(MethodView):
     @blp.response(200, NearbySchema(many=True))
     def get(self, args):
         """Before filing: open complaints of the same category within 250 m ("is this yours?")."""
-        access.require(principal(), "reference.read")
-        return complaints.nearby(session(), args["lat"], args["lon"], args["category_code"])
+        return complaints.nearby(session(), principal(), args["lat"], args["lon"], args["category_code"])
 
 
 @blp.route("/complaints/<id:complaint_id>")
@@ -385,12 +382,8 @@ class ComplaintById(MethodView):
     @blp.doc(parameters=[SECRET_PARAMETER])
     def get(self, complaint_id):
         """One complaint with its history, deadline and SLA state; anonymous complainants send their secret."""
-        if not principal().authenticated:
-            secret = _secret()
-            if secret:
-                return _shown(complaints.with_secret(session(), complaint_id, secret), complainant=True)
-            access.require(principal(), "complaints.read")  # without the secret: sign in (401)
-        return _shown(complaints.get(session(), principal(), complaint_id))
+        complaint, complainant = complaints.get_as(session(), principal(), complaint_id, _secret())
+        return _shown(complaint, complainant=complainant)
 
 
 @blp.route("/complaints/<id:complaint_id>/photos")

@@ -93,7 +93,7 @@ def _admin_only():
         if request.method not in SAFE_METHODS and not _same_origin():
             raise Forbidden("Cross-site request refused: changes come from the dashboard's own pages.")
     try:
-        access.require(g.principal, "jobs.monitor")
+        domain.admit_to_jobs_console(g.principal)
     except Unauthorized:
         raise Unauthorized(f"Administrators only: a bearer token, or sign in at {PREFIX}/sign-in.") from None
     _check_view_args(request.view_args or {})
@@ -162,7 +162,6 @@ def sign_in():
             username,
             password,
             client_address(),
-            "jobs.monitor",
         )
     except (Unauthorized, Forbidden) as exc:
         return _form(exc.message, exc.status)

@@ -7,9 +7,9 @@ from flask import request
 from flask.views import MethodView
 
 from service.api.base import ID_RANGE, Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
-from service.domain import access, devices, texts
+from service.domain import devices, texts
 from service.domain import notifications as domain
-from service.domain.users import get_user
+from service.domain.users import me
 from service.models import Notification
 
 blp = Blueprint("notifications", __name__, description="Devices, inbox and announcements")
@@ -62,7 +62,7 @@ def _reader_locale(args: dict) -> str:
     if args.get("lang"):
         return args["lang"]
     header = request.accept_languages.best_match(texts.LOCALES)
-    return header or get_user(session(), principal().signed_in_id).locale
+    return header or me(session(), principal()).locale
 
 
 def _rendered(row: Notification, locale: str) -> dict:
@@ -79,9 +79,7 @@ class Devices(MethodView):
     @blp.alt_response(200, schema=DeviceSchema, description="The token was known: updated (and moved to you)")
     def post(self, data):
         """Register this phone's FCM token for pushes; idempotent per token."""
-        access.require(principal(), "devices.manage")
-        user = get_user(session(), principal().signed_in_id)
-        device, created = devices.register(session(), user, **data)
+        device, created = devices.register(session(), principal(), **data)
         session().commit()
         return device, 201 if created else 200
 
@@ -92,8 +90,7 @@ class DeviceByToken(MethodView):
     @blp.response(204)
     def delete(self, token):
         """Stop pushes to this token (sign-out on the phone)."""
-        access.require(principal(), "devices.manage")
-        devices.unregister(session(), principal().signed_in_id, token)
+        devices.forget(session(), principal(), token)
         session().commit()
 
 
@@ -104,10 +101,7 @@ class Inbox(MethodView):
     @blp.response(200, page_of(NotificationSchema))
     def get(self, args):
         """The caller's inbox, newest first: every notification, pushed or not."""
-        access.require(principal(), "notifications.read")
-        page = paginate(
-            domain.inbox_query(principal().signed_in_id, args["unread"]), [Notification.id], args, desc=True
-        )
+        page = paginate(domain.inbox_query(principal(), args["unread"]), [Notification.id], args, desc=True)
         locale = _reader_locale(args)
         page.items = [_rendered(row, locale) for row in page.items]
         return page
@@ -119,8 +113,7 @@ class MarkRead(MethodView):
     @blp.response(200, NotificationSchema)
     def post(self, notification_id):
         """Mark one notification read (idempotent)."""
-        access.require(principal(), "notifications.read")
-        row = domain.mark_read(session(), principal().signed_in_id, notification_id)
+        row = domain.mark_read(session(), principal(), notification_id)
         session().commit()
         return _rendered(row, _reader_locale({}))
 
@@ -132,9 +125,7 @@ class TestPush(MethodView):
     @blp.response(202, NotificationSchema)
     def post(self, data):
         """Send a test notification to a user (default: yourself) through the real push path (admin)."""
-        access.require(principal(), "notifications.test")
-        user = get_user(session(), data.get("user_id") or principal().signed_in_id)
-        row = domain.notify(session(), user.id, "test", data={"type": "test"}, urgent=data["urgent"])
+        row, user = domain.send_test(session(), principal(), data.get("user_id"), data["urgent"])
         session().commit()
         return _rendered(row, user.locale)
 
@@ -146,8 +137,7 @@ class Broadcasts(MethodView):
     @blp.response(202, BroadcastSchema)
     def post(self, data):
         """Announce to a kecamatan: a push to its topic and a copy in the inbox of everyone there."""
-        access.require(principal(), "broadcasts.create")
         code = data.pop("kecamatan_code")
-        row = domain.broadcast(session(), principal().user_id, code, "announcement", data)
+        row = domain.announce(session(), principal(), code, data)
         session().commit()
         return row

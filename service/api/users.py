@@ -83,16 +83,14 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The caller: role and scope (kecamatan, desa or OPD)."""
-        access.require(principal(), "me.read")
-        return domain.get_user(session(), principal().signed_in_id)
+        return domain.me(session(), principal())
 
     @blp.auth()
     @blp.arguments(ProfileSchema)
     @blp.response(200, UserSchema)
     def patch(self, changes):
         """Your name, language (id/en) and, for residents, the kecamatan you follow for announcements."""
-        access.require(principal(), "me.update")
-        user = domain.update_profile(session(), principal().signed_in_id, changes)
+        user = domain.update_profile(session(), principal(), changes)
         session().commit()
         return user
 
@@ -104,16 +102,14 @@ class Users(MethodView):
     @blp.response(200, page_of(UserSchema))
     def get(self, args):
         """Users, by id (admin)."""
-        access.require(principal(), "users.read")
-        return paginate(domain.users_query(args.get("role")), [User.id], args)
+        return paginate(domain.users_query(principal(), args.get("role")), [User.id], args)
 
     @blp.auth()
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
         """Create a user with a role and the scope the role needs (admin)."""
-        access.require(principal(), "users.manage")
-        user = domain.create_user(session(), principal().user_id, data)
+        user = domain.create_user(session(), principal(), data)
         session().commit()
         return user
 
@@ -124,15 +120,13 @@ class UserById(MethodView):
     @blp.response(200, UserSchema)
     def get(self, user_id):
         """One user (admin)."""
-        access.require(principal(), "users.read")
-        return domain.get_user(session(), user_id)
+        return domain.get_user(session(), principal(), user_id)
 
     @blp.auth()
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, changes, user_id):
         """Change role, scope, name, password or active flag (admin). Deactivation ends the user's sessions."""
-        access.require(principal(), "users.manage")
-        user = domain.update_user(session(), principal().user_id, user_id, changes)
+        user = domain.update_user(session(), principal(), user_id, changes)
         session().commit()
         return user

@@ -100,13 +100,17 @@ def console_sign_in(
     username: str,
     password: str,
     address: str,
-    action: str,
 ) -> str:
-    """A browser console's sign-in for users who may `action`: an access token of a new sign-in, for a cookie."""
+    """The jobs console's sign-in (admins): an access token of a new sign-in, for a cookie."""
     user = check_password(session, throttle, username, password, address)
-    access.require(access.Principal.of(user), action)
+    admit_to_jobs_console(access.Principal.of(user))
     audit.record(session, user.id, "auth.login", "user", user.id, {"via": "console"})
     return tokens.issue_pair(session, config, user).access_token
+
+
+def admit_to_jobs_console(principal: access.Principal) -> None:
+    """Whether the caller may watch and steer the job queues (rq-dashboard): 401, 403 or nothing."""
+    access.require(principal, "jobs.monitor")
 
 
 def console_sign_out(session: Session, config: tokens.TokenConfig, access_token: str) -> None:

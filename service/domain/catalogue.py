@@ -68,6 +68,12 @@ def load(session: Session, directory: Path) -> dict[str, int]:
     return counts
 
 
+def categories_for(principal: Principal) -> Select:
+    """The service catalogue as the caller sees it: the active categories; admins also the inactive ones."""
+    access.require(principal, "reference.read")
+    return categories_query(include_inactive=access.can(principal, "catalogue.manage"))
+
+
 def categories_query(include_inactive: bool = False) -> Select:
     stmt = select(ComplaintCategory).order_by(ComplaintCategory.code)
     return stmt if include_inactive else stmt.where(ComplaintCategory.active.is_(True))

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import deadlines, lookup, notifications, texts
-from service.domain.access import ANONYMOUS, COORDINATOR, OPD_OFFICER, RESIDENT, Principal
+from service.domain import access, deadlines, lookup, notifications, texts
+from service.domain.access import COORDINATOR, OPD_OFFICER, Principal
 from service.domain.calendar import WIB, deadline
-from service.domain.complaints import COORDINATORS, record, sla_class_for, supporter_ids, visible, with_secret
+from service.domain.complaints import record, sla_class_for, supporter_ids, visible, with_secret
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd
 from service.models.complaints import (
@@ -40,27 +40,25 @@ from service.models.complaints import (
 )
 from service.settings import Settings
 
-COMPLAINANT_ROLES = frozenset({RESIDENT, ANONYMOUS})  # acting as the complainant: own complaint only
-
 
 @dataclass(frozen=True)
 class Move:
     sources: frozenset[str]
-    roles: frozenset[str]
+    permission: str  # who may: service.domain.access.PERMISSIONS (a citizen: on his own complaint only)
     target: str | None  # None: the action decides (reroute)
 
 
 TRANSITIONS: dict[str, Move] = {
-    "verify": Move(frozenset({SUBMITTED}), COORDINATORS, VERIFIED),
-    "dispatch": Move(frozenset({VERIFIED, REOPENED}), COORDINATORS, DISPATCHED),
-    "respond": Move(frozenset({DISPATCHED, IN_PROGRESS}), frozenset({OPD_OFFICER}), IN_PROGRESS),
-    "reroute": Move(frozenset({DISPATCHED, IN_PROGRESS}), COORDINATORS | {OPD_OFFICER}, None),
-    "resolve": Move(frozenset({DISPATCHED, IN_PROGRESS}), COORDINATORS | {OPD_OFFICER}, RESOLVED),
-    "reject": Move(frozenset({SUBMITTED, VERIFIED, REOPENED}), COORDINATORS, REJECTED),
-    "merge": Move(frozenset({SUBMITTED, VERIFIED}), COORDINATORS, DUPLICATE),
-    "reopen": Move(frozenset({RESOLVED}), COORDINATORS | COMPLAINANT_ROLES, REOPENED),
-    "close": Move(frozenset({RESOLVED}), COORDINATORS | COMPLAINANT_ROLES, CLOSED),
-    "rate": Move(frozenset({RESOLVED, CLOSED}), COMPLAINANT_ROLES, CLOSED),
+    "verify": Move(frozenset({SUBMITTED}), "complaints.verify", VERIFIED),
+    "dispatch": Move(frozenset({VERIFIED, REOPENED}), "complaints.dispatch", DISPATCHED),
+    "respond": Move(frozenset({DISPATCHED, IN_PROGRESS}), "complaints.respond", IN_PROGRESS),
+    "reroute": Move(frozenset({DISPATCHED, IN_PROGRESS}), "complaints.reroute", None),
+    "resolve": Move(frozenset({DISPATCHED, IN_PROGRESS}), "complaints.resolve", RESOLVED),
+    "reject": Move(frozenset({SUBMITTED, VERIFIED, REOPENED}), "complaints.reject", REJECTED),
+    "merge": Move(frozenset({SUBMITTED, VERIFIED}), "complaints.merge", DUPLICATE),
+    "reopen": Move(frozenset({RESOLVED}), "complaints.reopen", REOPENED),
+    "close": Move(frozenset({RESOLVED}), "complaints.close", CLOSED),
+    "rate": Move(frozenset({RESOLVED, CLOSED}), "complaints.rate", CLOSED),
 }
 STATUS_ID = {
     "submitted": "diterima", "verified": "diverifikasi", "dispatched": "diteruskan ke OPD",
@@ -81,12 +79,12 @@ def act(
     """Apply `action`. Refusals: 401/403 for a role the table does not allow (or not the complainant), 404 for
     a complaint outside the caller's scope, 409 for a state the action does not start from."""
     move = TRANSITIONS[action]
-    if principal.role not in move.roles:
+    if not access.can(principal, move.permission):
         if not principal.authenticated:
             raise Unauthorized("Sign in, or give the complaint's secret.")
         raise Forbidden(f"Role {principal.role!r} may not {action} complaints.")
     # The row is locked as it is read (and read afresh): one move at a time, each seeing what the last one left.
-    if principal.role == ANONYMOUS:
+    if not principal.authenticated:
         if not secret:
             raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
         complaint = with_secret(session, complaint_id, secret)
@@ -100,7 +98,8 @@ def act(
         )
         if complaint is None:
             raise NotFound("Complaint not found.")
-    if principal.role == RESIDENT and complaint.reporter_id != principal.user_id:  # (anonymous: by the secret)
+    # A citizen acts on his own complaint (an anonymous one proved it by the secret).
+    if access.is_citizen(principal) and principal.authenticated and complaint.reporter_id != principal.user_id:
         raise Forbidden("Only the complainant may do this.")
     if complaint.status not in move.sources:
         raise Conflict(f"A {complaint.status} complaint cannot be {action}ed.", details={"status": complaint.status})
@@ -172,7 +171,7 @@ def _respond(session, principal, complaint, data, settings, now) -> str:
 
 
 def _reroute(session, principal, complaint, data, settings, now) -> str:
-    if principal.role == OPD_OFFICER:  # "bukan wewenang": back to the coordinators' queue
+    if not access.can(principal, "complaints.dispatch"):  # the OPD, "bukan wewenang": back to the coordinators
         complaint.status = VERIFIED
         complaint.opd_code = None
         deadlines.set_deadline(complaint, deadline(now, settings.sla_verify_days))
@@ -229,7 +228,7 @@ def _within_feedback_window(complaint: Complaint, settings: Settings, now: dt.da
 
 
 def _reopen(session, principal, complaint, data, settings, now) -> str:
-    if principal.role in COMPLAINANT_ROLES:
+    if access.is_citizen(principal):
         _within_feedback_window(complaint, settings, now)
     complaint.resolved_on_time = None
     complaint.resolved_at = None

@@ -27,8 +27,8 @@ def figures(session: Session, principal: Principal, start: dt.date, end: dt.date
     since = dt.datetime.combine(start, dt.time(), tzinfo=WIB)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=WIB)
     scope = [Complaint.created_at >= since, Complaint.created_at < until]
-    if principal.role == access.OPD_OFFICER:
-        scope.append(Complaint.opd_code == principal.opd_code)
+    if not access.is_regency_wide(principal):  # an OPD officer: his OPD's
+        scope.append(access.scope_filter(principal, opd=Complaint.opd_code))
     opd_key = func.coalesce(Complaint.opd_code, literal(UNASSIGNED))
     pillar_key = func.coalesce(Opd.sector, literal(UNASSIGNED))
     names = dict(session.execute(select(Opd.code, Opd.short_name)).all())

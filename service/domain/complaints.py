@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
 from service.domain import access, audit, calendar, deadlines, geo
-from service.domain.access import ADMIN, ANONYMOUS, COORDINATOR, RESIDENT, Principal
+from service.domain.access import Principal
 from service.domain.calendar import deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from service.models import (
@@ -40,13 +40,11 @@ from service.models.complaints import (
 from service.models.photos import READY
 from service.models.visits import CONFIRMED, PLANNED
 
+SYSTEM = "system"  # the actor of automatic steps (a sweep closes an unanswered resolution)
 CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
 NEARBY_RADIUS_M = 250
 NEARBY_LIMIT = 20
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
-# The coordinators (and admins): they see every complaint, rahasia included, and every reporter.
-COORDINATORS = frozenset({ADMIN, COORDINATOR})
-NAME_VISIBLE_TO = frozenset({access.BUPATI_OFFICE, access.CAMAT, access.OPD_OFFICER})  # public complaints only
 
 
 @dataclass
@@ -92,7 +90,7 @@ def file(
     content: 409). New complaints are rate-limited per user or address (`limiter`, `limit_key`)."""
     access.require(principal, "complaints.create")
     digest = content_hash(data)
-    secret = anonymous_secret(server_key, data["client_uuid"]) if principal.role == ANONYMOUS else None
+    secret = anonymous_secret(server_key, data["client_uuid"]) if not principal.authenticated else None
     existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
     if existing is not None:
         return Filed(_same_or_conflict(existing, digest, principal, secret), created=False, secret=secret)
@@ -125,7 +123,7 @@ def file(
         "tracking_code": _tracking_code(),
         "secret_hash": _secret_hash(secret) if secret else None,
         # Staff typing in a complaint received by phone or letter file it for the citizen, not as its reporter.
-        "reporter_id": principal.user_id if principal.role == RESIDENT else None,
+        "reporter_id": principal.user_id if access.is_citizen(principal) else None,
         "filed_by_id": principal.user_id,
         "reporter_name": data.get("reporter_name"),
         "reporter_contact": data.get("reporter_contact"),
@@ -184,16 +182,15 @@ def _check_visit(session: Session, visit_id: int, kecamatan_code: str) -> None:
 # close, rate) is his and the staff's. A coordinator's verify or dispatch note ("the caller is ..., phone ...")
 # and an OPD's or coordinator's reroute reason, a coordinator's reopen or close note, an escalation: internal.
 PUBLIC_NOTE_ACTIONS = frozenset({"respond", "resolve", "reject", "merge"})
-CITIZEN_ROLES = frozenset({RESIDENT, ANONYMOUS})
 
 
 def note_for(event: ComplaintEvent, principal: Principal, complainant: bool) -> str:
     """The event's note as this viewer may read it ("" when it is not for him)."""
-    if principal.role not in CITIZEN_ROLES:
+    if not access.is_citizen(principal):
         return event.note  # staff: only those with the complaint in scope get here
-    if event.action in PUBLIC_NOTE_ACTIONS or (event.action == "close" and event.actor_role == "system"):
+    if event.action in PUBLIC_NOTE_ACTIONS or (event.action == "close" and event.actor_role == SYSTEM):
         return event.note
-    if complainant and event.actor_role in CITIZEN_ROLES:
+    if complainant and access.is_citizen_role(event.actor_role):
         return event.note
     return ""
 
@@ -213,7 +210,7 @@ def record(
         complaint_id=complaint.id,
         at=utcnow(),
         actor_id=principal.user_id if principal else None,
-        actor_role=principal.role if principal else "system",
+        actor_role=principal.role if principal else SYSTEM,
         action=action,
         from_status=from_status,
         to_status=to_status,
@@ -245,16 +242,11 @@ def visible(principal: Principal) -> Select:
     rahasia); an OPD officer what is dispatched to his OPD; a resident his own and the public ones."""
     access.require(principal, "complaints.read")
     stmt = select(Complaint)
-    role = principal.role
-    if role in COORDINATORS:
-        return stmt
-    if role == access.BUPATI_OFFICE:
-        return stmt.where(Complaint.privacy != RAHASIA)
-    if role == access.CAMAT:
-        return stmt.where(Complaint.kecamatan_code == principal.kecamatan_code, Complaint.privacy != RAHASIA)
-    if role == access.OPD_OFFICER:
-        return stmt.where(Complaint.opd_code == principal.opd_code)
-    return stmt.where(or_(Complaint.reporter_id == principal.user_id, public_clause()))
+    if access.is_citizen(principal):
+        return stmt.where(or_(Complaint.reporter_id == principal.user_id, public_clause()))
+    if not access.is_regency_wide(principal):
+        stmt = stmt.where(access.scope_filter(principal, kecamatan=Complaint.kecamatan_code, opd=Complaint.opd_code))
+    return stmt if access.can(principal, "complaints.confidential") else stmt.where(Complaint.privacy != RAHASIA)
 
 
 def complaints_query(principal: Principal, filters: dict, now: dt.datetime) -> Select:
@@ -281,6 +273,14 @@ def get(session: Session, principal: Principal, complaint_id: int) -> Complaint:
     return complaint
 
 
+def get_as(session: Session, principal: Principal, complaint_id: int, secret: str | None) -> tuple[Complaint, bool]:
+    """The complaint for this caller, and whether he reads it as its complainant: an anonymous caller by its
+    secret (401 without one); anyone signed in by his scope (the secret is then not needed)."""
+    if not principal.authenticated and secret:
+        return with_secret(session, complaint_id, secret), True
+    return get(session, principal, complaint_id), False
+
+
 def with_secret(session: Session, complaint_id: int, secret: str) -> Complaint:
     """An anonymous complainant's own complaint, by its secret (401 when wrong: nothing to probe)."""
     complaint = session.get(Complaint, complaint_id)
@@ -304,9 +304,9 @@ def view(
     his name also for the government staff who see a `public` complaint; contact details for the first only.
     Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
-    sees_identity = own or principal.role in COORDINATORS
+    sees_identity = own or access.can(principal, "complaints.identity")
     reporter: dict[str, object] | None = None
-    if sees_identity or (complaint.privacy == PUBLIC and principal.role in NAME_VISIBLE_TO):
+    if sees_identity or (complaint.privacy == PUBLIC and access.can(principal, "complaints.reporter_name")):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
         reporter = {"name": (user.display_name if user else None) or complaint.reporter_name}
         if sees_identity:
@@ -329,7 +329,7 @@ def view(
                 "to_status": event.to_status,
                 "note": note_for(event, principal, own),
                 "actor_role": event.actor_role,
-                "actor_id": event.actor_id if principal.role in COORDINATORS else None,
+                "actor_id": event.actor_id if access.can(principal, "complaints.identity") else None,
             }
             for event in history
         ],
@@ -348,7 +348,7 @@ def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> d
     """A complaint in a list: no history and no identity (open it for those). Before it is verified, other
     citizens see that it exists, not what it says (it may be anything)."""
     item = {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
-    citizen = principal.role in (RESIDENT, ANONYMOUS) and principal.user_id != complaint.reporter_id
+    citizen = access.is_citizen(principal) and principal.user_id != complaint.reporter_id
     if citizen and complaint.status == SUBMITTED:
         item["description"] = None
     if citizen:
@@ -402,10 +402,16 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
 
 
 def nearby(
-    session: Session, lat: float, lon: float, category_code: str, radius_m: float = NEARBY_RADIUS_M
+    session: Session,
+    principal: Principal,
+    lat: float,
+    lon: float,
+    category_code: str,
+    radius_m: float = NEARBY_RADIUS_M,
 ) -> list[dict]:
     """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?").
     A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
+    access.require(principal, "reference.read")
     # The box is wider by half a grid cell, so every complaint whose *snapped* point lies within the radius is in
     # it: which complaints are found then depends on the points others may see, never on an exact one.
     margin = 0.5 * 10**-BLUR_DECIMALS

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, outbox
+from service.domain import access, audit, outbox
+from service.domain.access import Principal
 from service.domain.errors import NotFound
 from service.domain.push import TRANSIENT, PushSender, topic_for_kecamatan
 from service.domain.texts import locale_of
@@ -13,9 +14,13 @@ from service.models import Device, User
 
 
 def register(
-    session: Session, user: User, token: str, platform: str, app_version=None, locale=None
+    session: Session, principal: Principal, token: str, platform: str, app_version=None, locale=None
 ) -> tuple[Device, bool]:
     """Idempotent per token; a token registered by another user moves to this one (a shared or resold phone)."""
+    access.require(principal, "devices.manage")
+    user = session.get(User, principal.signed_in_id)
+    if user is None:
+        raise NotFound("User not found.")
     device = session.scalar(select(Device).where(Device.token == token))
     created = device is None
     if device is None:
@@ -31,7 +36,14 @@ def register(
     return device, created
 
 
+def forget(session: Session, principal: Principal, token: str) -> None:
+    """The caller's phone stops getting pushes (404 for a token that is not his)."""
+    access.require(principal, "devices.manage")
+    unregister(session, principal.signed_in_id, token)
+
+
 def unregister(session: Session, user_id: int, token: str) -> None:
+    """Forget a user's device, for callers already authorised (the caller himself, a sign-out)."""
     device = session.scalar(select(Device).where(Device.token == token, Device.user_id == user_id))
     if device is None:
         raise NotFound("Device not found.")

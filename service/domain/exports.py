@@ -140,7 +140,8 @@ def _scoped(
     model: type[Complaint | Finding | Report | Visit]
     if name == "complaints":
         stmt, model = complaints.complaints_query(principal, filters, now), Complaint
-        columns = COMPLAINT_COLUMNS + (IDENTITY_COLUMNS if principal.role in complaints.COORDINATORS else [])
+        identity = access.can(principal, "complaints.identity")
+        columns = COMPLAINT_COLUMNS + (IDENTITY_COLUMNS if identity else [])
     elif name == "findings":
         stmt, model, columns = findings.findings_query(principal, filters, now), Finding, FINDING_COLUMNS
     elif name == "reports":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -47,14 +47,9 @@ TRANSITIONS: dict[str, Move] = {
 
 def visible(principal: Principal) -> Select:
     """Regency-wide roles see all; a camat or kepala desa his kecamatan's; an OPD officer his OPD's."""
-    stmt = select(Finding)
-    if principal.role in access.REGENCY_WIDE:
-        return stmt
-    if principal.role == access.OPD_OFFICER:
-        return stmt.where(Finding.opd_code == principal.opd_code)
-    if principal.role in (access.CAMAT, access.KEPALA_DESA):
-        return stmt.where(Finding.kecamatan_code == principal.kecamatan_code)
-    return stmt.where(false())
+    if access.is_regency_wide(principal):
+        return select(Finding)
+    return select(Finding).where(access.scope_filter(principal, kecamatan=Finding.kecamatan_code, opd=Finding.opd_code))
 
 
 def findings_query(principal: Principal, filters: dict, now: dt.datetime) -> Select:
@@ -76,6 +71,13 @@ def get(session: Session, principal: Principal, finding_id: int) -> Finding:
     if finding is None:
         raise NotFound("Finding not found.")
     return finding
+
+
+def _follows(principal: Principal, finding: Finding) -> bool:
+    """Of those who see a finding, who acts on it: the kepala desa of its desa, not his neighbours (403)."""
+    return access.covers(
+        principal, kecamatan_code=finding.kecamatan_code, desa_code=finding.desa_code, opd_code=finding.opd_code
+    )
 
 
 def sla_state(finding: Finding, now: dt.datetime) -> str:
@@ -146,7 +148,7 @@ def act(
     move = TRANSITIONS[action]
     access.require(principal, move.permission)
     finding = _locked(session, principal, finding_id)
-    if principal.role == access.KEPALA_DESA and finding.desa_code != principal.desa_code:
+    if not _follows(principal, finding):
         raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
     if finding.status not in move.sources:
         raise Conflict(f"A {finding.status} finding cannot take '{action}'.", details={"status": finding.status})
@@ -402,7 +404,7 @@ def event_of(session: Session, principal: Principal, finding_id: int, event_id: 
     event = session.get(FindingEvent, event_id)
     if event is None or event.finding_id != finding.id or event.action != "update":
         raise NotFound("Update not found.")
-    if principal.role == access.KEPALA_DESA and finding.desa_code != principal.desa_code:
+    if not _follows(principal, finding):
         raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
     if finding.status not in FINDING_OPEN:
         raise Conflict(f"The finding is {finding.status}: its evidence is closed.")
@@ -414,7 +416,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     state and last update, the field reports of the last 90 days, and open complaints."""
     access.require(principal, "visits.briefing")
     visit = get_visible_visit(session, principal, visit_id)
-    if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
+    if not access.covers(principal, kecamatan_code=visit.kecamatan_code):  # a camat: his kecamatan's
         raise NotFound("Visit not found.")
     now = utcnow()
     earlier = list(

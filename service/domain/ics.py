@@ -99,7 +99,13 @@ def feed(session: Session, principal: access.Principal, token: str | None, now: 
     return calendar(rows, places, now)
 
 
-def calendar_token(session: Session, user_id: int, rotate: bool = False) -> str:
+def calendar_token(session: Session, principal: access.Principal, rotate: bool = False) -> str:
+    """The caller's calendar token (made on first use); `rotate` makes a new one, so the old link stops working."""
+    if rotate:
+        access.require(principal, "me.update")
+    else:
+        access.require(principal, "me.read")
+    user_id = principal.signed_in_id
     user = lookup.get(session, User, user_id)
     if rotate or not user.calendar_token:
         user.calendar_token = secrets.token_urlsafe(24)

@@ -9,7 +9,8 @@ from sqlalchemy import Select, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import audit, outbox, reference, texts
+from service.domain import access, audit, outbox, reference, texts
+from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import NotFound
 from service.domain.push import TRANSIENT, UNREGISTERED, Push, PushSender, topic_for_kecamatan
@@ -131,6 +132,21 @@ def give_up(session: Session, error: str, notification_id: int) -> None:
 # --- broadcasts to a kecamatan's topic
 
 
+def announce(session: Session, principal: Principal, kecamatan_code: str, params: dict) -> Broadcast:
+    """Staff announce to a kecamatan (kerja bakti, posyandu): see broadcast."""
+    access.require(principal, "broadcasts.create")
+    return broadcast(session, principal.user_id, kecamatan_code, "announcement", params)
+
+
+def send_test(session: Session, principal: Principal, user_id: int | None, urgent: bool) -> tuple[Notification, User]:
+    """A test notification to a user (default: the caller) through the real push path; with its reader."""
+    access.require(principal, "notifications.test")
+    user = session.get(User, user_id or principal.user_id)
+    if user is None:
+        raise NotFound("User not found.")
+    return notify(session, user.id, "test", data={"type": "test"}, urgent=urgent), user
+
+
 def broadcast(
     session: Session, actor_id: int | None, kecamatan_code: str, kind: str, params: dict, data: dict | None = None
 ) -> Broadcast:
@@ -194,14 +210,17 @@ def give_up_broadcast(session: Session, error: str, broadcast_id: int) -> None:
 # --- the inbox
 
 
-def inbox_query(user_id: int, unread_only: bool = False) -> Select:
-    stmt = select(Notification).where(Notification.user_id == user_id)
+def inbox_query(principal: Principal, unread_only: bool = False) -> Select:
+    """The caller's own notifications."""
+    access.require(principal, "notifications.read")
+    stmt = select(Notification).where(Notification.user_id == principal.user_id)
     return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
 
 
-def mark_read(session: Session, user_id: int, notification_id: int) -> Notification:
+def mark_read(session: Session, principal: Principal, notification_id: int) -> Notification:
+    access.require(principal, "notifications.read")
     row = session.get(Notification, notification_id)
-    if row is None or row.user_id != user_id:
+    if row is None or row.user_id != principal.user_id:
         raise NotFound("Notification not found.")
     if row.read_at is None:
         row.read_at = utcnow()

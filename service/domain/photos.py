@@ -130,14 +130,14 @@ def add_to_complaint(
     """The complainant (or the staff member who filed it for him) adds a photo, up to five, while it is open; an
     officer of the assigned OPD adds up to five photos of the result (`resolution`) while it is his to answer and
     once resolved (the phone sends them after the answer)."""
-    resolution = principal.role == access.OPD_OFFICER
-    if principal.role == access.ANONYMOUS:
+    resolution = access.can(principal, "complaints.result_photos")
+    if not principal.authenticated:
         if not secret:
             raise Unauthorized("Give the complaint's secret (X-Complaint-Secret).")
         complaint = complaints.with_secret(session, complaint_id, secret)
     elif resolution:
         complaint = complaints.get(session, principal, complaint_id)
-        if complaint.opd_code != principal.opd_code:
+        if not access.covers(principal, opd_code=complaint.opd_code):  # his OPD's complaints only
             raise NotFound("Complaint not found.")
     else:
         access.require(principal, "complaints.create")
@@ -294,13 +294,15 @@ def get(session: Session, principal: Principal, photo_id: int) -> Photo:
         # A citizen's photo: its EXIF place may be his home.
         complaint = lookup.get(session, Complaint, photo.complaint_id, "Photo not found.")
         if photo.resolution:
-            allowed = principal.role == access.OPD_OFFICER and principal.opd_code == complaint.opd_code
+            allowed = access.can(principal, "complaints.result_photos") and access.covers(
+                principal, opd_code=complaint.opd_code
+            )
         else:
             allowed = principal.user_id is not None and principal.user_id in (
                 complaint.reporter_id,
                 complaint.filed_by_id,
             )
-        if allowed or principal.role in complaints.COORDINATORS:
+        if allowed or access.can(principal, "complaints.identity"):
             return photo
         raise NotFound("Photo not found.")
     try:
@@ -329,7 +331,7 @@ def find(session: Session, photo_id: int) -> Photo:
 def evidence_for(photo: Photo, principal: Principal) -> dict:
     """Which complaints carried the same picture is for the coordinators only (complaints may be confidential);
     which reports did, for readers of reports, not for citizens."""
-    if principal.role in complaints.COORDINATORS:
+    if access.can(principal, "complaints.identity"):
         return photo.evidence
     hidden = {"reused_from_complaint_ids"}
     if photo.complaint_id:

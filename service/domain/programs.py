@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, case, func, select
@@ -29,15 +30,27 @@ MAX_CSV_BYTES = 256 * 1024  # 24 lines need a few hundred bytes; a bigger file i
 CSV_COLUMNS = ("kecamatan_code", "score", "reason")
 
 
-def programs_query(archived: bool = False) -> Select:
+def programs_query(principal: Principal, archived: bool = False) -> Select:
     """Programs in use; `archived=True` lists the archived ones too."""
+    access.require(principal, "programs.read")
+    return in_use(archived)
+
+
+def in_use(archived: bool = False) -> Select:
+    """Programs in use (and archived ones with `archived`), for queries already scoped for their caller."""
     stmt = select(Program)
     return stmt if archived else stmt.where(Program.archived.is_(False))
 
 
-def get_program(session: Session, program_id: int, lock: bool = False) -> Program:
-    """A program; `lock` for a change: its row is locked and read afresh, so two changes of its lists (blackout
-    dates from two postponements at once) cannot overwrite each other."""
+def get_program(session: Session, principal: Principal, program_id: int) -> Program:
+    """One program, archived ones too, for whoever may read programs."""
+    access.require(principal, "programs.read")
+    return load(session, program_id)
+
+
+def load(session: Session, program_id: int, lock: bool = False) -> Program:
+    """A program, for callers already authorised; `lock` for a change: its row is locked and read afresh, so two
+    changes of its lists (blackout dates from two postponements at once) cannot overwrite each other."""
     program = session.get(Program, program_id, with_for_update=lock, populate_existing=lock)
     if program is None:
         raise NotFound("Program not found.")
@@ -63,7 +76,7 @@ def create_program(session: Session, principal: Principal, data: dict) -> Progra
 
 def update_program(session: Session, principal: Principal, program_id: int, changes: dict) -> Program:
     access.require(principal, "programs.manage")
-    program = get_program(session, program_id, lock=True)
+    program = load(session, program_id, lock=True)
     _apply_fields(session, program, changes)
     audit.record(session, principal.user_id, "program.update", "program", program.id, _jsonable(changes))
     return program
@@ -129,12 +142,16 @@ def block_day(session: Session, actor_id: int | None, program: Program, day: dt.
 # --- manual challenge scores
 
 
-def set_priorities(session: Session, principal: Principal, program_id: int, rows: list[dict]) -> Program:
-    """Replace every manual score of a program with the given rows ({kecamatan_code, score, reason}); a kecamatan
-    without a row goes back to its computed score. All rows are checked first: one bad row stores nothing, and
-    every bad row is named by its line."""
+def set_priorities(
+    session: Session, principal: Principal, program_id: int, read_rows: Callable[[], list[dict]]
+) -> Program:
+    """Replace every manual score of a program with the rows `read_rows` gives ({kecamatan_code, score, reason});
+    a kecamatan without a row goes back to its computed score. All rows are checked first: one bad row stores
+    nothing, and every bad row is named by its line. The body is read only once the caller may set the scores:
+    an outsider hears 403, never what is wrong with his body."""
     access.require(principal, "programs.manage")
-    program = get_program(session, program_id, lock=True)
+    rows = read_rows()
+    program = load(session, program_id, lock=True)
     known = set(session.scalars(select(Kecamatan.code)))
     errors: dict[str, list[str]] = {}
     seen: dict[str, int] = {}

@@ -174,7 +174,8 @@ def edit(session: Session, principal: Principal, report_id: int, changes: dict, 
 
 def _check_desa(session: Session, principal: Principal, report: Report, desa_code: str | None) -> None:
     """Another desa of the same kecamatan; a village head's report stays in his desa."""
-    if principal.role == access.KEPALA_DESA and desa_code != principal.desa_code:
+    home = access.home_area(principal)
+    if home is not None and home.desa_code is not None and desa_code != home.desa_code:
         raise Forbidden("A village head reports for his own desa.")
     if desa_code is None:
         return

@@ -90,14 +90,17 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
         raise Invalid("Unknown desa.", {"desa_code": [f"Unknown code {given_desa!r}."]})
     if given_kec is not None and session.get(Kecamatan, given_kec) is None:
         raise Invalid("Unknown kecamatan.", {"kecamatan_code": [f"Unknown code {given_kec!r}."]})
-    if principal.role == access.KEPALA_DESA:
-        if given_desa not in (None, principal.desa_code):
+    kecamatan_code: str | None
+    desa_code: str | None
+    home = access.home_area(principal)
+    if home is not None and home.desa_code is not None:
+        if given_desa not in (None, home.desa_code):
             raise Forbidden("A village head reports for his own desa.")
-        kecamatan_code, desa_code = principal.kecamatan_code, principal.desa_code
-    elif principal.role == access.CAMAT:
-        if given_kec not in (None, principal.kecamatan_code):
+        kecamatan_code, desa_code = home.kecamatan_code, home.desa_code
+    elif home is not None:
+        if given_kec not in (None, home.kecamatan_code):
             raise Forbidden("A camat reports for his own kecamatan.")
-        kecamatan_code = principal.kecamatan_code
+        kecamatan_code = home.kecamatan_code
         desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
     else:
         kecamatan_code = given_kec or (lookup.get(session, Desa, given_desa).kecamatan_code if given_desa else None)
@@ -147,12 +150,9 @@ def _check_links(session: Session, data: dict, kecamatan_code: str) -> None:
 def visible(principal: Principal) -> Select:
     """Regency-wide roles see all; a camat his kecamatan's; a village head his desa's."""
     access.require(principal, "reports.read")
-    stmt = select(Report)
-    if principal.role in access.REGENCY_WIDE:
-        return stmt
-    if principal.role == access.CAMAT:
-        return stmt.where(Report.kecamatan_code == principal.kecamatan_code)
-    return stmt.where(Report.desa_code == principal.desa_code)
+    if access.is_regency_wide(principal):
+        return select(Report)
+    return select(Report).where(access.scope_filter(principal, kecamatan=Report.kecamatan_code, desa=Report.desa_code))
 
 
 def reports_query(principal: Principal, filters: dict) -> Select:

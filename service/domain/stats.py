@@ -44,9 +44,9 @@ class Scope:
 
 def scope_of(principal: Principal) -> Scope:
     access.require(principal, "stats.read")
-    if principal.role in access.REGENCY_WIDE:
+    if access.is_regency_wide(principal):
         return Scope()
-    if principal.role == access.OPD_OFFICER:
+    if access.home_area(principal) is None:  # an OPD officer: his OPD's complaints and findings, no areas
         return Scope(opd_code=principal.opd_code, areas=False)
     return Scope(kecamatan_code=principal.kecamatan_code)
 

@@ -7,9 +7,9 @@ import re
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, devices, lookup, tokens
-from service.domain.access import KEPALA_DESA, RESIDENT, ROLES, SCOPE_OF_ROLE
-from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain import access, audit, devices, lookup, tokens
+from service.domain.access import ROLES, SCOPE_OF_ROLE, Principal
+from service.domain.errors import Conflict, Forbidden, Invalid
 from service.domain.passwords import MIN_LENGTH, hash_password
 from service.models import Desa, Device, Kecamatan, Opd, User
 
@@ -32,7 +32,7 @@ def _scope(session: Session, role: str, codes: dict) -> dict:
     if errors:
         raise Invalid("Invalid scope.", errors)
     scope = {name: codes.get(name) if name == needed else None for name in SCOPE_FIELDS}
-    if role == KEPALA_DESA:
+    if needed == "desa_code":  # a desa's official: his kecamatan is the desa's
         desa = lookup.get(session, Desa, scope["desa_code"])
         if codes.get("kecamatan_code") not in (None, desa.kecamatan_code):
             raise Invalid("Invalid scope.", {"kecamatan_code": ["The desa lies in another kecamatan."]})
@@ -45,7 +45,9 @@ def _check_password(password: str) -> None:
         raise Invalid("Password too short.", {"password": [f"At least {MIN_LENGTH} characters."]})
 
 
-def create_user(session: Session, actor_id: int | None, data: dict) -> User:
+def create_user(session: Session, principal: Principal, data: dict) -> User:
+    access.require(principal, "users.manage")
+    actor_id = principal.user_id
     username = data["username"].strip().lower()
     if not USERNAME_RE.match(username):
         raise Invalid(
@@ -69,21 +71,32 @@ def create_user(session: Session, actor_id: int | None, data: dict) -> User:
     return user
 
 
-def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("User not found.")
-    return user
+def me(session: Session, principal: Principal) -> User:
+    """The caller's own account."""
+    access.require(principal, "me.read")
+    return _user(session, principal.signed_in_id)
 
 
-def users_query(role: str | None = None) -> Select:
+def get_user(session: Session, principal: Principal, user_id: int) -> User:
+    access.require(principal, "users.read")
+    return _user(session, user_id)
+
+
+def _user(session: Session, user_id: int) -> User:
+    return lookup.get(session, User, user_id, "User not found.")
+
+
+def users_query(principal: Principal, role: str | None = None) -> Select:
+    access.require(principal, "users.read")
     stmt = select(User)
     return stmt.where(User.role == role) if role else stmt
 
 
-def update_user(session: Session, actor_id: int | None, user_id: int, changes: dict) -> User:
+def update_user(session: Session, principal: Principal, user_id: int, changes: dict) -> User:
     """Change role/scope, name, active flag or password. Deactivation or a new password ends all sessions."""
-    user = get_user(session, user_id)
+    access.require(principal, "users.manage")
+    actor_id = principal.user_id
+    user = _user(session, user_id)
     if user_id == actor_id and (changes.get("is_active") is False or changes.get("role", user.role) != user.role):
         raise Conflict("You cannot deactivate your own account or change your own role.")
     recorded = {k: v for k, v in changes.items() if k != "password"}
@@ -112,11 +125,12 @@ def update_user(session: Session, actor_id: int | None, user_id: int, changes: d
     return user
 
 
-def update_profile(session: Session, user_id: int, changes: dict) -> User:
+def update_profile(session: Session, principal: Principal, changes: dict) -> User:
     """What users change themselves: name, language, and for residents the kecamatan they follow."""
-    user = get_user(session, user_id)
+    access.require(principal, "me.update")
+    user = _user(session, principal.signed_in_id)
     if "kecamatan_code" in changes and changes["kecamatan_code"] != user.kecamatan_code:
-        if user.role != RESIDENT:
+        if not access.can(principal, "me.follow_kecamatan"):
             raise Forbidden("Your kecamatan comes with your role; an admin changes it.")
         code = changes["kecamatan_code"]
         if code is not None and session.get(Kecamatan, code) is None:

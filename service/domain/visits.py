@@ -67,16 +67,23 @@ class PlanOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
+def plan(session: Session, principal: Principal, program_id: int, today: dt.date, dry_run: bool = False) -> PlanOutcome:
+    """(Re)plan a program for a caller who manages programs (see plan_program)."""
+    access.require(principal, "programs.manage")
+    return plan_program(session, principal.user_id, program_id, today, dry_run=dry_run)
+
+
 def plan_program(
     session: Session, actor_id: int | None, program_id: int, today: dt.date, dry_run: bool = False, why: str = ""
 ) -> PlanOutcome:
-    """(Re)plan a program: confirmed and done visits stay; planned and postponed ones (and kecamatan without a
-    visit yet) get the planner's dates. What does not fit before the end date is listed, never dropped."""
+    """(Re)plan a program, for callers already authorised (plan, a postponement, the command line): confirmed
+    and done visits stay; planned and postponed ones (and kecamatan without a visit yet) get the planner's dates.
+    What does not fit before the end date is listed, never dropped."""
     # Imported here, not at the top: OR-Tools adds about 70 MB to every process that loads it, and only planning
     # needs it (the API's and the workers' other paths stay lean).
     from service.domain import planner
 
-    program = programs.get_program(session, program_id)
+    program = programs.load(session, program_id)
     if program.archived:
         raise Conflict("The program is archived; restore it (archived: false) to plan it again.")
     kecamatan = {k.code: k for k in session.scalars(select(Kecamatan))}
@@ -223,12 +230,12 @@ def transition(
     is away that day) the day becomes a blackout date of the program, so re-planning puts nobody else on it."""
     visit = get_visible_visit(session, principal, visit_id)
     access.require(principal, PERMISSION_OF_ACTION[action])
-    if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
+    if not access.covers(principal, kecamatan_code=visit.kecamatan_code):  # a camat: his kecamatan's visit only
         raise Forbidden("Only the camat of this kecamatan may confirm its visit.")
     target = TRANSITIONS.get((visit.status, action))
     if target is None:
         raise Conflict(f"Cannot {action} a {visit.status} visit.")
-    archived = programs.get_program(session, visit.program_id).archived
+    archived = programs.load(session, visit.program_id).archived
     if archived and action == "confirm":
         raise Conflict("The program is archived: restore it (archived: false) to confirm its visits.")
     if action in ("postpone", "cancel") and not reason.strip():
@@ -242,7 +249,7 @@ def transition(
         blocked_day = old_date if block_date else None
         change.update(not_before=visit.not_before and visit.not_before.isoformat(), block_date=blocked_day is not None)
         if blocked_day is not None:
-            program = programs.get_program(session, visit.program_id, lock=True)
+            program = programs.load(session, visit.program_id, lock=True)
             programs.block_day(session, principal.user_id, program, blocked_day, f"{visit.kecamatan_code}: {reason}")
     audit.record(session, principal.user_id, f"visit.{action}", "visit", visit.id, change)
     if action == "confirm":
@@ -276,7 +283,7 @@ def remove_program(session: Session, principal: Principal, program_id: int, toda
     pending jobs go with it, and kecamatan whose coming visit had been announced are told it is off. A program with
     history is archived instead (hidden from lists, plans and feeds) and returned; None when deleted."""
     access.require(principal, "programs.manage")
-    program = programs.get_program(session, program_id)
+    program = programs.load(session, program_id)
     rows = list(session.scalars(select(Visit).where(Visit.program_id == program.id)))
     ran = any(v.status in (CONFIRMED, DONE) for v in rows) or session.scalar(
         select(Finding.id).join(Visit).where(Visit.program_id == program.id).limit(1)
@@ -311,7 +318,7 @@ def _recipients(session: Session, kecamatan_code: str) -> list[int]:
         session.scalars(
             select(User.id).where(
                 User.kecamatan_code == kecamatan_code,
-                User.role.in_((access.CAMAT, access.KEPALA_DESA)),
+                User.role.in_(access.AREA_OFFICIALS),
                 User.is_active.is_(True),
             )
         )
@@ -366,12 +373,11 @@ def remind(session: Session, visit_id: int, days: int) -> None:
 def visible(principal: Principal) -> Select:
     """Visits the caller may see: everything regency-wide; a camat or kepala desa his kecamatan's visits; and
     everyone signed in the public schedule (confirmed and done visits)."""
-    stmt = select(Visit)
-    if principal.role in access.REGENCY_WIDE:
-        return stmt
-    if principal.role in (access.CAMAT, access.KEPALA_DESA) and principal.kecamatan_code:
-        return stmt.where(or_(Visit.kecamatan_code == principal.kecamatan_code, Visit.status.in_(PUBLIC)))
-    return stmt.where(Visit.status.in_(PUBLIC))
+    access.require(principal, "visits.read")
+    if access.is_regency_wide(principal):
+        return select(Visit)
+    mine = access.scope_filter(principal, kecamatan=Visit.kecamatan_code)
+    return select(Visit).where(or_(mine, Visit.status.in_(PUBLIC)))
 
 
 def get_visible_visit(session: Session, principal: Principal, visit_id: int) -> Visit:
@@ -384,7 +390,7 @@ def get_visible_visit(session: Session, principal: Principal, visit_id: int) -> 
 def visits_query(principal: Principal, filters: dict) -> Select:
     stmt = visible(principal)
     if not filters.get("archived"):
-        stmt = stmt.where(Visit.program_id.in_(programs.programs_query().with_only_columns(Program.id)))
+        stmt = stmt.where(Visit.program_id.in_(programs.in_use().with_only_columns(Program.id)))
     if filters.get("program_id"):
         stmt = stmt.where(Visit.program_id == filters["program_id"])
     if filters.get("kecamatan_code"):
@@ -410,7 +416,7 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, data: d
         raise Invalid("Give both hours, the start before the end.", {"end_time": ["Must follow start_time."]})
     visit = get_visible_visit(session, principal, visit_id)
     access.require(principal, "visits.agenda")
-    if principal.role == access.CAMAT and visit.kecamatan_code != principal.kecamatan_code:
+    if not access.covers(principal, kecamatan_code=visit.kecamatan_code):  # a camat: his kecamatan's visit only
         raise Forbidden("Only the camat of this kecamatan may edit its agenda.")
     if visit.status in (DONE, CANCELLED):
         raise Conflict(f"The agenda of a {visit.status} visit is closed.")
