@@ -16,12 +16,11 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
-from service.domain import access, audit, deadlines, lookup, notifications, reports
+from service.domain import access, audit, deadlines, lookup, notifications, reports, visits  # visits: a cycle
 from service.domain.access import Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from service.domain.texts import date_params
-from service.domain.visits import get_visible_visit
 from service.models import Complaint, Desa, Finding, FindingEvent, Kecamatan, Opd, Photo, Report, Visit
 from service.models.complaints import DUPLICATE, OPEN_STATUSES, RAHASIA, REJECTED
 from service.models.photos import FAILED
@@ -91,7 +90,7 @@ def create(session: Session, principal: Principal, visit_id: int, data: dict, se
     """The Bupati's office records a finding for an OPD; the deadline follows its SLA class in working days
     unless a due date is given. The OPD's officers are told."""
     access.require(principal, "findings.create")
-    visit = get_visible_visit(session, principal, visit_id)
+    visit = visits.get_visible_visit(session, principal, visit_id)
     _check_opd(session, data["opd_code"])
     _check_desa(session, data.get("desa_code"), visit.kecamatan_code)
     now = utcnow()
@@ -415,7 +414,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     """What the Bupati should know before going: the agenda, the kecamatan's findings from earlier visits with their
     state and last update, the field reports of the last 90 days, and open complaints."""
     access.require(principal, "visits.briefing")
-    visit = get_visible_visit(session, principal, visit_id)
+    visit = visits.get_visible_visit(session, principal, visit_id)
     if not access.covers(principal, kecamatan_code=visit.kecamatan_code):  # a camat: his kecamatan's
         raise NotFound("Visit not found.")
     now = utcnow()

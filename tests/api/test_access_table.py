@@ -438,3 +438,51 @@ def test_area_scope(principal, expected):
     assert (in_sumber, in_kraksaan) == expected
     with_opd = covers(principal, opd_code="dpupr")
     assert with_opd == (principal.role in access.REGENCY_WIDE or principal.role == "opd_officer")
+
+
+@pytest.mark.parametrize("privacy", ["public", "rahasia"])
+def test_who_sees_a_complaint_and_its_reporter(client, people, auth_header, make_user, db, privacy):
+    """complaints.read, .confidential, .identity and .reporter_name as the table gives them: who reads a complaint
+    of DPUPR in Sumber (a rahasia one only with .confidential; other citizens a public one), and who learns who
+    filed it (all of him with .identity, his name with .reporter_name on a public complaint, nothing otherwise)."""
+    reporter = make_user("resident")
+    complaint = Complaint(
+        client_uuid=str(uuid.uuid4()),
+        content_hash="x",
+        tracking_code=f"PBL-{uuid.uuid4().hex[:9].upper()}",
+        reporter_id=reporter.id,
+        reporter_contact="0812 0000 0000",
+        kind="pengaduan",
+        category_code="sampah",
+        description="Sampah.",
+        lat=-7.95,
+        lon=113.08,
+        kecamatan_code=SUMBER,
+        opd_code="dpupr",
+        status="dispatched",
+        privacy=privacy,
+        sla_class="tanpa_lapangan",
+    )
+    db.add(complaint)
+    db.commit()
+    table = access.PERMISSIONS
+    actual, expected = {}, {}
+    for role in ROLES:
+        headers = auth_header(people[role]) if role != "anonymous" else {}
+        response = client.get(f"/api/v1/complaints/{complaint.id}", headers=headers)
+        shown = response.get_json().get("reporter", "-") if response.status_code == 200 else "-"
+        actual[role] = (response.status_code, sorted(shown) if isinstance(shown, dict) else shown)
+        if role == "anonymous":
+            expected[role] = (401, "-")
+        elif role not in table["complaints.read"]:
+            expected[role] = (403, "-")
+        elif privacy == "rahasia" and role not in table["complaints.confidential"]:
+            expected[role] = (404, "-")  # the resident too: another's rahasia complaint is not public
+        elif role in table["complaints.identity"]:
+            expected[role] = (200, ["contact", "name", "user_id"])
+        elif privacy == "public" and role in table["complaints.reporter_name"]:
+            expected[role] = (200, ["name"])
+        else:
+            expected[role] = (200, None)
+    assert actual == expected
+    assert expected["coordinator"][1] == ["contact", "name", "user_id"], "the table still names who sees identity"
