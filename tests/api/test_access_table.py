@@ -282,7 +282,8 @@ TABLE.update(
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
 )
-NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq")  # the dashboard has its own test
+# The jobs dashboard and the scrapers' /metrics (by network or token, not by role) have their own tests.
+NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq|^/metrics$")
 
 
 def routes(app):
