@@ -27,7 +27,8 @@ from service.api.photos import PhotoBriefSchema, PhotoSchema, PhotoUploadSchema,
 from service.db import utcnow
 from service.domain import catalogue, complaint_flow, complaint_stats, complaints, photos, stats
 from service.domain.calendar import today
-from service.models import Complaint
+from service.domain.paging import Page
+from service.models import Complaint, ComplaintCategory
 from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
 
 blp = Blueprint("complaints", __name__, description="Citizen complaints and aspirations, and their workflow")
@@ -170,6 +171,11 @@ class NearbySchema(Schema):
     created_at = ma.fields.AwareDateTime()
 
 
+class StepSchema(Schema):
+    at = ma.fields.AwareDateTime()
+    status = ma.fields.String(metadata={"enum": list(STATUSES)})
+
+
 class TrackSchema(Schema):
     tracking_code = ma.fields.String()
     kind = ma.fields.String()
@@ -181,7 +187,7 @@ class TrackSchema(Schema):
     due_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
-    steps = ma.fields.List(ma.fields.Dict())
+    steps = ma.fields.List(ma.fields.Nested(StepSchema), metadata={"description": "each change of status"})
     answer = ma.fields.String(allow_none=True, metadata={"description": "the OPD's answer to the complainant"})
     resolution_photos = ma.fields.List(
         ma.fields.Nested(
@@ -283,23 +289,19 @@ def _client_key() -> str:
     return f"user:{who.user_id}" if who.user_id else f"ip:{client_address()}"
 
 
-def _shown(complaint: Complaint, complainant: bool = False) -> dict:
-    shown = complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
-    return {
-        **shown,
-        "photos": photos.of_complaint(session(), complaint.id, resolution=False),
-        "resolution_photos": photos.of_complaint(session(), complaint.id, resolution=True),
-    }
+def _shown(complaint: Complaint, complainant: bool = False):
+    return complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
 
 
 @blp.route("/complaint-categories")
 class Categories(MethodView):
     @blp.auth(optional=True)
-    @blp.response(200, CategorySchema(many=True))
-    def get(self):
-        """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class.
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(CategorySchema))
+    def get(self, args):
+        """The service catalogue: category -> OPD (null: routed by the coordinator), kind and SLA class, by code.
         Admins also see the inactive categories."""
-        return session().scalars(catalogue.categories_for(principal()))
+        return paginate(catalogue.categories_for(principal()), [ComplaintCategory.code], args)
 
     @blp.auth()
     @blp.arguments(CategorySchema)
@@ -347,7 +349,7 @@ class Complaints(MethodView):
         session().commit()
         shown = _shown(filed.complaint, complainant=True)
         if filed.secret:
-            shown["secret"] = filed.secret
+            shown.secret = filed.secret
         return shown, 201 if filed.created else 200
 
     @blp.auth()
@@ -368,10 +370,11 @@ class Complaints(MethodView):
 class Nearby(MethodView):
     @blp.auth(optional=True)
     @blp.arguments(NearbyArgs, location="query")
-    @blp.response(200, NearbySchema(many=True))
+    @blp.response(200, page_of(NearbySchema))
     def get(self, args):
-        """Before filing: open complaints of the same category within 250 m ("is this yours?")."""
-        return complaints.nearby(session(), principal(), args["lat"], args["lon"], args["category_code"])
+        """Before filing: open complaints of the same category within 250 m ("is this yours?"), the 20 nearest
+        first, in one page (next_cursor is always null)."""
+        return Page(complaints.nearby(session(), principal(), args["lat"], args["lon"], args["category_code"]), None)
 
 
 @blp.route("/complaints/<id:complaint_id>")

@@ -12,10 +12,12 @@ from flask import Blueprint as FlaskBlueprint
 from flask import Response, request
 from flask.views import MethodView
 
-from service.api.base import Blueprint, Schema, principal, services, session, unstorable
+from service.api.base import Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session, unstorable
 from service.db import utcnow
 from service.domain import open311
 from service.domain.errors import DomainError
+from service.domain.shown import Shown
+from service.models import Open311Key
 
 bp = FlaskBlueprint("open311", __name__)
 blp = Blueprint("open311_keys", __name__, description="API keys of Open311 clients (admin)")
@@ -149,10 +151,11 @@ class KeySchema(Schema):
 @blp.route("/open311-keys")
 class Keys(MethodView):
     @blp.auth()
-    @blp.response(200, KeySchema(many=True))
-    def get(self):
-        """The keys (never the key itself)."""
-        return session().scalars(open311.keys_query(principal()))
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_of(KeySchema))
+    def get(self, args):
+        """The keys (never the key itself), by id."""
+        return paginate(open311.keys_query(principal()), [Open311Key.id], args)
 
     @blp.auth()
     @blp.arguments(KeySchema)
@@ -161,7 +164,7 @@ class Keys(MethodView):
         """A key for an outside system (SP4N-LAPOR! bridge, a village portal...); copy it now, it is not kept."""
         row, key = open311.create_key(session(), principal(), data["name"])
         session().commit()
-        return {"id": row.id, "name": row.name, "key": key, "created_at": row.created_at, "revoked_at": None}
+        return Shown(row, key=key)
 
 
 @blp.route("/open311-keys/<id:key_id>")

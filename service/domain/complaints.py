@@ -19,6 +19,7 @@ from service.domain import access, audit, calendar, deadlines, geo
 from service.domain.access import Principal
 from service.domain.calendar import deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from service.domain.shown import Shown
 from service.models import (
     Complaint,
     ComplaintCategory,
@@ -297,9 +298,24 @@ def sla_state(complaint: Complaint, now: dt.datetime) -> str:
     return deadlines.sla_state(complaint.due_at, complaint.resolved_on_time, now)
 
 
+@dataclass(frozen=True)
+class ReporterName:
+    """Who complained, as the government staff who see a `public` complaint may know him: his name only."""
+
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Reporter(ReporterName):
+    """Who complained, for himself and the coordinators: also his account and contact details."""
+
+    user_id: int | None
+    contact: str | None
+
+
 def view(
     session: Session, principal: Principal, complaint: Complaint, now: dt.datetime, complainant: bool = False
-) -> dict:
+) -> Shown:
     """The complaint as this viewer may see it: the reporter's identity for the reporter and the coordinators;
     his name also for the government staff who see a `public` complaint; contact details for the first only.
     Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
@@ -308,52 +324,62 @@ def view(
     reporter: dict[str, object] | None = None
     if sees_identity or (complaint.privacy == PUBLIC and access.can(principal, "complaints.reporter_name")):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
-        reporter = {"name": (user.display_name if user else None) or complaint.reporter_name}
-        if sees_identity:
-            reporter.update(user_id=complaint.reporter_id, contact=complaint.reporter_contact)
+        name = (user.display_name if user else None) or complaint.reporter_name
+        reporter = (
+            Reporter(name, user_id=complaint.reporter_id, contact=complaint.reporter_contact)
+            if sees_identity
+            else ReporterName(name)
+        )
     supporters = session.scalar(
         select(func.count()).select_from(ComplaintSupporter).where(ComplaintSupporter.complaint_id == complaint.id)
     )
     history = session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
     )
-    return {
-        **list_item(complaint, principal, now),
-        "reporter": reporter,
-        "supporters": supporters,
-        "history": [
-            {
-                "at": event.at,
-                "action": event.action,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "note": note_for(event, principal, own),
-                "actor_role": event.actor_role,
-                "actor_id": event.actor_id if access.can(principal, "complaints.identity") else None,
-            }
+    sees_actors = access.can(principal, "complaints.identity")
+    return Shown(
+        complaint,
+        **_list_values(complaint, principal, now),
+        reporter=reporter,
+        supporters=supporters,
+        history=[
+            Shown(
+                event,
+                note=note_for(event, principal, own),
+                actor_id=event.actor_id if sees_actors else None,
+            )
             for event in history
         ],
-    }
+        photos=_photos(session, complaint.id, resolution=False),
+        resolution_photos=_photos(session, complaint.id, resolution=True),
+    )
 
 
-VIEW_COLUMNS = (
-    "id", "tracking_code", "kind", "category_code", "description", "lat", "lon", "accuracy_m", "kecamatan_code",
-    "desa_code", "visit_id", "privacy", "status", "opd_code", "sla_class", "due_at", "answer", "merged_into_id",
-    "rating", "rating_comment", "source", "created_at", "updated_at", "verified_at", "dispatched_at", "resolved_at",
-    "closed_at",
-)  # fmt: skip
+def _photos(session: Session, complaint_id: int, resolution: bool) -> list[Photo]:
+    """The complainant's photos (resolution False) or the OPD's photos of the result (True)."""
+    return list(
+        session.scalars(
+            select(Photo).where(Photo.complaint_id == complaint_id, Photo.resolution.is_(resolution)).order_by(Photo.id)
+        )
+    )
 
 
-def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> dict:
+def list_item(complaint: Complaint, principal: Principal, now: dt.datetime) -> Shown:
     """A complaint in a list: no history and no identity (open it for those). Before it is verified, other
     citizens see that it exists, not what it says (it may be anything)."""
-    item = {**{c: getattr(complaint, c) for c in VIEW_COLUMNS}, "sla_state": sla_state(complaint, now)}
+    return Shown(complaint, **_list_values(complaint, principal, now))
+
+
+def _list_values(complaint: Complaint, principal: Principal, now: dt.datetime) -> dict:
+    """What differs from the row for this viewer: the SLA state, and for other citizens the point on the grid and
+    no text before verification."""
+    values: dict = {"sla_state": sla_state(complaint, now)}
     citizen = access.is_citizen(principal) and principal.user_id != complaint.reporter_id
     if citizen and complaint.status == SUBMITTED:
-        item["description"] = None
+        values["description"] = None
     if citizen:
-        item["lat"], item["lon"] = public_point(complaint)
-    return item
+        values["lat"], values["lon"] = public_point(complaint)
+    return values
 
 
 BLUR_DECIMALS = 3  # a grid of 0.001 degree: about 110 m here, a street, not a house
@@ -367,7 +393,35 @@ def public_point(complaint: Complaint) -> tuple[float, float]:
     return round(complaint.lat, BLUR_DECIMALS), round(complaint.lon, BLUR_DECIMALS)
 
 
-def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
+@dataclass(frozen=True)
+class Step:
+    """A change of status on the tracking page: when, and to what (no notes, no actors)."""
+
+    at: dt.datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """The public tracking page: where a complaint stands, nothing personal (a value object, not the row, so
+    nothing else of the complaint can reach the page)."""
+
+    tracking_code: str
+    kind: str
+    category_code: str
+    kecamatan: str | None
+    status: str
+    opd_code: str | None
+    sla_state: str
+    due_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    steps: list[Step]
+    answer: str | None
+    resolution_photos: list[Photo]
+
+
+def track(session: Session, tracking_code: str, now: dt.datetime) -> Tracked:
     """The public tracking page: where a complaint stands, the OPD's answer and photos of the result, nothing
     personal; rahasia ones do not exist here."""
     complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
@@ -377,28 +431,37 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> dict:
     steps = session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
     )
-    return {
-        "tracking_code": complaint.tracking_code,
-        "kind": complaint.kind,
-        "category_code": complaint.category_code,
-        "kecamatan": kecamatan.name if kecamatan else None,
-        "status": complaint.status,
-        "opd_code": complaint.opd_code,
-        "sla_state": sla_state(complaint, now),
-        "due_at": complaint.due_at,
-        "created_at": complaint.created_at,
-        "updated_at": complaint.updated_at,
-        "steps": [{"at": e.at, "status": e.to_status} for e in steps if e.from_status != e.to_status],
-        "answer": complaint.answer,
-        "resolution_photos": session.scalars(
-            select(Photo)
-            .where(Photo.complaint_id == complaint.id, Photo.resolution.is_(True), Photo.status == READY)
-            .order_by(Photo.id)
-        ).all(),
-    }
+    return Tracked(
+        tracking_code=complaint.tracking_code,
+        kind=complaint.kind,
+        category_code=complaint.category_code,
+        kecamatan=kecamatan.name if kecamatan else None,
+        status=complaint.status,
+        opd_code=complaint.opd_code,
+        sla_state=sla_state(complaint, now),
+        due_at=complaint.due_at,
+        created_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+        steps=[Step(at=e.at, status=e.to_status) for e in steps if e.from_status != e.to_status],
+        answer=complaint.answer,
+        resolution_photos=[p for p in _photos(session, complaint.id, resolution=True) if p.status == READY],
+    )
 
 
 # --- nearby and "me too" -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearbyComplaint:
+    """An open complaint near a citizen about to file ("is this yours?"): public facts only."""
+
+    id: int
+    tracking_code: str
+    status: str
+    category_code: str
+    description: str | None  # not yet verified: the text may be anything, so only that something was filed here
+    created_at: dt.datetime
+    distance_m: int  # from the point others may see
 
 
 def nearby(
@@ -408,9 +471,9 @@ def nearby(
     lon: float,
     category_code: str,
     radius_m: float = NEARBY_RADIUS_M,
-) -> list[dict]:
-    """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?").
-    A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
+) -> list[NearbyComplaint]:
+    """Open, non-confidential complaints of the category within `radius_m`, nearest first ("is this yours?"), at
+    most NEARBY_LIMIT. A bounding box on the (category, lat, lon) index narrows the search before exact distances."""
     access.require(principal, "reference.read")
     # The box is wider by half a grid cell, so every complaint whose *snapped* point lies within the radius is in
     # it: which complaints are found then depends on the points others may see, never on an exact one.
@@ -435,16 +498,15 @@ def nearby(
         if distance <= radius_m:
             found.append((distance, complaint))
     return [
-        {
-            "id": c.id,
-            "tracking_code": c.tracking_code,
-            "status": c.status,
-            "category_code": c.category_code,
-            # Not yet verified: the text may be anything, so only that something was filed here.
-            "description": c.description if c.status != SUBMITTED else None,
-            "created_at": c.created_at,
-            "distance_m": round(distance),
-        }
+        NearbyComplaint(
+            id=c.id,
+            tracking_code=c.tracking_code,
+            status=c.status,
+            category_code=c.category_code,
+            description=c.description if c.status != SUBMITTED else None,
+            created_at=c.created_at,
+            distance_m=round(distance),
+        )
         for distance, c in sorted(found, key=lambda pair: pair[0])[:NEARBY_LIMIT]
     ]
 

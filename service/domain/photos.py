@@ -198,14 +198,6 @@ def add_to_finding_update(
     return accepted
 
 
-def of_complaint(session: Session, complaint_id: int, resolution: bool | None = None) -> list[Photo]:
-    """A complaint's photos: all, or only the complainant's (False) or the OPD's (True)."""
-    stmt = select(Photo).where(Photo.complaint_id == complaint_id)
-    if resolution is not None:
-        stmt = stmt.where(Photo.resolution.is_(resolution))
-    return list(session.scalars(stmt.order_by(Photo.id)))
-
-
 def store(
     session: Session,
     storage: Storage,

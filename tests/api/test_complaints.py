@@ -77,8 +77,13 @@ def act(client, headers, complaint_id, action, body=None, secret=None):
 
 
 def test_the_catalogue_is_data_and_admin_edits_survive_the_seed(client, as_, db):
-    categories = {c["code"]: c for c in client.get("/api/v1/complaint-categories").json}
+    answer = client.get("/api/v1/complaint-categories").json
+    assert answer["next_cursor"] is None, "the whole catalogue fits in one page"
+    categories = {c["code"]: c for c in answer["items"]}
     assert len(categories) >= 30
+    first = client.get("/api/v1/complaint-categories", query_string={"limit": 20}).json
+    rest = client.get("/api/v1/complaint-categories", query_string={"cursor": first["next_cursor"]}).json
+    assert [c["code"] for c in first["items"] + rest["items"]] == sorted(categories), "paged by code"
     assert categories["jalan_rusak"]["opd_code"] is None, "a road's status decides: the coordinator routes it"
     assert categories["sampah"]["opd_code"] == "dlh" and categories["dokumen_kependudukan"]["opd_code"] == (
         "dispendukcapil"
@@ -95,10 +100,10 @@ def test_the_catalogue_is_data_and_admin_edits_survive_the_seed(client, as_, db)
     )
     assert by_coordinator.status_code == 403
     client.patch("/api/v1/complaint-categories/perpustakaan_arsip", json={"active": False}, headers=as_("admin"))
-    public = {c["code"] for c in client.get("/api/v1/complaint-categories").json}
+    public = {c["code"] for c in client.get("/api/v1/complaint-categories").json["items"]}
     assert "perpustakaan_arsip" not in public
     assert "perpustakaan_arsip" in {
-        c["code"] for c in client.get("/api/v1/complaint-categories", headers=as_("admin")).json
+        c["code"] for c in client.get("/api/v1/complaint-categories", headers=as_("admin")).json["items"]
     }
     new = {"code": "kebersihan_pasar", "name": "Kebersihan pasar", "kind": "pengaduan", "opd_code": "dkupp",
            "sla_class": "tanpa_lapangan"}  # fmt: skip
@@ -200,12 +205,15 @@ def test_nearby_shows_open_complaints_of_the_category_and_me_too_follows_one(cli
     pothole = file(category_code="jalan_rusak", description="Jalan berlubang besar di depan balai desa.")
     file(category_code="jalan_rusak", privacy="rahasia", description="Jalan rusak, rahasia.")
     near = {"lat": GEMITO_POINT["lat"] + 0.0009, "lon": GEMITO_POINT["lon"]}  # about 100 m north
-    found = client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "jalan_rusak"}).json
+    answer = client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "jalan_rusak"}).json
+    assert answer["next_cursor"] is None
+    found = answer["items"]
     assert [f["id"] for f in found] == [pothole["id"]] and 90 < found[0]["distance_m"] < 110
     assert found[0]["description"] is None, "not verified yet: its text is not shown to the public"
     far = {"lat": GEMITO_POINT["lat"] + 0.004, "lon": GEMITO_POINT["lon"]}  # about 440 m
-    assert client.get("/api/v1/complaints/nearby", query_string={**far, "category_code": "jalan_rusak"}).json == []
-    assert client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "sampah"}).json == []
+    nothing = {"items": [], "next_cursor": None}
+    assert client.get("/api/v1/complaints/nearby", query_string={**far, "category_code": "jalan_rusak"}).json == nothing
+    assert client.get("/api/v1/complaints/nearby", query_string={**near, "category_code": "sampah"}).json == nothing
     joined = client.post(f"/api/v1/complaints/{pothole['id']}/support", headers=as_("neighbour"))
     assert joined.status_code == 200 and joined.json["supporters"] == 1
     twice = client.post(f"/api/v1/complaints/{pothole['id']}/support", headers=as_("neighbour"))

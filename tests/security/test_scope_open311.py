@@ -53,11 +53,11 @@ def test_nearby_distances_do_not_give_an_anonim_point_away(client, as_, file):  
     cid = file(privacy="anonim", **EXACT)["id"]
     act(client, as_("coordinator"), cid, "verify")
     exact = {"lat": EXACT["lat"], "lon": EXACT["lon"], "category_code": "sampah"}
-    found = {c["id"]: c for c in client.get("/api/v1/complaints/nearby", query_string=exact).json}
+    found = {c["id"]: c for c in client.get("/api/v1/complaints/nearby", query_string=exact).json["items"]}
     assert found[cid]["distance_m"] > 0, "measured from the snapped point, not the house"
     # 240 m south of the snapped point, 280 m from the house: found, as the snapped point decides, not the exact one.
     south = {"lat": -7.956 - 240 / 111_320, "lon": 113.088, "category_code": "sampah"}
-    found = {c["id"]: c for c in client.get("/api/v1/complaints/nearby", query_string=south).json}
+    found = {c["id"]: c for c in client.get("/api/v1/complaints/nearby", query_string=south).json["items"]}
     assert cid in found and 235 <= found[cid]["distance_m"] <= 245
 
 
