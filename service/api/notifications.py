@@ -65,12 +65,6 @@ def _reader_locale(args: dict) -> str:
     return header or me(session(), principal()).locale
 
 
-def _rendered(row: Notification, locale: str) -> dict:
-    title, body = texts.render(row.kind, row.params, locale)
-    fields = ("id", "kind", "data", "urgent", "created_at", "read_at", "push_state")
-    return {**{f: getattr(row, f) for f in fields}, "title": title, "body": body}
-
-
 @blp.route("/devices")
 class Devices(MethodView):
     @blp.auth()
@@ -103,7 +97,7 @@ class Inbox(MethodView):
         """The caller's inbox, newest first: every notification, pushed or not."""
         page = paginate(domain.inbox_query(principal(), args["unread"]), [Notification.id], args, desc=True)
         locale = _reader_locale(args)
-        page.items = [_rendered(row, locale) for row in page.items]
+        page.items = [domain.rendered(row, locale) for row in page.items]
         return page
 
 
@@ -115,7 +109,7 @@ class MarkRead(MethodView):
         """Mark one notification read (idempotent)."""
         row = domain.mark_read(session(), principal(), notification_id)
         session().commit()
-        return _rendered(row, _reader_locale({}))
+        return domain.rendered(row, _reader_locale({}))
 
 
 @blp.route("/notifications/test")
@@ -127,7 +121,7 @@ class TestPush(MethodView):
         """Send a test notification to a user (default: yourself) through the real push path (admin)."""
         row, user = domain.send_test(session(), principal(), data.get("user_id"), data["urgent"])
         session().commit()
-        return _rendered(row, user.locale)
+        return domain.rendered(row, user.locale)
 
 
 @blp.route("/broadcasts")

@@ -255,6 +255,28 @@ class EarlierFindingSchema(Schema):
     )
 
 
+class CategoryCountSchema(Schema):
+    category_code = ma.fields.String()
+    count = ma.fields.Integer()
+
+
+class AspirationSchema(Schema):
+    id = ma.fields.Integer()
+    tracking_code = ma.fields.String()
+    category_code = ma.fields.String()
+    description = ma.fields.String()
+    status = ma.fields.String()
+
+
+class OpenComplaintsSchema(Schema):
+    total = ma.fields.Integer(metadata={"description": "open complaints of the kecamatan (confidential ones too)"})
+    overdue = ma.fields.Integer()
+    by_category = ma.fields.List(ma.fields.Nested(CategoryCountSchema))
+    aspirations = ma.fields.List(
+        ma.fields.Nested(AspirationSchema), metadata={"description": "addressed to this visit (not confidential)"}
+    )
+
+
 class BriefingSchema(Schema):
     visit = ma.fields.Nested(VisitSchema)
     kecamatan = ma.fields.String()
@@ -265,7 +287,7 @@ class BriefingSchema(Schema):
     )
     open_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
     overdue_findings = ma.fields.List(ma.fields.Nested(FindingSchema))
-    open_complaints = ma.fields.Dict()
+    open_complaints = ma.fields.Nested(OpenComplaintsSchema)
     recent_reports = ma.fields.List(ma.fields.Nested(ReportSchema))
 
 

@@ -20,6 +20,7 @@ from service.domain import access, audit, deadlines, lookup, notifications, repo
 from service.domain.access import Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.shown import Shown
 from service.domain.texts import date_params
 from service.models import Complaint, Desa, Finding, FindingEvent, Kecamatan, Opd, Photo, Report, Visit
 from service.models.complaints import DUPLICATE, OPEN_STATUSES, RAHASIA, REJECTED
@@ -363,7 +364,7 @@ def escalate_overdue(session: Session, now: dt.datetime, limit: int = 500) -> in
 # --- reading
 
 
-def timeline(session: Session, principal: Principal, finding: Finding) -> list[dict]:
+def timeline(session: Session, principal: Principal, finding: Finding) -> list[Shown]:
     """Every event of the finding in order, with the photos of each update. Field reports show (their ids, and the
     title of one sent for the finding) only to who may read them."""
     events = list(
@@ -385,12 +386,12 @@ def timeline(session: Session, principal: Principal, finding: Finding) -> list[d
         report_ids = [i for i in event.report_ids if i in readable]
         hidden_report = event.action == "report" and not report_ids
         shown.append(
-            {
-                **{c.key: getattr(event, c.key) for c in FindingEvent.__table__.columns},
-                "report_ids": report_ids,
-                "note": "" if hidden_report else event.note,
-                "photos": photos.get(event.id, []),
-            }
+            Shown(
+                event,
+                report_ids=report_ids,
+                note="" if hidden_report else event.note,
+                photos=photos.get(event.id, []),
+            )
         )
     return shown
 
@@ -410,7 +411,42 @@ def event_of(session: Session, principal: Principal, finding_id: int, event_id: 
     return event
 
 
-def briefing(session: Session, principal: Principal, visit_id: int, today: dt.date) -> dict:
+@dataclass(frozen=True)
+class EarlierFinding:
+    finding: Finding
+    last_update: FindingEvent | None  # the latest update, field report or done
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    category_code: str
+    count: int
+
+
+@dataclass(frozen=True)
+class OpenComplaints:
+    """The kecamatan's open complaints for a briefing: counted by category (confidential ones too, never shown),
+    and the aspirations citizens addressed to the visit."""
+
+    total: int
+    overdue: int
+    by_category: list[CategoryCount]
+    aspirations: list[Complaint]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    visit: Visit
+    kecamatan: str
+    agenda: list[dict]
+    earlier_findings: list[EarlierFinding]
+    open_findings: list[Finding]
+    overdue_findings: list[Finding]
+    open_complaints: OpenComplaints
+    recent_reports: list[Report]
+
+
+def briefing(session: Session, principal: Principal, visit_id: int, today: dt.date) -> Briefing:
     """What the Bupati should know before going: the agenda, the kecamatan's findings from earlier visits with their
     state and last update, the field reports of the last 90 days, and open complaints."""
     access.require(principal, "visits.briefing")
@@ -428,15 +464,15 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
     )
     still_open = [f for f in earlier if f.status in FINDING_OPEN]
     latest = _last_updates(session, [f.id for f in earlier])
-    return {
-        "visit": visit,
-        "kecamatan": lookup.get(session, Kecamatan, visit.kecamatan_code).name,
-        "agenda": visit.agenda,
-        "earlier_findings": [{"finding": f, "last_update": latest.get(f.id)} for f in earlier],
-        "open_findings": still_open,
-        "overdue_findings": [f for f in still_open if f.due_at and f.due_at < now],
-        "open_complaints": _open_complaints(session, visit, now),
-        "recent_reports": list(
+    return Briefing(
+        visit=visit,
+        kecamatan=lookup.get(session, Kecamatan, visit.kecamatan_code).name,
+        agenda=visit.agenda,
+        earlier_findings=[EarlierFinding(f, latest.get(f.id)) for f in earlier],
+        open_findings=still_open,
+        overdue_findings=[f for f in still_open if f.due_at and f.due_at < now],
+        open_complaints=_open_complaints(session, visit, now),
+        recent_reports=list(
             session.scalars(
                 select(Report)
                 .where(
@@ -448,7 +484,7 @@ def briefing(session: Session, principal: Principal, visit_id: int, today: dt.da
                 .limit(20)
             )
         ),
-    }
+    )
 
 
 def _last_updates(session: Session, finding_ids: list[int]) -> dict[int, FindingEvent]:
@@ -463,7 +499,7 @@ def _last_updates(session: Session, finding_ids: list[int]) -> dict[int, Finding
     }
 
 
-def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
+def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> OpenComplaints:
     """Open complaints of the kecamatan by category (confidential ones counted, never shown), overdue ones,
     and the aspirations citizens addressed to this visit."""
     open_here = (Complaint.kecamatan_code == visit.kecamatan_code) & Complaint.status.in_(OPEN_STATUSES)
@@ -481,18 +517,9 @@ def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> dict:
         .order_by(Complaint.created_at)
         .limit(50)
     )
-    return {
-        "total": sum(count for _, count in by_category),
-        "overdue": overdue,
-        "by_category": [{"category_code": code, "count": count} for code, count in sorted(by_category)],
-        "aspirations": [
-            {
-                "id": c.id,
-                "tracking_code": c.tracking_code,
-                "category_code": c.category_code,
-                "description": c.description,
-                "status": c.status,
-            }
-            for c in aspirations
-        ],
-    }
+    return OpenComplaints(
+        total=sum(count for _, count in by_category),
+        overdue=overdue,
+        by_category=[CategoryCount(code, count) for code, count in sorted(by_category)],
+        aspirations=list(aspirations),
+    )

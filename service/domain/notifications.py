@@ -14,6 +14,7 @@ from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import NotFound
 from service.domain.push import TRANSIENT, UNREGISTERED, Push, PushSender, topic_for_kecamatan
+from service.domain.shown import Shown
 from service.models import Broadcast, Delivery, Device, Notification, User
 from service.models.notifications import DISABLED, FAILED, NO_DEVICES, PENDING, SENT
 
@@ -215,6 +216,12 @@ def inbox_query(principal: Principal, unread_only: bool = False) -> Select:
     access.require(principal, "notifications.read")
     stmt = select(Notification).where(Notification.user_id == principal.user_id)
     return stmt.where(Notification.read_at.is_(None)) if unread_only else stmt
+
+
+def rendered(row: Notification, locale: str) -> Shown:
+    """A notification in the reader's language: kept as a kind and parameters, worded when read."""
+    title, body = texts.render(row.kind, row.params, locale)
+    return Shown(row, title=title, body=body)
 
 
 def mark_read(session: Session, principal: Principal, notification_id: int) -> Notification:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import audit, catalogue
 from service.domain.errors import Invalid, NotFound
+from service.domain.shown import Shown
 from service.models import Desa, Kecamatan, Opd
 from service.models.reference import SECTORS
 
@@ -114,13 +115,14 @@ def get_kecamatan(session: Session, code: str) -> Kecamatan:
     return row
 
 
-def kecamatan_detail(session: Session, code: str, with_boundary: bool = False) -> dict:
+def kecamatan_detail(session: Session, code: str, with_boundary: bool = False) -> Shown:
+    """A kecamatan with the number of its desa; its boundary only when asked for (it is large)."""
     kec = get_kecamatan(session, code)
-    return {
-        **{f: getattr(kec, f) for f in ("code", "name", "lat", "lon", "bps_code", "area_km2")},
-        "desa": session.scalar(select(func.count()).select_from(Desa).where(Desa.kecamatan_code == code)),
-        "boundary": kec.boundary if with_boundary else None,
-    }
+    return Shown(
+        kec,
+        desa=session.scalar(select(func.count()).select_from(Desa).where(Desa.kecamatan_code == code)),
+        boundary=kec.boundary if with_boundary else None,
+    )
 
 
 def kecamatan_query():

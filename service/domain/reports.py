@@ -14,6 +14,7 @@ from service.db import insert_once, utcnow
 from service.domain import access, audit, findings, geo, lookup
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.shown import Shown
 from service.models import Desa, Finding, Kecamatan, Report, Visit
 
 CONTENT = ("title", "body", "category", "kecamatan_code", "desa_code", "visit_id", "finding_id", "lat", "lon",
@@ -175,11 +176,7 @@ def get(session: Session, principal: Principal, report_id: int) -> Report:
     return report
 
 
-def detail(session: Session, principal: Principal, report_id: int) -> dict:
+def detail(session: Session, principal: Principal, report_id: int) -> Shown:
     """A report (withdrawn ones too) with its history: every change, who made it and when (the audit trail)."""
     report = get(session, principal, report_id)
-    return {
-        **{column.key: getattr(report, column.key) for column in Report.__table__.columns},
-        "photos": report.photos,
-        "history": audit.history(session, "report", report.id),
-    }
+    return Shown(report, history=audit.history(session, "report", report.id))

@@ -13,6 +13,7 @@ from service.domain import access, audit, lookup, notifications, outbox, program
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.shown import Shown
 from service.domain.texts import date_params
 from service.models import Desa, Finding, Kecamatan, Program, User, Visit
 from service.models.visits import CANCELLED, CONFIRMED, DONE, PLANNED, POSTPONED
@@ -438,11 +439,7 @@ def update_agenda(session: Session, principal: Principal, visit_id: int, data: d
     return visit
 
 
-def visit_detail(session: Session, principal: Principal, visit_id: int) -> dict:
+def visit_detail(session: Session, principal: Principal, visit_id: int) -> Shown:
     """A visit with its history: every change, who made it, when and why (from the audit trail)."""
     visit = get_visible_visit(session, principal, visit_id)
-    return {
-        **{c.key: getattr(visit, c.key) for c in Visit.__table__.columns},
-        "kecamatan_name": visit.kecamatan_name,
-        "history": audit.history(session, "visit", visit.id),
-    }
+    return Shown(visit, history=audit.history(session, "visit", visit.id))
