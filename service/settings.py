@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -37,6 +38,30 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_TRACKING_PREFIX = re.compile("[A-Z0-9]{1,6}")  # + "-XXXX-XXXX" fits the 16 characters of a tracking code
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+
+
+def _text(env: Mapping[str, str], name: str, default: str, max_length: int = 200) -> str:
+    """A name or sentence shown to people (in feeds, catalogues, protocol answers): one line, not empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if len(raw) > max_length or _CONTROL.search(raw):
+        raise SettingsError(f"{name} must be one line of at most {max_length} characters, got {raw!r}")
+    return raw
+
+
+def _matching(env: Mapping[str, str], name: str, default: str, pattern: re.Pattern, expected: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not pattern.fullmatch(raw):
+        raise SettingsError(f"{name} must be {expected}, got {raw!r}")
+    return raw
 
 
 def _database_url(raw: str) -> str:
@@ -215,6 +240,18 @@ class Settings:
     # Who may read /metrics: these networks, or anyone showing the token.
     metrics_allow: tuple[IPNetwork, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
     metrics_token: str = ""
+    # The regency this installation serves. Its places come from REFERENCE_DATA_DIR; these are the words the code
+    # would otherwise hard-wire (texts, the calendar feed, open data, Open311).
+    regency_name: str = "Kabupaten Probolinggo"
+    publisher_name: str = "Pemerintah Kabupaten Probolinggo"  # who publishes the open data and the calendar
+    # Tracking codes are PREFIX-XXXX-XXXX; a new prefix applies to new complaints, old codes keep working.
+    tracking_prefix: str = "PBL"
+    open311_jurisdiction: str = "probolinggokab.go.id"
+    open311_contact: str = "Diskominfo Kabupaten Probolinggo (Command Center), via the Sambang Desa coordinators"
+    open311_key_service: str = "Ask Diskominfo Kabupaten Probolinggo for an api_key (needed to POST requests)"
+    calendar_name: str = "Ngantor di Kecamatan"
+    # The calendar events' UIDs end in it: changing it makes subscribed calendars see every visit as a new event.
+    calendar_uid_domain: str = "sambang.probolinggokab.go.id"
 
     @property
     def testing(self) -> bool:
@@ -294,4 +331,18 @@ class Settings:
             log_format=_choice(env, "LOG_FORMAT", logs.FORMATS, cls.log_format, str.lower),
             metrics_allow=_networks(env.get("METRICS_ALLOW", ""), cls.metrics_allow),
             metrics_token=_metrics_token(env.get("METRICS_TOKEN", "")),
+            regency_name=_text(env, "REGENCY_NAME", cls.regency_name),
+            publisher_name=_text(env, "PUBLISHER_NAME", cls.publisher_name),
+            tracking_prefix=_matching(
+                env, "TRACKING_PREFIX", cls.tracking_prefix, _TRACKING_PREFIX, "1 to 6 capital letters or digits"
+            ),
+            open311_jurisdiction=_matching(
+                env, "OPEN311_JURISDICTION", cls.open311_jurisdiction, _DOMAIN, "a domain name in lower case"
+            ),
+            open311_contact=_text(env, "OPEN311_CONTACT", cls.open311_contact),
+            open311_key_service=_text(env, "OPEN311_KEY_SERVICE", cls.open311_key_service),
+            calendar_name=_text(env, "CALENDAR_NAME", cls.calendar_name, 100),
+            calendar_uid_domain=_matching(
+                env, "CALENDAR_UID_DOMAIN", cls.calendar_uid_domain, _DOMAIN, "a domain name in lower case"
+            ),
         )

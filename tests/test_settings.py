@@ -27,6 +27,13 @@ from service.settings import Settings, SettingsError
         ({"METRICS_ALLOW": "10.0.0.0/33"}, "METRICS_ALLOW"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
         ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
+        ({"TRACKING_PREFIX": "pbl"}, "TRACKING_PREFIX"),  # codes are looked up in capitals
+        ({"TRACKING_PREFIX": "PROBOLINGGO"}, "TRACKING_PREFIX"),  # the code would not fit its 16 characters
+        ({"TRACKING_PREFIX": "PB-L"}, "TRACKING_PREFIX"),
+        ({"OPEN311_JURISDICTION": "Kabupaten Probolinggo"}, "OPEN311_JURISDICTION"),
+        ({"CALENDAR_UID_DOMAIN": "localhost"}, "CALENDAR_UID_DOMAIN"),
+        ({"REGENCY_NAME": "Kabupaten\nProbolinggo"}, "REGENCY_NAME"),
+        ({"OPEN311_CONTACT": "x" * 201}, "OPEN311_CONTACT"),
     ],
 )
 def test_bad_settings_fail_fast(env, message):
@@ -57,3 +64,38 @@ def test_complaint_deadlines_are_configurable():
     for bad in ("lapangan=0", "nope=3", "lapangan"):
         with pytest.raises(SettingsError, match="SLA_DAYS"):
             Settings.from_env({"SLA_DAYS": bad})
+
+
+def test_the_regency_is_configured_not_coded():
+    """Today's values by default; another regency sets its own (tests/api/test_contract.py shows where they go)."""
+    default = Settings.from_env({})
+    assert (default.regency_name, default.tracking_prefix, default.open311_jurisdiction) == (
+        "Kabupaten Probolinggo",
+        "PBL",
+        "probolinggokab.go.id",
+    )
+    assert default.calendar_name == "Ngantor di Kecamatan"
+    assert default.calendar_uid_domain == "sambang.probolinggokab.go.id"
+    other = Settings.from_env(
+        {
+            "REGENCY_NAME": " Kabupaten Lumajang ",
+            "PUBLISHER_NAME": "Pemerintah Kabupaten Lumajang",
+            "TRACKING_PREFIX": "LMJ",
+            "OPEN311_JURISDICTION": "lumajangkab.go.id",
+            "OPEN311_CONTACT": "Diskominfo Kabupaten Lumajang",
+            "OPEN311_KEY_SERVICE": "Minta api_key ke Diskominfo Kabupaten Lumajang",
+            "CALENDAR_NAME": "Bupati Menyapa",
+            "CALENDAR_UID_DOMAIN": "sambang.lumajangkab.go.id",
+        }
+    )
+    assert (other.regency_name, other.publisher_name, other.tracking_prefix) == (
+        "Kabupaten Lumajang",
+        "Pemerintah Kabupaten Lumajang",
+        "LMJ",
+    )
+    assert (other.open311_jurisdiction, other.open311_contact, other.open311_key_service) == (
+        "lumajangkab.go.id",
+        "Diskominfo Kabupaten Lumajang",
+        "Minta api_key ke Diskominfo Kabupaten Lumajang",
+    )
+    assert (other.calendar_name, other.calendar_uid_domain) == ("Bupati Menyapa", "sambang.lumajangkab.go.id")

@@ -34,6 +34,7 @@ SWAGGER_ASSETS = "/api/docs/assets/"
 
 
 def configure(app: Flask) -> None:
+    regency = app.extensions["sambang"].settings.regency_name
     app.config.update(
         API_TITLE="Sambang Desa / Ngantor di Kecamatan",
         API_VERSION="v1",
@@ -44,7 +45,7 @@ def configure(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL=SWAGGER_ASSETS,
         API_SPEC_OPTIONS={
             "info": {
-                "description": "Backend of the Bupati of Kabupaten Probolinggo's visit programme: visits, "
+                "description": f"Backend of the Bupati of {regency}'s visit programme: visits, "
                 "field reports, complaints, notifications. Sign in with POST /api/v1/auth/login and use "
                 "'Authorize' with the access token."
             },

@@ -345,6 +345,7 @@ class Complaints(MethodView):
             tolerance_m=settings.locate_tolerance_m,
             limiter=services().complaint_throttle,
             limit_key=_client_key(),
+            tracking_prefix=settings.tracking_prefix,
         )
         session().commit()
         shown = _shown(filed.complaint, complainant=True)

@@ -13,6 +13,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from service.api.base import Blueprint, PageArgs, Schema, page_of, paginate, principal, services, session, unstorable
+from service.api.photos import derivative_url
 from service.db import utcnow
 from service.domain import open311
 from service.domain.errors import DomainError
@@ -22,7 +23,6 @@ from service.models import Open311Key
 bp = FlaskBlueprint("open311", __name__)
 blp = Blueprint("open311_keys", __name__, description="API keys of Open311 clients (admin)")
 FORMAT = "<any(json, xml):fmt>"
-JURISDICTION = "probolinggokab.go.id"
 # In XML, a list's items are elements named in the singular.
 ITEM_TAGS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -81,8 +81,9 @@ def one_jurisdiction():
     if any(unstorable(key) or unstorable(value) for key, value in request.values.items(multi=True)):
         raise open311.BadRequest("Parameters must be text without control characters.")
     wanted = request.values.get("jurisdiction_id")
-    if wanted and wanted != JURISDICTION:
-        raise open311.BadRequest(f"This server serves jurisdiction_id {JURISDICTION} only.")
+    ours = services().settings.open311_jurisdiction
+    if wanted and wanted != ours:
+        raise open311.BadRequest(f"This server serves jurisdiction_id {ours} only.")
 
 
 @bp.get(f"/discovery.{FORMAT}")
@@ -90,8 +91,8 @@ def discovery(fmt):
     changeset = utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z")
     data = {
         "changeset": changeset,
-        "contact": "Diskominfo Kabupaten Probolinggo (Command Center), via the Sambang Desa coordinators",
-        "key_service": "Ask Diskominfo Kabupaten Probolinggo for an api_key (needed to POST requests)",
+        "contact": services().settings.open311_contact,
+        "key_service": services().settings.open311_key_service,
         "endpoints": [
             {
                 "specification": open311.SPECIFICATION,
@@ -115,9 +116,15 @@ def service_definition(service_code, fmt):
     return render(fmt, open311.definition(session(), service_code), "service_definition")
 
 
+def _photo_url(photo_id: int) -> str:
+    """An absolute, signed URL of a photo's display image (never from the Host header)."""
+    return services().settings.public_base_url + derivative_url(photo_id, "display")
+
+
 @bp.get(f"/requests.{FORMAT}")
 def request_list(fmt):
-    return render(fmt, open311.find_requests(session(), request.args, utcnow()), "service_requests", "request")
+    found = open311.find_requests(session(), request.args, utcnow(), _photo_url)
+    return render(fmt, found, "service_requests", "request")
 
 
 @bp.post(f"/requests.{FORMAT}")
@@ -129,7 +136,7 @@ def request_create(fmt):
 
 @bp.get(f"/requests/<string:request_id>.{FORMAT}")
 def request_one(request_id, fmt):
-    return render(fmt, [open311.get_request(session(), request_id)], "service_requests", "request")
+    return render(fmt, [open311.get_request(session(), request_id, _photo_url)], "service_requests", "request")
 
 
 @bp.get(f"/tokens/<string:tracking_code>.{FORMAT}")

@@ -56,9 +56,9 @@ class Catalog(MethodView):
     def get(self):
         """The DCAT catalogue (JSON-LD) a CKAN portal with the DCAT harvester, or any DCAT consumer, takes."""
         modified = {name: open_data.modified(session(), name) for name in open_data.DATASETS}
-        body = json.dumps(
-            open_data.catalog(services().settings.public_base_url, modified), ensure_ascii=False, indent=1
-        )
+        settings = services().settings
+        catalog = open_data.catalog(settings.public_base_url, modified, settings.publisher_name, settings.regency_name)
+        body = json.dumps(catalog, ensure_ascii=False, indent=1)
         return _published(body, "jsonld", max((m for m in modified.values() if m), default=None))
 
 

@@ -500,7 +500,7 @@ class VisitsFeed(MethodView):
     )
     def get(self, args):
         """The visits the caller may see as an iCalendar feed; calendar apps use ?token= (see /me/calendar)."""
-        feed = ics.feed(session(), principal(), args.get("token"), utcnow())
+        feed = ics.feed(session(), principal(), args.get("token"), utcnow(), services().settings)
         return Response(feed, mimetype="text/calendar")
 
 

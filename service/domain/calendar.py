@@ -13,7 +13,7 @@ WIB = ZoneInfo("Asia/Jakarta")  # the regency's time; times are stored in UTC
 
 
 def today() -> dt.date:
-    """Today's date in Probolinggo."""
+    """Today's date in WIB, the regency's time."""
     return dt.datetime.now(WIB).date()
 
 

@@ -60,6 +60,12 @@ TRANSITIONS: dict[str, Move] = {
     "close": Move(frozenset({RESOLVED}), "complaints.close", CLOSED),
     "rate": Move(frozenset({RESOLVED, CLOSED}), "complaints.rate", CLOSED),
 }
+# What each action does to a complaint, for the 409 text ("cannot be verified"; not built from the verb).
+DONE_TO_IT = {
+    "verify": "verified", "dispatch": "dispatched", "respond": "answered", "reroute": "rerouted",
+    "resolve": "resolved", "reject": "rejected", "merge": "merged", "reopen": "reopened", "close": "closed",
+    "rate": "rated",
+}  # fmt: skip
 STATUS_ID = {
     "submitted": "diterima", "verified": "diverifikasi", "dispatched": "diteruskan ke OPD",
     "in_progress": "sedang ditindaklanjuti", "resolved": "selesai ditindaklanjuti", "closed": "ditutup",
@@ -102,7 +108,10 @@ def act(
     if access.is_citizen(principal) and principal.authenticated and complaint.reporter_id != principal.user_id:
         raise Forbidden("Only the complainant may do this.")
     if complaint.status not in move.sources:
-        raise Conflict(f"A {complaint.status} complaint cannot be {action}ed.", details={"status": complaint.status})
+        raise Conflict(
+            f"The complaint is {complaint.status}: it cannot be {DONE_TO_IT[action]}.",
+            details={"status": complaint.status},
+        )
     now = utcnow()
     before = complaint.status
     note = HANDLERS[action](session, principal, complaint, data, settings, now)

@@ -70,9 +70,9 @@ def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _tracking_code() -> str:
+def _tracking_code(prefix: str) -> str:
     body = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
-    return f"PBL-{body[:4]}-{body[4:]}"
+    return f"{prefix}-{body[:4]}-{body[4:]}"
 
 
 def file(
@@ -85,6 +85,7 @@ def file(
     tolerance_m: float,
     limiter,
     limit_key: str,
+    tracking_prefix: str,
     source: str = "app",
 ) -> Filed:
     """File a complaint, or recognise a retry of the same client_uuid (same content: the same complaint; other
@@ -101,9 +102,7 @@ def file(
     try:
         place = geo.locate(session, data["lat"], data["lon"], tolerance_m)
     except NotFound:
-        raise Invalid(
-            "The point lies outside Kabupaten Probolinggo.", {"lat": ["Outside the regency."], "lon": []}
-        ) from None
+        raise Invalid("The point lies outside the regency.", {"lat": ["Outside the regency."], "lon": []}) from None
     kind = data.get("kind") or category.kind
     if data.get("visit_id"):
         _check_visit(session, data["visit_id"], place.kecamatan_code)
@@ -121,7 +120,7 @@ def file(
         "kind": kind,
         "client_uuid": data["client_uuid"],
         "content_hash": digest,
-        "tracking_code": _tracking_code(),
+        "tracking_code": _tracking_code(tracking_prefix),
         "secret_hash": _secret_hash(secret) if secret else None,
         # Staff typing in a complaint received by phone or letter file it for the citizen, not as its reporter.
         "reporter_id": principal.user_id if access.is_citizen(principal) else None,

@@ -44,6 +44,9 @@ TRANSITIONS: dict[str, Move] = {
     "reopen": Move(frozenset({FINDING_DONE}), "findings.verify", REOPENED),
 }
 
+# What each action does to a finding, for the 409 text (not built from the verb).
+DONE_TO_IT = {"update": "updated", "done": "reported done", "verify": "verified", "reopen": "reopened"}
+
 
 def visible(principal: Principal) -> Select:
     """Regency-wide roles see all; a camat or kepala desa his kecamatan's; an OPD officer his OPD's."""
@@ -151,7 +154,9 @@ def act(
     if not _follows(principal, finding):
         raise Forbidden("Only the kepala desa of the finding's desa follows it up.")
     if finding.status not in move.sources:
-        raise Conflict(f"A {finding.status} finding cannot take '{action}'.", details={"status": finding.status})
+        raise Conflict(
+            f"The finding is {finding.status}: it cannot be {DONE_TO_IT[action]}.", details={"status": finding.status}
+        )
     now = utcnow()
     before = finding.status
     report_ids = _linked_reports(session, principal, finding, data.get("report_ids") or [])

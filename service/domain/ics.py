@@ -14,8 +14,8 @@ from service.domain.calendar import WIB
 from service.domain.errors import Unauthorized
 from service.models import Kecamatan, User, Visit
 from service.models.visits import CANCELLED, CONFIRMED, DONE, PLANNED, POSTPONED
+from service.settings import Settings
 
-UID_DOMAIN = "sambang.probolinggokab.go.id"
 STATUS = {CONFIRMED: "CONFIRMED", DONE: "CONFIRMED", CANCELLED: "CANCELLED"}
 STATUS_ID = {
     PLANNED: "direncanakan",
@@ -36,26 +36,26 @@ KIND_ID = {
 }
 
 
-def uid(visit_id: int) -> str:
+def uid(visit_id: int, domain: str) -> str:
     """Stable per visit: a moved visit is the same event with a higher SEQUENCE, so calendars move it."""
-    return f"visit-{visit_id}@{UID_DOMAIN}"
+    return f"visit-{visit_id}@{domain}"
 
 
-def calendar(visits: list[Visit], places: dict[str, Kecamatan], now: dt.datetime) -> bytes:
+def calendar(visits: list[Visit], places: dict[str, Kecamatan], now: dt.datetime, settings: Settings) -> bytes:
     """The feed in Bahasa Indonesia: one event per dated visit, timed (WIB) when the agenda gives the day's hours,
     all-day otherwise, at the kecamatan office."""
     cal = icalendar.Calendar()
-    cal.add("prodid", "-//Pemkab Probolinggo//Sambang Desa//ID")
+    cal.add("prodid", f"-//{settings.publisher_name}//Sambang Desa//ID")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Ngantor di Kecamatan")
+    cal.add("x-wr-calname", settings.calendar_name)
     cal.add("x-wr-timezone", "Asia/Jakarta")
     for visit in visits:
         if visit.date is None:
             continue
         place = places[visit.kecamatan_code]
         event = icalendar.Event()
-        event.add("uid", uid(visit.id))
+        event.add("uid", uid(visit.id, settings.calendar_uid_domain))
         event.add("dtstamp", now)
         event.add("last-modified", visit.updated_at)
         event.add("sequence", visit.sequence)
@@ -68,7 +68,7 @@ def calendar(visits: list[Visit], places: dict[str, Kecamatan], now: dt.datetime
         event.add("summary", f"Ngantor di Kecamatan {place.name}")
         event.add("status", STATUS.get(visit.status, "TENTATIVE"))
         event.add("description", _description(visit))
-        event.add("location", f"Kantor Kecamatan {place.name}, Kabupaten Probolinggo")
+        event.add("location", f"Kantor Kecamatan {place.name}, {settings.regency_name}")
         event.add("geo", (place.lat, place.lon))
         cal.add_component(event)
     cal.add_missing_timezones()
@@ -85,7 +85,9 @@ def _description(visit: Visit) -> str:
     return "\n".join(lines)
 
 
-def feed(session: Session, principal: access.Principal, token: str | None, now: dt.datetime) -> bytes:
+def feed(
+    session: Session, principal: access.Principal, token: str | None, now: dt.datetime, settings: Settings
+) -> bytes:
     """The caller's feed: by bearer token, or by the personal calendar token calendar apps put in the URL."""
     if token:
         user = session.scalar(select(User).where(User.calendar_token == token))
@@ -96,7 +98,7 @@ def feed(session: Session, principal: access.Principal, token: str | None, now: 
         raise Unauthorized("Sign in, or use the calendar link from /api/v1/me/calendar.")
     rows = list(session.scalars(visits.visits_query(principal, {}).order_by(Visit.date, Visit.id)))
     places = {k.code: k for k in session.scalars(select(Kecamatan))}
-    return calendar(rows, places, now)
+    return calendar(rows, places, now, settings)
 
 
 def calendar_token(session: Session, principal: access.Principal, rotate: bool = False) -> str:

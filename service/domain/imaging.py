@@ -406,7 +406,7 @@ def _coordinate(gps: dict, tag: int, ref_tag: int, negative: str, limit: float) 
 
 
 def _taken_at(exif: Image.Exif, gps: dict) -> dt.datetime | None:
-    """DateTimeOriginal with its offset; without one, the camera's clock is taken as WIB (Probolinggo's time).
+    """DateTimeOriginal with its offset; without one, the camera's clock is taken as WIB (the regency's time).
     Without DateTimeOriginal, the GPS time, which is UTC."""
     sub = exif.get_ifd(ExifTags.IFD.Exif)
     try:

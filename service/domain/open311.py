@@ -8,8 +8,9 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -18,7 +19,7 @@ from service.domain.access import NOBODY, Principal
 from service.domain.calendar import WIB
 from service.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from service.domain.throttle import Taken
-from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key
+from service.models import Complaint, ComplaintCategory, Desa, Kecamatan, Opd, Open311Key, Photo
 from service.models.complaints import (
     ANONIM,
     CLOSED,
@@ -31,6 +32,7 @@ from service.models.complaints import (
     RESOLVED,
     VERIFIED,
 )
+from service.models.photos import READY
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_WINDOW_DAYS = 90  # GET requests without dates: the last 90 days, as the specification says
@@ -38,6 +40,7 @@ MAX_RESULTS = 1000
 PUBLISHED = (VERIFIED, DISPATCHED, IN_PROGRESS, RESOLVED, CLOSED, REOPENED)  # never submitted, rejected, duplicate
 _ID = re.compile("[0-9]{1,9}")  # ASCII: str.isdecimal() and int() also read "१" (Devanagari one) as 1
 PRIVACY_NAMES = {"public": "Publik", "anonim": "Anonim (identitas dirahasiakan)", "rahasia": "Rahasia"}
+PhotoUrl = Callable[[int], str]  # a ready photo's id -> an absolute URL of its display image (signed by the API)
 
 
 class BadRequest(DomainError):
@@ -97,18 +100,25 @@ def check_key(session: Session, key: str | None) -> Open311Key:
 # --- services ------------------------------------------------------------------------------------------------
 
 
+def _present(fields: dict) -> dict:
+    """GeoReport v2 has no empty or null values for optional fields: an absent one is left out (JSON and XML)."""
+    return {key: value for key, value in fields.items() if value is not None and value != ""}
+
+
 def services(session: Session) -> list[dict]:
     opd_sector = dict(session.execute(select(Opd.code, Opd.sector)).all())
     return [
-        {
-            "service_code": c.code,
-            "service_name": c.name,
-            "description": c.description,
-            "metadata": True,
-            "type": "realtime",
-            "keywords": ", ".join(filter(None, (c.kind, c.name_en))),
-            "group": opd_sector.get(c.opd_code, "koordinator"),
-        }
+        _present(
+            {
+                "service_code": c.code,
+                "service_name": c.name,
+                "description": c.description,
+                "metadata": True,
+                "type": "realtime",
+                "keywords": ", ".join(filter(None, (c.kind, c.name_en))),
+                "group": opd_sector.get(c.opd_code, "koordinator"),
+            }
+        )
         for c in session.scalars(catalogue.categories_query())
     ]
 
@@ -141,9 +151,10 @@ def _w3c(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(WIB).isoformat(timespec="seconds") if moment else None
 
 
-def as_request(session: Session, complaint: Complaint) -> dict:
-    """A complaint as a GeoReport service request: nothing about the reporter. (Categories, OPD and places are
-    few and stay in the session's identity map, so a long list costs no query per item for them.)"""
+def as_request(session: Session, complaint: Complaint, media_url: str | None = None) -> dict:
+    """A complaint as a GeoReport service request: nothing about the reporter; `media_url` the display image of
+    its first photo, as FixMyStreet gives. (Categories, OPD and places are few and stay in the session's identity
+    map, so a long list costs no query per item for them.)"""
     category = lookup.get(session, ComplaintCategory, complaint.category_code)
     opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
     desa = session.get(Desa, complaint.desa_code) if complaint.desa_code else None
@@ -153,26 +164,44 @@ def as_request(session: Session, complaint: Complaint) -> dict:
     )
     is_open = complaint.status in OPEN_STATUSES
     point = complaints.public_point(complaint)
-    notice = f"Batas waktu tindak lanjut: {_w3c(complaint.due_at)}" if complaint.due_at and is_open else ""
-    return {
-        "service_request_id": str(complaint.id),
-        "status": "open" if is_open else "closed",
-        "status_notes": complaint.answer or "",
-        "service_name": category.name,
-        "service_code": category.code,
-        "description": complaint.description,  # published ones only: verified
-        "agency_responsible": opd.name if opd else "",
-        "service_notice": notice,
-        "requested_datetime": _w3c(complaint.created_at),
-        "updated_datetime": _w3c(complaint.updated_at),
-        "expected_datetime": _w3c(complaint.due_at),
-        "address": address,
-        "address_id": complaint.desa_code or "",
-        "zipcode": "",
-        "lat": point[0],
-        "long": point[1],
-        "media_url": "",
-    }
+    notice = f"Batas waktu tindak lanjut: {_w3c(complaint.due_at)}" if complaint.due_at and is_open else None
+    return _present(
+        {
+            "service_request_id": str(complaint.id),
+            "status": "open" if is_open else "closed",
+            "status_notes": complaint.answer,
+            "service_name": category.name,
+            "service_code": category.code,
+            "description": complaint.description,  # published ones only: verified
+            "agency_responsible": opd.name if opd else None,
+            "service_notice": notice,
+            "requested_datetime": _w3c(complaint.created_at),
+            "updated_datetime": _w3c(complaint.updated_at),
+            "expected_datetime": _w3c(complaint.due_at),
+            "address": address,
+            "address_id": complaint.desa_code,
+            "lat": point[0],
+            "long": point[1],
+            "media_url": media_url,
+        }
+    )
+
+
+def _first_photos(session: Session, complaint_ids: list[int]) -> dict[int, int]:
+    """The first ready photo of each complaint's own (not the OPD's result), in one query."""
+    if not complaint_ids:
+        return {}
+    rows = session.execute(
+        select(Photo.complaint_id, func.min(Photo.id))
+        .where(Photo.complaint_id.in_(complaint_ids), Photo.resolution.is_(False), Photo.status == READY)
+        .group_by(Photo.complaint_id)
+    )
+    return dict(rows.all())
+
+
+def _as_requests(session: Session, complaints_: list[Complaint], photo_url: PhotoUrl) -> list[dict]:
+    first = _first_photos(session, [c.id for c in complaints_])
+    return [as_request(session, c, photo_url(first[c.id]) if c.id in first else None) for c in complaints_]
 
 
 def _listable():
@@ -181,13 +210,13 @@ def _listable():
     return select(Complaint).where(Complaint.privacy != RAHASIA, Complaint.status.in_(PUBLISHED))
 
 
-def get_request(session: Session, request_id: str) -> dict:
+def get_request(session: Session, request_id: str, photo_url: PhotoUrl) -> dict:
     complaint = None
     if _ID.fullmatch(request_id):
         complaint = session.scalar(_listable().where(Complaint.id == int(request_id)))
     if complaint is None:
         raise NotFound(f"service_request_id {request_id} not found.")
-    return as_request(session, complaint)
+    return _as_requests(session, [complaint], photo_url)[0]
 
 
 def _datetime(name: str, raw: str) -> dt.datetime:
@@ -204,7 +233,7 @@ def _codes(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def find_requests(session: Session, args: dict, now: dt.datetime) -> list[dict]:
+def find_requests(session: Session, args: dict, now: dt.datetime, photo_url: PhotoUrl) -> list[dict]:
     """GET requests: by ids, service codes, date range (default the last 90 days) and status, newest first."""
     stmt = _listable()
     if args.get("service_request_id"):
@@ -230,7 +259,7 @@ def find_requests(session: Session, args: dict, now: dt.datetime) -> list[dict]:
             elif wanted == {"closed"}:
                 stmt = stmt.where(Complaint.status.not_in(OPEN_STATUSES))
     rows = session.scalars(stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(MAX_RESULTS))
-    return [as_request(session, complaint) for complaint in rows]
+    return _as_requests(session, list(rows), photo_url)
 
 
 def token(session: Session, tracking_code: str) -> list[dict]:
@@ -287,17 +316,20 @@ def post_request(session: Session, form: dict, settings) -> list[dict]:
             tolerance_m=settings.locate_tolerance_m,
             limiter=NoLimit(),
             limit_key=f"open311:{key.id}",
+            tracking_prefix=settings.tracking_prefix,
             source="open311",
         )
     except Invalid as exc:
         raise BadRequest(exc.message) from None
     complaint = filed.complaint
     return [
-        {
-            "service_request_id": str(complaint.id),
-            "token": complaint.tracking_code,
-            "service_notice": f"Kode pelacakan {complaint.tracking_code}; verifikasi paling lambat "
-            f"{_w3c(complaint.due_at)}.",
-            "account_id": form.get("account_id") or None,
-        }
+        _present(
+            {
+                "service_request_id": str(complaint.id),
+                "token": complaint.tracking_code,
+                "service_notice": f"Kode pelacakan {complaint.tracking_code}; verifikasi paling lambat "
+                f"{_w3c(complaint.due_at)}.",
+                "account_id": form.get("account_id"),  # returned when the client sent one
+            }
+        )
     ]

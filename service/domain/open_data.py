@@ -19,7 +19,6 @@ from service.models.visits import CONFIRMED, DONE, FINDING_DONE, VERIFIED
 
 SUPPRESS_BELOW = 3
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
-PUBLISHER = "Pemerintah Kabupaten Probolinggo"
 
 
 @dataclass(frozen=True)
@@ -237,9 +236,9 @@ def _performance(session: Session) -> list[dict]:
     return out
 
 
-def catalog(base_url: str, modified: dict[str, dt.datetime | None]) -> dict:
+def catalog(base_url: str, modified: dict[str, dt.datetime | None], publisher_name: str, regency_name: str) -> dict:
     """The DCAT catalogue as JSON-LD (context inline: a harvester needs nothing else)."""
-    publisher = {"@type": "foaf:Organization", "foaf:name": PUBLISHER}
+    publisher = {"@type": "foaf:Organization", "foaf:name": publisher_name}
     return {
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
@@ -254,7 +253,7 @@ def catalog(base_url: str, modified: dict[str, dt.datetime | None]) -> dict:
         },
         "@id": f"{base_url}/open-data/catalog.jsonld",
         "@type": "dcat:Catalog",
-        "dct:title": "Satu Data Sambang Desa - Kabupaten Probolinggo",
+        "dct:title": f"Satu Data Sambang Desa - {regency_name}",
         "dct:description": "Open data of the Bupati's visit programme: complaints, findings, the visit rotation and "
         "OPD performance, aggregated and without personal data.",
         "dct:publisher": publisher,

@@ -32,6 +32,8 @@ TRANSITIONS = {
     (CONFIRMED, "cancel"): CANCELLED,
     (POSTPONED, "cancel"): CANCELLED,
 }
+# What each action does to a visit, for the 409 text (not built from the verb).
+DONE_TO_IT = {"confirm": "confirmed", "postpone": "postponed", "complete": "completed", "cancel": "cancelled"}
 PERMISSION_OF_ACTION = {
     "confirm": "visits.confirm",
     "postpone": "visits.manage",
@@ -235,7 +237,7 @@ def transition(
         raise Forbidden("Only the camat of this kecamatan may confirm its visit.")
     target = TRANSITIONS.get((visit.status, action))
     if target is None:
-        raise Conflict(f"Cannot {action} a {visit.status} visit.")
+        raise Conflict(f"The visit is {visit.status}: it cannot be {DONE_TO_IT[action]}.")
     archived = programs.load(session, visit.program_id).archived
     if archived and action == "confirm":
         raise Conflict("The program is archived: restore it (archived: false) to confirm its visits.")

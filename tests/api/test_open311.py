@@ -1,24 +1,22 @@
-"""Open311 GeoReport v2: every method in JSON and XML against the specification's field lists, errors as
-[{code, description}], API keys, privacy, and a POSTed request going through the normal workflow."""
+"""Open311 GeoReport v2: every method in JSON and XML against the specification's response definitions (JSON
+Schema, tests/api/georeport_v2.py), errors as [{code, description}], API keys, privacy, photos as media_url, and a
+POSTed request going through the normal workflow."""
 
 from __future__ import annotations
 
+import io
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests import images
+from tests.api import georeport_v2 as spec
 from tests.conftest import SUMBER
 
 BASE = "/open311/v2"
-SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
 ATTRIBUTE_FIELDS = {"variable", "code", "datatype", "required", "datatype_description", "order", "description",
                     "values"}  # fmt: skip
-REQUEST_FIELDS = {
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
-}  # fmt: skip
-POST_FIELDS = {"service_request_id", "token", "service_notice", "account_id"}
 POINT = {"lat": "-7.955629", "long": "113.087587"}  # in Sumber
 
 
@@ -44,8 +42,23 @@ def xml(response) -> ET.Element:
     return ET.fromstring(response.data)
 
 
+def both(client, path: str, schema: dict, root: str, **query) -> list:
+    """The JSON and the XML answer of one GET, each valid against the specification; both as JSON (the same)."""
+    as_json = client.get(f"{BASE}/{path}.json", query_string=query)
+    assert as_json.status_code == 200, as_json.json
+    spec.validate(as_json.json, schema)
+    tree = xml(client.get(f"{BASE}/{path}.xml", query_string=query))
+    assert tree.tag == root
+    as_xml = spec.from_xml(tree, schema)
+    spec.validate(as_xml, schema)
+    assert as_xml == as_json.json, "the two formats say the same"
+    return as_json.json
+
+
 def test_discovery_in_both_formats(client):
     data = client.get(f"{BASE}/discovery.json").json
+    spec.validate(data, spec.DISCOVERY)
+    spec.validate(spec.from_xml(xml(client.get(f"{BASE}/discovery.xml")), spec.DISCOVERY), spec.DISCOVERY)
     assert set(data) == {"changeset", "contact", "key_service", "endpoints"}
     endpoint = data["endpoints"][0]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
@@ -60,14 +73,11 @@ def test_discovery_in_both_formats(client):
 
 
 def test_services_and_definitions_match_the_field_lists(client):
-    services = client.get(f"{BASE}/services.json").json
-    assert len(services) >= 30 and all(set(s) == SERVICE_FIELDS for s in services)
+    services = both(client, "services", spec.SERVICES, "services")
+    assert len(services) >= 30
     sampah = next(s for s in services if s["service_code"] == "sampah")
-    assert sampah["metadata"] is True and sampah["type"] == "realtime"
-    root = xml(client.get(f"{BASE}/services.xml"))
-    assert root.tag == "services" and {child.tag for child in root.find("service")} == SERVICE_FIELDS
-    assert root.find("service/metadata").text == "true"
-    definition = client.get(f"{BASE}/services/sampah.json").json
+    assert sampah["metadata"] is True and sampah["type"] == "realtime" and sampah["group"]
+    definition = both(client, "services/sampah", spec.SERVICE_DEFINITION, "service_definition")
     assert definition["service_code"] == "sampah" and set(definition["attributes"][0]) == ATTRIBUTE_FIELDS
     assert {v["key"] for v in definition["attributes"][0]["values"]} == {"public", "anonim", "rahasia"}
     root = xml(client.get(f"{BASE}/services/sampah.xml"))
@@ -82,6 +92,8 @@ def test_services_and_definitions_match_the_field_lists(client):
 
 def test_errors_are_code_description_lists(client, api_key):
     no_key = post(client, "")
+    spec.validate(no_key.json, spec.ERRORS)
+    spec.validate(spec.from_xml(xml(post(client, "", fmt="xml")), spec.ERRORS), spec.ERRORS)
     assert no_key.status_code == 403 and no_key.json == [
         {"code": 403, "description": "api_key was not provided or is invalid."}
     ]
@@ -108,7 +120,13 @@ def test_errors_are_code_description_lists(client, api_key):
 def test_a_posted_request_goes_through_the_workflow_and_is_listed(client, api_key, make_user, auth_header):
     created = post(client, api_key["key"], first_name="Ahmad", last_name="Fauzi", email="ahmad@example.org",
                    account_id="lapor-77")  # fmt: skip
-    assert created.status_code == 200 and set(created.json[0]) == POST_FIELDS
+    assert created.status_code == 200 and set(created.json[0]) == {
+        "service_request_id", "token", "service_notice", "account_id"
+    }  # fmt: skip
+    spec.validate(created.json, spec.CREATED)
+    without_account = post(client, api_key["key"], fmt="xml")
+    spec.validate(spec.from_xml(xml(without_account), spec.CREATED), spec.CREATED)
+    assert xml(without_account).find("request/account_id") is None, "left out, not empty, when none was sent"
     request_id = created.json[0]["service_request_id"]
     assert created.json[0]["account_id"] == "lapor-77" and created.json[0]["token"].startswith("PBL-")
     coordinator = auth_header(make_user("coordinator"))
@@ -120,17 +138,17 @@ def test_a_posted_request_goes_through_the_workflow_and_is_listed(client, api_ke
         assert (
             client.post(f"/api/v1/complaints/{request_id}/{action}", json=body, headers=coordinator).status_code == 200
         )
-    shown = client.get(f"{BASE}/requests/{request_id}.json").json
-    assert len(shown) == 1 and set(shown[0]) == REQUEST_FIELDS
+    shown = both(client, f"requests/{request_id}", spec.SERVICE_REQUESTS, "service_requests")
+    assert len(shown) == 1 and "media_url" not in shown[0], "no photo: no media_url"
     assert shown[0]["status"] == "open" and shown[0]["agency_responsible"] == "Dinas Lingkungan Hidup"
     assert shown[0]["expected_datetime"].endswith("+07:00") and shown[0]["address"].endswith("Kecamatan Sumber")
     assert "Ahmad" not in client.get(f"{BASE}/requests/{request_id}.json").get_data(as_text=True), "no reporter"
     client.post(f"/api/v1/complaints/{request_id}/resolve", json={"message": "Sudah diangkut."}, headers=coordinator)
-    closed = client.get(f"{BASE}/requests/{request_id}.xml")
-    request = xml(closed).find("request")
-    assert {child.tag for child in request} == REQUEST_FIELDS
-    assert request.find("status").text == "closed" and request.find("status_notes").text == "Sudah diangkut."
+    closed = both(client, f"requests/{request_id}", spec.SERVICE_REQUESTS, "service_requests")[0]
+    assert closed["status"] == "closed" and closed["status_notes"] == "Sudah diangkut."
+    assert "expected_datetime" not in closed and "service_notice" not in closed, "nothing is owed any more"
     token = client.get(f"{BASE}/tokens/{created.json[0]['token']}.json").json
+    spec.validate(token, spec.CREATED)
     assert token == [{"service_request_id": request_id, "token": created.json[0]["token"]}]
 
 
@@ -142,7 +160,7 @@ def test_listing_filters_and_privacy(client, api_key, admin):
         assert client.post(f"/api/v1/complaints/{request_id}/verify", json={}, headers=admin).status_code == 200
     listed = client.get(f"{BASE}/requests.json").json
     assert [r["service_request_id"] for r in listed] == [road, public], "newest first; rahasia never"
-    assert all(set(r) == REQUEST_FIELDS for r in listed)
+    assert listed == both(client, "requests", spec.SERVICE_REQUESTS, "service_requests")
     assert client.get(f"{BASE}/requests/{hidden}.json").status_code == 404
     by_code = client.get(f"{BASE}/requests.json", query_string={"service_code": "jalan_rusak"}).json
     assert [r["service_request_id"] for r in by_code] == [road]
@@ -158,3 +176,44 @@ def test_listing_filters_and_privacy(client, api_key, admin):
     assert keys["next_cursor"] is None and "key" not in keys["items"][0], "the key is shown once, at creation"
     assert client.delete(f"/api/v1/open311-keys/{api_key['id']}", headers=admin).status_code == 204
     assert post(client, api_key["key"]).status_code == 403, "a revoked key files nothing"
+
+
+def test_requests_with_and_without_photos_and_deadlines_meet_the_specification(client, api_key, make_user, auth_header,
+                                                                              work):  # fmt: skip
+    resident, coordinator = auth_header(make_user("resident")), auth_header(make_user("coordinator"))
+    filed = client.post(
+        "/api/v1/complaints",
+        json={"client_uuid": str(uuid.uuid4()), "category_code": "sampah", "privacy": "public",
+              "description": "Sampah menumpuk di depan pasar desa.", "lat": -7.955629, "lon": 113.087587},
+        headers=resident,
+    ).json  # fmt: skip
+    for seed in (1, 2):
+        sent = client.post(
+            f"/api/v1/complaints/{filed['id']}/photos",
+            data={"file": (io.BytesIO(images.jpeg(640, 480, seed=seed)), "p.jpg"), "client_uuid": str(uuid.uuid4())},
+            headers=resident,
+            content_type="multipart/form-data",
+        )
+        assert sent.status_code == 202
+    work()
+    plain = post(client, api_key["key"]).json[0]["service_request_id"]
+    with_photo = str(filed["id"])
+    for request_id in (plain, with_photo):
+        assert client.post(f"/api/v1/complaints/{request_id}/verify", json={}, headers=coordinator).status_code == 200
+    listed = {r["service_request_id"]: r for r in both(client, "requests", spec.SERVICE_REQUESTS, "service_requests")}
+    assert set(listed) == {plain, with_photo}
+    assert "media_url" not in listed[plain] and "expected_datetime" in listed[plain], "a deadline, no photo"
+    first_photo = client.get(f"/api/v1/complaints/{with_photo}", headers=resident).json["photos"][0]
+    media = listed[with_photo]["media_url"]
+    assert media.startswith("http://127.0.0.1:8000/api/v1/photos/") and f"/{first_photo['id']}/display" in media
+    image = client.get(media.removeprefix("http://127.0.0.1:8000"))
+    assert image.status_code == 200 and image.mimetype == "image/jpeg", "a public URL of the first photo"
+    one = both(client, f"requests/{with_photo}", spec.SERVICE_REQUESTS, "service_requests")
+    assert one[0]["media_url"] == media
+    for request_id in (plain, with_photo):  # closed: no deadline any more
+        client.post(f"/api/v1/complaints/{request_id}/dispatch", json={"opd_code": "dlh"}, headers=coordinator)
+        client.post(f"/api/v1/complaints/{request_id}/resolve", json={"message": "Sudah."}, headers=coordinator)
+    closed = both(client, "requests", spec.SERVICE_REQUESTS, "service_requests", status="closed")
+    assert {r["service_request_id"] for r in closed} == {plain, with_photo}
+    assert all("expected_datetime" not in r for r in closed)
+    assert "media_url" in {r["service_request_id"]: r for r in closed}[with_photo]
