@@ -27,7 +27,7 @@ from service.api import (
     users,
     visits,
 )
-from service.api.base import IdConverter, TextConverter, close_session, id_param_schema
+from service.api.base import IdConverter, TextConverter, close_session, id_param_schema, json_default
 
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/api/docs/assets/"
@@ -52,6 +52,7 @@ def configure(app: Flask) -> None:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
+    app.json.default = json_default  # a time outside a schema field: ISO 8601 too
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["string"] = TextConverter
     api = Api(app)
