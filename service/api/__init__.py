@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
@@ -52,7 +53,8 @@ def configure(app: Flask) -> None:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    app.json.default = json_default  # a time outside a schema field: ISO 8601 too
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own; a time outside a schema field: ISO 8601 too
+        app.json.default = json_default
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["string"] = TextConverter
     api = Api(app)

@@ -524,7 +524,7 @@ def _open_complaints(session: Session, visit: Visit, now: dt.datetime) -> OpenCo
     )
     return OpenComplaints(
         total=sum(count for _, count in by_category),
-        overdue=overdue,
+        overdue=overdue or 0,
         by_category=[CategoryCount(code, count) for code, count in sorted(by_category)],
         aspirations=list(aspirations),
     )

@@ -196,7 +196,7 @@ def _first_photos(session: Session, complaint_ids: list[int]) -> dict[int, int]:
         .where(Photo.complaint_id.in_(complaint_ids), Photo.resolution.is_(False), Photo.status == READY)
         .group_by(Photo.complaint_id)
     )
-    return dict(rows.all())
+    return {complaint_id: photo_id for complaint_id, photo_id in rows if complaint_id is not None}
 
 
 def _as_requests(session: Session, complaints_: list[Complaint], photo_url: PhotoUrl) -> list[dict]:
