@@ -320,7 +320,7 @@ def view(
     Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
     sees_identity = own or access.can(principal, "complaints.identity")
-    reporter: dict[str, object] | None = None
+    reporter: ReporterName | None = None
     if sees_identity or (complaint.privacy == PUBLIC and access.can(principal, "complaints.reporter_name")):
         user = session.get(User, complaint.reporter_id) if complaint.reporter_id else None
         name = (user.display_name if user else None) or complaint.reporter_name
