@@ -1,0 +1,1 @@
+"""The web console: server-rendered pages for desk users, and the SVG map and charts they show."""
