@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def bar_chart(
         return _empty(title, desc, empty_text)
     row, top, left, right = 40.0, 6.0, 8.0, WIDTH - 70  # room on the right for the longest value label
     values = [_value(v) for _, v in items]
-    ticks = _axis_ticks([v for v in values if v is not None], 4)
+    ticks = _axis_ticks([v for v in values if v is not None], 5)
     x = _scale((ticks[0], ticks[-1]), (left, right))
     rows_bottom = top + row * len(items)
     height = rows_bottom + 24 + (20 if axis_label else 0)
@@ -271,13 +272,12 @@ def _point_title(name: str, key: tuple[int, int], value: float, axis: _MonthAxis
 
 def _lines(name: str, row: list[float | None], axis: _MonthAxis, style: SeriesStyle) -> str:
     """A line per run of months with values (a None breaks it), and a marker with a title on every value."""
-    runs, run = [], []
-    for x, value in zip(axis.centre, row, strict=True):
-        if value is None:
-            runs, run = [*runs, run] if run else runs, []
-        else:
-            run.append(f"{num(x)},{num(axis.y(value))}")
-    runs = [*runs, run] if run else runs
+    points = [(x, value) for x, value in zip(axis.centre, row, strict=True)]
+    runs = [
+        [f"{num(x)},{num(axis.y(value))}" for x, value in run]  # type: ignore[arg-type]
+        for has_values, run in itertools.groupby(points, key=lambda point: point[1] is not None)
+        if has_values
+    ]
     parts = [f'<g class="series" fill="{style.colour}">']
     parts += [
         f'<polyline points="{" ".join(r)}" fill="none" stroke="{style.colour}" stroke-width="2" '

@@ -159,10 +159,14 @@ class KecamatanMap:
     legend: tuple[LegendEntry, ...]
 
 
-@functools.cache
 def map_shapes(geojson: Path = GEOJSON) -> MapShapes:
     """The kecamatan of `geojson`, projected and simplified once per process: the boundaries never change."""
-    features = json.loads(Path(geojson).read_text(encoding="utf-8"))["features"]
+    return _load_shapes(Path(geojson).resolve())  # one cache entry per file, however the path is spelt
+
+
+@functools.cache
+def _load_shapes(geojson: Path) -> MapShapes:
+    features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
     features.sort(key=lambda f: f["properties"]["code"])
     geoms = [shape(f["geometry"]) for f in features]
     west, south, east, north = shapely.total_bounds(geoms)
@@ -416,18 +420,19 @@ def _points_svg(points: list[MapPoint], shapes: MapShapes, styles: Mapping[str, 
 
 
 def _pattern_defs(patterns: Mapping[str, Category]) -> str:
+    # Hatching and dots in 6-unit tiles over the category's colour: still told apart on a greyscale printout.
     marks = {
         "hatch": '<path d="M-1 1 1 -1M0 6 6 0M5 7 7 5"/>',
         "cross": '<path d="M-1 1 1 -1M0 6 6 0M5 7 7 5M-1 5 1 7M0 0 6 6M5 -1 7 1"/>',
         "dots": '<circle cx="3" cy="3" r="1.1" stroke="none" fill="#000000" fill-opacity="0.55"/>',
     }
-    patterns = "".join(
+    defs = "".join(
         f'<pattern id="{pattern_id}" width="6" height="6" patternUnits="userSpaceOnUse">'
         f'<rect width="6" height="6" fill="{text(c.colour)}" stroke="none"/>'
         f'<g stroke="#000000" stroke-opacity="0.5" stroke-width="0.9">{marks.get(c.pattern or "", "")}</g></pattern>'
         for pattern_id, c in patterns.items()
     )
-    return f"<defs>{patterns}</defs>" if patterns else ""
+    return f"<defs>{defs}</defs>" if defs else ""
 
 
 LEGEND_COLUMNS = 2
