@@ -169,7 +169,7 @@ def _load_shapes(geojson: Path) -> MapShapes:
     features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
     features.sort(key=lambda f: f["properties"]["code"])
     geoms = [shape(f["geometry"]) for f in features]
-    west, south, east, north = shapely.total_bounds(geoms)
+    west, south, east, north = (float(b) for b in shapely.total_bounds(geoms))  # numpy floats round slowly
     # Equirectangular with longitude shrunk by cos(mid-latitude): under 0.1 % off across a regency this size.
     x_scale = (WIDTH - 2 * PADDING) / (east - west)
     y_scale = x_scale / math.cos(math.radians((north + south) / 2))
@@ -336,9 +336,10 @@ def draw_map(
         rows.append(row)
         link = _link(href, outline.code)
         shape_parts.append(_shape(outline, f"{outline.name}: {row.label}", colouring.fill_of(outline.code), link))
-    drawn_points = [p for p in points if shapes.contains(*shapes.project(p.lat, p.lon))]
+    placed = [(p, *shapes.project(p.lat, p.lon)) for p in points]
+    drawn_points = [(p, x, y) for p, x, y in placed if shapes.contains(x, y)]
     legend = list(colouring.legend)
-    for kind in dict.fromkeys(p.kind for p in drawn_points):
+    for kind in dict.fromkeys(p.kind for p, _, _ in drawn_points):
         style = _point_style(point_styles, kind)
         legend.append(LegendEntry(style.label, style.fill, style.fill, style.marker))
 
@@ -355,7 +356,7 @@ def draw_map(
         *shape_parts,
         "</g>",
         _names_svg(shapes) if names else "",
-        _points_svg(drawn_points, shapes, point_styles),
+        _points_svg(drawn_points, point_styles),
         legend_svg,
         "</svg>",
     ]
@@ -403,12 +404,12 @@ def _marker(style: PointStyle, x: float, y: float, inner: str = "") -> str:
     return f'<circle cx="{num(x)}" cy="{num(y)}" r="{num(r)}" fill="{text(style.fill)}">{inner}</circle>'
 
 
-def _points_svg(points: list[MapPoint], shapes: MapShapes, styles: Mapping[str, PointStyle]) -> str:
+def _points_svg(points: list[tuple[MapPoint, float, float]], styles: Mapping[str, PointStyle]) -> str:
+    """The points already placed in the viewBox, each with its label as title (and a link when it has one)."""
     if not points:
         return ""
     parts = ['<g class="map-point" stroke="#ffffff" stroke-width="1">']
-    for point in points:
-        x, y = shapes.project(point.lat, point.lon)
+    for point, x, y in points:
         style = _point_style(styles, point.kind)
         link = safe_href(point.href)
         if link:
