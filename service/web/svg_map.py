@@ -27,6 +27,7 @@ from service.web.svgkit import (
     nice_step,
     num,
     safe_href,
+    shorten,
     text,
 )
 
@@ -439,6 +440,7 @@ def _pattern_defs(patterns: Mapping[str, Category]) -> str:
 LEGEND_COLUMNS = 2
 LEGEND_ROW = 24.0
 LEGEND_FONT = 15
+LEGEND_CHARS = 32  # what fits in a column at that size
 
 
 def _legend_svg(title: str, entries: list[LegendEntry], top: float) -> tuple[str, float]:
@@ -457,8 +459,11 @@ def _legend_svg(title: str, entries: list[LegendEntry], top: float) -> tuple[str
         else:
             fill = text(entry.fill)
             swatch = f'<rect x="{num(x)}" y="{num(y)}" width="18" height="16" fill="{fill}" stroke="{STROKE}"/>'
-        label = f'<text x="{num(x + 26)}" y="{num(y + 13)}">{text(entry.label)}</text>'
-        parts.append(f'<g class="legend-entry">{swatch}{label}</g>')
+        # A label longer than its column is cut; the entry's <title> keeps it whole.
+        shown = shorten(entry.label, LEGEND_CHARS)
+        title = f"<title>{text(entry.label)}</title>" if shown != entry.label else ""
+        label = f'<text x="{num(x + 26)}" y="{num(y + 13)}">{text(shown)}</text>'
+        parts.append(f'<g class="legend-entry">{title}{swatch}{label}</g>')
     parts.append("</g>")
     rows = math.ceil(len(entries) / LEGEND_COLUMNS)
     return "".join(parts), 32 + rows * LEGEND_ROW + 6

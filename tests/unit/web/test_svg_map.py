@@ -103,6 +103,15 @@ def test_categories_take_their_colours_and_the_legend_lists_them_all():
     ]
 
 
+def test_a_long_legend_label_is_cut_and_kept_whole_in_its_title():
+    label = "Direncanakan tetapi belum dikonfirmasi oleh camat setempat"
+    measure = Categorical("Status", (Category("planned", label, "#e69f00"),))
+    root = parse(draw_map(dict.fromkeys(CODES, "planned"), measure, title="S").svg)
+    (entry,) = [g for g in all_of(root, "g") if g.get("class") == "legend-entry"]
+    assert title_of(entry) == label
+    assert entry.find(f"{SVG}text").text.endswith("…") and len(entry.find(f"{SVG}text").text) <= 32
+
+
 def test_no_data_entry_only_when_a_kecamatan_lacks_a_value():
     every = {code: "done" for code in CODES}
     assert "Tidak ada data" not in legend_labels(parse(draw_map(every, ROTATION_STATUS, title="S").svg))
