@@ -196,6 +196,8 @@ class Settings:
     login_max_failures: int = 10
     login_failure_window: int = 60
     login_max_failures_per_address: int = 20  # failed sign-ins per client address and window, any usernames
+    web_session_idle: int = 12 * 3600  # a browser sign-in of the console ends after this long unused (seconds)
+    web_session_lifetime: int = 7 * 24 * 3600  # and this long after it began, whatever the use
     firebase_project_id: str = ""
     firebase_credentials: str = ""
     # Override of Google's ID-token certificate endpoint; tests point it at loopback.
@@ -258,6 +260,11 @@ class Settings:
         return self.env == "test"
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS, except on a developer's or a test's plain-HTTP loopback."""
+        return self.env not in ("development", "test")
+
+    @property
     def jobs_inline(self) -> bool:
         return not self.redis_url
 
@@ -299,6 +306,8 @@ class Settings:
             login_max_failures_per_address=_int(
                 env, "LOGIN_MAX_FAILURES_PER_ADDRESS", cls.login_max_failures_per_address, 1
             ),
+            web_session_idle=_int(env, "WEB_SESSION_IDLE", cls.web_session_idle, 60),
+            web_session_lifetime=_int(env, "WEB_SESSION_LIFETIME", cls.web_session_lifetime, 60),
             firebase_project_id=env.get("FIREBASE_PROJECT_ID", ""),
             firebase_credentials=creds,
             firebase_cert_url=env.get("FIREBASE_ID_TOKEN_CERT_URL", ""),

@@ -29,6 +29,7 @@ from service.api import (
     visits,
 )
 from service.api.base import IdConverter, TextConverter, close_session, id_param_schema, json_default
+from service.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/api/docs/assets/"
@@ -79,6 +80,8 @@ def configure(app: Flask) -> None:
     # Protocols with their own conventions, outside the OpenAPI document: tus uploads and Open311 GeoReport v2.
     app.register_blueprint(uploads.bp, url_prefix=f"{API_PREFIX}/uploads")
     app.register_blueprint(open311.bp, url_prefix="/open311/v2")
+    # The web console (/app) and `/`: server-rendered pages on the same domain functions.
+    web_pages.register(app)
     # Our handlers replace flask-smorest's so every status (Flask's own 404/405/413 too) has one shape.
     errors.register(app)
     observe.register(app)

@@ -40,6 +40,18 @@ def _georeport(code: int, description: str, headers: dict | None = None):
     return response
 
 
+def _web_page(code: int, headers: dict | None = None, error: Exception | None = None):
+    """The console's pages answer errors as pages (service.web.errors); None elsewhere."""
+    from service.web import errors as web_errors
+    from service.web.session import CsrfRefused, to_sign_in
+
+    if not web_errors.is_web(request.path):
+        return None
+    if code == 401:  # a page asked for a signed-in user the session no longer names
+        return to_sign_in()
+    return web_errors.page(code, headers, csrf=isinstance(error, CsrfRefused))
+
+
 def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     headers = dict(data.get("headers") or {})
@@ -48,6 +60,9 @@ def handle_http_exception(error: HTTPException):
     code = error.code or 500  # None only on the bare base class, never raised
     if request.path.startswith("/open311/"):
         return _georeport(code, error.description or error.name, headers)
+    web_page = _web_page(code, headers, error)
+    if web_page is not None:
+        return web_page
     if error.code == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     # webargs puts validation errors in "messages"; abort(..., errors=...) in "errors".
@@ -58,6 +73,9 @@ def handle_http_exception(error: HTTPException):
 
 def handle_domain_error(error: DomainError):
     headers = dict(error.headers or {})
+    web_page = _web_page(error.status, headers)
+    if web_page is not None:
+        return web_page
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     return error_response(error.status, error.message, error.errors, headers, error.details)
@@ -71,6 +89,9 @@ def handle_unexpected(error: Exception):
     log.exception("unhandled error", exc_info=error)
     if request.path.startswith("/open311/"):
         return _georeport(500, InternalServerError.description)
+    web_page = _web_page(500)
+    if web_page is not None:
+        return web_page
     return error_response(500, InternalServerError.description)
 
 
@@ -100,7 +121,8 @@ def handle_outage(error: Exception):
     message = f"{what[0].upper()}{what[1:]} is unavailable; try again in a few seconds."
     if request.path.startswith("/open311/"):
         return _georeport(503, message, headers)
-    return error_response(503, message, headers=headers)
+    web_page = _web_page(503, headers)
+    return web_page if web_page is not None else error_response(503, message, headers=headers)
 
 
 def register(app: Flask) -> None:

@@ -9,6 +9,8 @@ import re
 
 from flask import Flask, Response, request
 
+from service.web.errors import is_web
+
 DOCS_PREFIX = "/api/docs"
 DASHBOARD_PREFIX = "/admin/rq"
 # Answers that are data (JSON, XML, iCalendar, images) run nothing, load nothing and sit in no frame.
@@ -21,6 +23,12 @@ DASHBOARD_POLICY = "frame-ancestors 'none'"
 DOCS_POLICY = (
     "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+# The web console's pages (service.web): scripts, styles and images from here only, no inline script or style (htmx
+# is told not to add its own style), forms post here; nothing external, so it works on an intranet.
+WEB_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 # A request that proves who the caller is (or holds a complaint's secret, a calendar token, a password): its
@@ -58,6 +66,8 @@ def add_headers(response: Response) -> Response:
             policy = DASHBOARD_POLICY
         elif request.path.startswith(DOCS_PREFIX) and response.mimetype == "text/html" and not response.is_streamed:
             policy = _docs_policy(response)
+        elif is_web(request.path) and response.mimetype == "text/html":
+            policy = WEB_POLICY
         else:
             policy = DATA_POLICY
         headers["Content-Security-Policy"] = policy

@@ -40,10 +40,12 @@ AREA_OFFICIALS = frozenset({CAMAT, KEPALA_DESA})
 CITIZENS = frozenset({RESIDENT, ANONYMOUS})
 
 SIGNED_IN = frozenset(ROLES)
+STAFF = SIGNED_IN - {RESIDENT}  # who works at a desk or in a government office (residents have the app)
 EVERYONE = SIGNED_IN | {ANONYMOUS}
 COORDINATORS = frozenset({ADMIN, COORDINATOR})  # complaints: verify and route; see every complaint and reporter
 
 PERMISSIONS: dict[str, frozenset[str]] = {
+    "console.use": STAFF,  # the web console (/app); residents use the app or the public pages
     "me.read": SIGNED_IN,
     "me.update": SIGNED_IN,
     "me.follow_kecamatan": frozenset({RESIDENT}),  # everyone else's kecamatan comes with the role (an admin sets it)

@@ -194,7 +194,10 @@ def revoke(session: Session, token: str) -> RefreshToken | None:
 
 
 def revoke_user(session: Session, user_id: int) -> None:
-    """End every credential of a user (new password, deactivation): sign-ins, access tokens, calendar link."""
+    """End every credential of a user (new password, deactivation): sign-ins (the apps' and the browsers'), access
+    tokens, calendar link."""
+    from service.domain import web_sessions  # it builds on auth, which imports this module
+
     revoke_all = (
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -205,3 +208,4 @@ def revoke_user(session: Session, user_id: int) -> None:
     user = lookup.get(session, User, user_id)
     user.token_version = (user.token_version or 0) + 1
     user.calendar_token = None
+    web_sessions.end_all(session, user_id)

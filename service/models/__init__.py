@@ -10,6 +10,7 @@ from service.models.reference import Desa, Kecamatan, Opd
 from service.models.reports import Report, ReportComment
 from service.models.users import RefreshToken, User
 from service.models.visits import Finding, FindingEvent, Program, Visit
+from service.models.web_sessions import WebSession
 
 __all__ = [
     "AuditEvent",
@@ -37,4 +38,5 @@ __all__ = [
     "Upload",
     "User",
     "Visit",
+    "WebSession",
 ]

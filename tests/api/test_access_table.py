@@ -282,8 +282,9 @@ TABLE.update(
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
 )
-# The jobs dashboard and the scrapers' /metrics (by network or token, not by role) have their own tests.
-NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq|^/metrics$")
+# The jobs dashboard, the scrapers' /metrics (by network or token, not by role) and the web console (pages,
+# tests/web) have their own tests.
+NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq|^/metrics$|^/app(/|$)|^/$")
 
 
 def routes(app):

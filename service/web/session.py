@@ -1,0 +1,151 @@
+"""Who is signed in to the console in this request, the session and language cookies, and the CSRF guard.
+
+The session cookie holds a random token; its hash names a server-side sign-in record (service.domain.web_sessions)
+checked on every request, so a sign-out, a new password or a deactivation ends it at the next request. Every
+state-changing request under /app carries a per-session token (a form's hidden `csrf_token`, or htmx's
+`X-CSRF-Token` header set on <body>); the sign-in form, which has no session yet, carries a token signed for a random
+pre-session cookie (a signed double submit), so another site cannot sign a browser in under its own account.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, g, redirect, request, url_for
+from werkzeug.exceptions import Forbidden
+
+from service.api.base import services, session
+from service.domain import access, web_sessions
+from service.web import i18n
+
+COOKIE = "sambang_web"
+LOGIN_COOKIE = "sambang_masuk"  # the sign-in form's pre-session token
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+SIGN_IN_ENDPOINT = "web.sign_in"
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request without a valid CSRF token (answered with a page explaining it)."""
+
+    description = "CSRF token missing or invalid."
+
+
+def lifetimes() -> web_sessions.Lifetimes:
+    settings = services().settings
+    return web_sessions.Lifetimes(idle=settings.web_session_idle, absolute=settings.web_session_lifetime)
+
+
+def load() -> Response | None:
+    """Before every console request: the language, the signed-in user (if any), and the CSRF guard."""
+    g.lang = i18n.choose(request.args.get("lang"), request.cookies.get(i18n.COOKIE))
+    g.web = None
+    token = request.cookies.get(COOKIE, "")
+    if token:
+        g.web = web_sessions.authenticate(session(), lifetimes(), token)
+        # Commit the "last seen" mark (written at most every few minutes); the view starts a new transaction.
+        session().commit()
+    g.principal = access.Principal.of(g.web.user) if g.web else access.NOBODY
+    if request.method in SAFE_METHODS or request.blueprint != "web":
+        return None
+    if g.web is None and request.endpoint != SIGN_IN_ENDPOINT:
+        return to_sign_in()  # a change by nobody (the session ended meanwhile): nothing runs, sign in again
+    _check_csrf()
+    return None
+
+
+def signed_in_user():
+    return g.web.user if g.get("web") else None
+
+
+def principal() -> access.Principal:
+    return g.get("principal", access.NOBODY)
+
+
+def csrf_token() -> str:
+    """This session's token for forms and htmx; empty when nobody is signed in."""
+    record = g.web.record if g.get("web") else None
+    return web_sessions.csrf_token(current_app.config["SECRET_KEY"], record) if record else ""
+
+
+def _login_token(nonce: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"web-login:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_form_token() -> tuple[str, str | None]:
+    """(the sign-in form's token, a new pre-session cookie value to set or None when the browser has one)."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    fresh = None
+    if len(nonce) < 32:
+        nonce = fresh = secrets.token_urlsafe(32)
+    return _login_token(nonce), fresh
+
+
+def _check_csrf() -> None:
+    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    if request.endpoint == SIGN_IN_ENDPOINT:
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        expected = _login_token(nonce) if len(nonce) >= 32 else ""
+    else:
+        expected = csrf_token()
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused()
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=services().settings.secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def delete_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=services().settings.secure_cookies, httponly=True, samesite="Lax")
+
+
+def local_path(target: str | None, default: str) -> str:
+    """A path on this site to go back to (never another site: `//evil`, `https://...`, `\\evil`)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def signed_in(view):
+    """The view needs a signed-in staff member; otherwise the sign-in page, then back here."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("web") is None:
+            return to_sign_in()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def to_sign_in() -> Response:
+    """To the sign-in page, and back here afterwards (a page read; after a refused change, its page)."""
+    here = request.full_path.rstrip("?") if request.method in SAFE_METHODS else None
+    ended = bool(request.cookies.get(COOKIE))  # a cookie of a sign-in that ended: say so, and forget it
+    target = url_for(SIGN_IN_ENDPOINT, next=here, ended=1 if ended else None)
+    if request.headers.get("HX-Request"):  # htmx: load the sign-in page as a whole page
+        response = Response(status=200, headers={"HX-Redirect": target})
+    else:
+        response = redirect(target, 303)
+    if ended:
+        delete_cookie(response, COOKIE)
+    return response
