@@ -106,11 +106,11 @@ def home(session: Session, principal: Principal, now: dt.datetime, today: dt.dat
     opd_codes = {item["opd_code"] for s in sections if s.kind != "visit" for item in s.items if item["opd_code"]}
     opd_names = {}
     if opd_codes:
-        opd_names = dict(session.execute(select(Opd.code, Opd.short_name).where(Opd.code.in_(opd_codes))).tuples().all())
+        opd_names = dict(session.execute(select(Opd.code, Opd.short_name).where(Opd.code.in_(opd_codes))).all())
     return Home(
         next_visits=next_visits,
         overdue=overdue,
         waiting=waiting,
-        kecamatan_names=dict(session.execute(select(Kecamatan.code, Kecamatan.name)).tuples().all()),
+        kecamatan_names=dict(session.execute(select(Kecamatan.code, Kecamatan.name)).all()),
         opd_names=opd_names,
     )
