@@ -56,13 +56,20 @@ faults: system-deps install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
 
-# nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn. Installed when we can.
+# nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn; chromium: tests/web drives the
+# console in a real browser (Playwright with Debian's chromium, no browser download). Installed when we can.
 system-deps:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null; \
 	  else \
 	    echo "nginx is missing (tests need it): sudo apt-get install nginx-light, or brew install nginx" >&2; exit 1; \
+	  fi; }
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else \
+	    echo "chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
 
 lint: install-dev
