@@ -19,8 +19,11 @@ def page(code: int, headers: dict | None = None, csrf: bool = False) -> Response
         g.lang = i18n.choose(request.args.get("lang"), request.cookies.get(i18n.COOKIE))
     key = "csrf" if csrf else str(code if code in TITLED else (500 if code >= 500 else 400))
     text_key = f"error.{key}.text" if key == "csrf" or (code in TITLED and code != 400) else "error.generic.text"
+    from service.web.pages import page_context  # the pages' module registers views; this one is imported first
+
     try:
-        body = render_template("error.html", code=code, title_key=f"error.{key}.title", text_key=text_key)
+        context = {**page_context(), "code": code, "title_key": f"error.{key}.title", "text_key": text_key}
+        body = render_template("error.html", **context)
     except Exception:  # the page itself failed (a template or database problem): still answer, plainly
         current_app.logger.exception("error page failed")
         body = f"<!doctype html><title>{code}</title><h1>{code}</h1>"

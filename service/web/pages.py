@@ -39,7 +39,8 @@ def asset(filename: str) -> str:
     return url_for("web.static_file", filename=filename, v=_asset_version(filename))
 
 
-def _context() -> dict:
+def page_context() -> dict:
+    """What every console template may use (error pages pass it themselves: they may come from outside a view)."""
     lang = g.get("lang", i18n.DEFAULT)
     user = web.signed_in_user()
     return {
@@ -185,9 +186,7 @@ def _remember_language(response):
 for _blueprint in (bp, site):
     _blueprint.before_request(web.load)
     _blueprint.after_request(_remember_language)
-# App-wide: error pages of addresses that match no view (404 under /app) use the same layout. Only the console has
-# templates.
-bp.app_context_processor(_context)
+    _blueprint.context_processor(page_context)
 
 
 def register(app: Flask) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden
+from werkzeug.wrappers import Response as BaseResponse
 
 from service.api.base import services, session
 from service.domain import access, web_sessions
@@ -42,7 +43,7 @@ def lifetimes() -> web_sessions.Lifetimes:
     return web_sessions.Lifetimes(idle=settings.web_session_idle, absolute=settings.web_session_lifetime)
 
 
-def load() -> Response | None:
+def load() -> BaseResponse | None:
     """Before every console request: the language, the signed-in user (if any), and the CSRF guard."""
     g.lang = i18n.choose(request.args.get("lang"), request.cookies.get(i18n.COOKIE))
     g.web = None
@@ -99,7 +100,7 @@ def _check_csrf() -> None:
         raise CsrfRefused()
 
 
-def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(response: BaseResponse, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
         name,
         value,
@@ -111,7 +112,7 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None) -
     )
 
 
-def delete_cookie(response: Response, name: str) -> None:
+def delete_cookie(response: BaseResponse, name: str) -> None:
     response.delete_cookie(name, path="/", secure=services().settings.secure_cookies, httponly=True, samesite="Lax")
 
 
@@ -137,11 +138,12 @@ def signed_in(view):
     return wrapper
 
 
-def to_sign_in() -> Response:
-    """To the sign-in page, and back here afterwards (a page read; after a refused change, its page)."""
+def to_sign_in() -> BaseResponse:
+    """To the sign-in page, and back here afterwards (after a page read: that page)."""
     here = request.full_path.rstrip("?") if request.method in SAFE_METHODS else None
     ended = bool(request.cookies.get(COOKIE))  # a cookie of a sign-in that ended: say so, and forget it
     target = url_for(SIGN_IN_ENDPOINT, next=here, ended=1 if ended else None)
+    response: BaseResponse
     if request.headers.get("HX-Request"):  # htmx: load the sign-in page as a whole page
         response = Response(status=200, headers={"HX-Redirect": target})
     else:
