@@ -86,20 +86,19 @@ def home(session: Session, principal: Principal, now: dt.datetime, today: dt.dat
         overdue.append(complaint_list("overdue_complaints", {"overdue": True}))
 
     waiting: list[Section] = []
-    role = principal.role
-    if role == access.CAMAT:
-        own = {"from": today, "kecamatan_code": principal.kecamatan_code}
-        waiting.append(visit_list("visits_to_confirm", own, [PLANNED]))
-    elif access.can(principal, "visits.manage"):
+    if access.can(principal, "visits.manage"):
         waiting.append(visit_list("visits_to_confirm", {"from": today}, [PLANNED]))
         waiting.append(visit_list("visits_to_complete", {"to": today}, [CONFIRMED]))
-    if role in (access.OPD_OFFICER, access.CAMAT, access.KEPALA_DESA):
+    elif access.can(principal, "visits.confirm"):  # a camat: his kecamatan's visit
+        own = {"from": today, "kecamatan_code": principal.kecamatan_code}
+        waiting.append(visit_list("visits_to_confirm", own, [PLANNED]))
+    if access.can(principal, "findings.follow_up") and not access.is_regency_wide(principal):
         waiting.append(finding_list("findings_to_follow_up", {}, FINDING_OPEN))
     if access.can(principal, "findings.verify"):
         waiting.append(finding_list("findings_to_verify", {}, [FINDING_DONE]))
-    if role == access.OPD_OFFICER:
+    if access.can(principal, "complaints.respond"):
         waiting.append(complaint_list("complaints_to_answer", {}, TO_ANSWER))
-    elif role in complaints.COORDINATORS:
+    elif access.can(principal, "complaints.verify"):
         waiting.append(complaint_list("complaints_to_verify", {}, TO_VERIFY))
 
     sections = [next_visits, *overdue, *waiting]
