@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 from service.domain import access, complaint_flow, findings, visits
+from service.web import navigation
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 ACCESS = SERVICE / "domain" / "access.py"
@@ -18,6 +19,7 @@ DYNAMIC = {
         m.permission for m in complaint_flow.TRANSITIONS.values()
     },
     ("domain/visits.py", "PERMISSION_OF_ACTION[action]"): lambda: set(visits.PERMISSION_OF_ACTION.values()),
+    ("web/navigation.py", "page.permission"): lambda: {page.permission for page in navigation.PAGES},
 }
 # What views may take from access: who the caller is, and the role names a user form offers. Nothing that decides.
 VIEW_NAMES = {"Principal", "NOBODY", "ROLES"}

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from service.db import utcnow
-from service.domain import users
+from service.domain import access, users
 from service.domain.calendar import WIB
 from service.models import Finding, Program, Visit
 from tests.conftest import KRAKSAAN, SUMBER
@@ -33,16 +33,16 @@ def people(web_db):
         for name, (role, scope, _) in ROLES.items():
             made[name] = users.create_user(
                 session,
-                None,
+                access.OPERATOR,
                 {"username": f"web.{name}", "password": PASSWORD, "role": role, "display_name": f"Pak {name}", **scope},
             )
         for name, role in (("resident", "resident"), ("leaver", "camat"), ("forgetful", "bupati_office")):
             scope = {"kecamatan_code": KRAKSAAN} if role == "camat" else {}
             made[name] = users.create_user(
-                session, None, {"username": f"web.{name}", "password": PASSWORD, "role": role, **scope}
+                session, access.OPERATOR, {"username": f"web.{name}", "password": PASSWORD, "role": role, **scope}
             )
         made["guessed"] = users.create_user(
-            session, None, {"username": "web.guessed", "password": PASSWORD, "role": "coordinator"}
+            session, access.OPERATOR, {"username": "web.guessed", "password": PASSWORD, "role": "coordinator"}
         )
         today = dt.datetime.now(WIB).date()
         program = Program(name="Web", start_date=today, end_date=today + dt.timedelta(days=300))
@@ -133,7 +133,7 @@ def test_deactivation_or_a_new_password_ends_the_browser_session(page, people, w
     sign_in(page, f"web.{name}", PASSWORD)
     assert page.url.endswith("/app/")
     with web_db() as session:  # an admin, through the same domain call as PATCH /api/v1/users/{id}
-        users.update_user(session, people["admin"], people[name], change)
+        users.update_user(session, access.OPERATOR, people[name], change)
         session.commit()
     page.reload()
     assert "/app/masuk" in page.url
