@@ -27,6 +27,7 @@ from service.models.complaints import (
     IN_PROGRESS,
     OPEN_STATUSES,
     PRIVACY_LEVELS,
+    PUBLIC,
     RAHASIA,
     REOPENED,
     RESOLVED,
@@ -200,7 +201,9 @@ def _first_photos(session: Session, complaint_ids: list[int]) -> dict[int, int]:
 
 
 def _as_requests(session: Session, complaints_: list[Complaint], photo_url: PhotoUrl) -> list[dict]:
-    first = _first_photos(session, [c.id for c in complaints_])
+    # Only a complainant who made his complaint public shows its photo to the world: an anonim complaint's point
+    # is blurred to a street, and a photo of the place would give the house away.
+    first = _first_photos(session, [c.id for c in complaints_ if c.privacy == PUBLIC])
     return [as_request(session, c, photo_url(first[c.id]) if c.id in first else None) for c in complaints_]
 
 

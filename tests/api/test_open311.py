@@ -9,7 +9,9 @@ import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
+from sqlalchemy import update
 
+from service.models import Complaint
 from tests import images
 from tests.api import georeport_v2 as spec
 from tests.conftest import SUMBER
@@ -179,7 +181,7 @@ def test_listing_filters_and_privacy(client, api_key, admin):
 
 
 def test_requests_with_and_without_photos_and_deadlines_meet_the_specification(client, api_key, make_user, auth_header,
-                                                                              work):  # fmt: skip
+                                                                              work, db):  # fmt: skip
     resident, coordinator = auth_header(make_user("resident")), auth_header(make_user("coordinator"))
     filed = client.post(
         "/api/v1/complaints",
@@ -217,3 +219,8 @@ def test_requests_with_and_without_photos_and_deadlines_meet_the_specification(c
     assert {r["service_request_id"] for r in closed} == {plain, with_photo}
     assert all("expected_datetime" not in r for r in closed)
     assert "media_url" in {r["service_request_id"]: r for r in closed}[with_photo]
+    # Made anonim: its point is blurred, so its photo (the place itself) is not published either.
+    db.execute(update(Complaint).where(Complaint.id == int(with_photo)).values(privacy="anonim"))
+    db.commit()
+    again = both(client, f"requests/{with_photo}", spec.SERVICE_REQUESTS, "service_requests", status="closed")
+    assert "media_url" not in again[0]
