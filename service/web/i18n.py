@@ -19,7 +19,7 @@ COOKIE = "lang"
 MESSAGES: dict[str, dict[str, str]] = {
     "id": {
         "service_name": "Sambang Desa",
-        "service_tagline": "Ngantor di Kecamatan — Kabupaten Probolinggo",
+        "service_tagline": "Ngantor di Kecamatan — {regency}",
         "skip_to_content": "Langsung ke isi halaman",
         "nav_label": "Menu utama",
         "nav.beranda": "Beranda",
@@ -31,7 +31,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Bahasa",
         "switch_language": "English",
         "switch_language_label": "Switch to English",
-        "footer": "Pemerintah Kabupaten Probolinggo · Sambang Desa",
+        "footer": "{publisher} · Sambang Desa",
         "sign_in": "Masuk",
         "sign_in_title": "Masuk ke konsol",
         "sign_in_intro": "Untuk pegawai: Kantor Bupati, camat, kepala desa, petugas OPD, koordinator pengaduan, admin.",
@@ -49,7 +49,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.resident": "Konsol ini untuk pegawai. Warga menggunakan aplikasi Sambang Desa atau halaman publik.",
         "error.throttled": "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {seconds} detik.",
         "open_console": "Buka konsol",
-        "landing_intro": "Layanan Bupati Probolinggo ngantor di kecamatan dan menyambangi desa.",
+        "landing_intro": "Bupati {regency} ngantor di kecamatan dan menyambangi desa-desanya.",
         "home_title": "Beranda",
         "greeting": "Selamat datang, {name}",
         "today_is": "Hari ini {date}",
@@ -127,7 +127,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "back_home": "Kembali ke beranda",
     },
     "en": {
-        "service_tagline": "The Bupati works from the kecamatan — Probolinggo Regency",
+        "service_tagline": "The Bupati works from the kecamatan — {regency}",
         "skip_to_content": "Skip to main content",
         "nav_label": "Main menu",
         "nav.beranda": "Home",
@@ -139,7 +139,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Language",
         "switch_language": "Bahasa Indonesia",
         "switch_language_label": "Ganti ke Bahasa Indonesia",
-        "footer": "Probolinggo Regency Government · Sambang Desa",
+        "footer": "{publisher} · Sambang Desa",
         "sign_in": "Sign in",
         "sign_in_title": "Sign in to the console",
         "sign_in_intro": "For staff: the Bupati's office, camat, village heads, OPD officers, complaint coordinators, "
@@ -158,7 +158,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.resident": "This console is for staff. Residents use the Sambang Desa app or the public pages.",
         "error.throttled": "Too many failed sign-ins. Try again in {seconds} seconds.",
         "open_console": "Open the console",
-        "landing_intro": "The Bupati of Probolinggo works from each kecamatan and visits its villages.",
+        "landing_intro": "The Bupati of {regency} works from each kecamatan and visits its villages.",
         "home_title": "Home",
         "greeting": "Welcome, {name}",
         "today_is": "Today is {date}",
@@ -251,22 +251,19 @@ def text(language: str, key: str, **params) -> str:
     return template.format(**params) if params else template
 
 
+def _day(day: dt.date | dt.datetime) -> dt.date:
+    """A moment is shown on its day in WIB."""
+    return day.astimezone(WIB).date() if isinstance(day, dt.datetime) else day
+
+
 def long_date(day: dt.date | dt.datetime | None, language: str) -> str:
-    """`Senin, 5 Mei 2025` (English: `Monday, 5 May 2025`); a moment is shown on its day in WIB."""
-    if day is None:
-        return ""
-    if isinstance(day, dt.datetime):
-        day = day.astimezone(WIB).date()
-    return format_date(day, format="EEEE, d MMMM y", locale=language)
+    """`Senin, 5 Mei 2025` (English: `Monday, 5 May 2025`)."""
+    return format_date(_day(day), format="EEEE, d MMMM y", locale=language) if day is not None else ""
 
 
 def short_date(day: dt.date | dt.datetime | None, language: str) -> str:
     """`5 Mei 2025`, for tables."""
-    if day is None:
-        return ""
-    if isinstance(day, dt.datetime):
-        day = day.astimezone(WIB).date()
-    return format_date(day, format="d MMM y", locale=language)
+    return format_date(_day(day), format="d MMM y", locale=language) if day is not None else ""
 
 
 def time_wib(moment: dt.datetime | dt.time | None, language: str) -> str:

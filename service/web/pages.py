@@ -42,11 +42,13 @@ def asset(filename: str) -> str:
 def page_context() -> dict:
     """What every console template may use (error pages pass it themselves: they may come from outside a view)."""
     lang = g.get("lang", i18n.DEFAULT)
+    settings = current_app.extensions["sambang"].settings
     user = web.signed_in_user()
     return {
         "lang": lang,
         "other_lang": "en" if lang == "id" else "id",
-        "t": functools.partial(i18n.text, lang),
+        # The regency's own words come from the settings (REGENCY_NAME, PUBLISHER_NAME), as in the API.
+        "t": functools.partial(i18n.text, lang, regency=settings.regency_name, publisher=settings.publisher_name),
         "long_date": lambda day: i18n.long_date(day, lang),
         "short_date": lambda day: i18n.short_date(day, lang),
         "time_wib": lambda moment: i18n.time_wib(moment, lang),
