@@ -367,20 +367,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
         )
         db.add_all([photo, someone_elses_upload])
-        complaint = Complaint(
-            client_uuid=str(uuid.uuid4()),
-            content_hash="x",
-            tracking_code=f"PBL-{uuid.uuid4().hex[:9].upper()}",
-            reporter_id=target.id,
-            kind="pengaduan",
-            category_code="sampah",
-            description="Sampah.",
-            lat=-7.95,
-            lon=113.08,
-            kecamatan_code=SUMBER,
-            privacy="public",
-            sla_class="tanpa_lapangan",
-        )
+        complaint = a_complaint(reporter_id=target.id, privacy="public")
         db.add(complaint)
         db.commit()
         path = template.format(
@@ -442,28 +429,35 @@ def test_area_scope(principal, expected):
     assert with_opd == (principal.role in access.REGENCY_WIDE or principal.role == "opd_officer")
 
 
-@pytest.mark.parametrize("privacy", ["public", "rahasia"])
-def test_who_sees_a_complaint_and_its_reporter(client, people, auth_header, make_user, db, privacy):
-    """complaints.read, .confidential, .identity and .reporter_name as the table gives them: who reads a complaint
-    of DPUPR in Sumber (a rahasia one only with .confidential; other citizens a public one), and who learns who
-    filed it (all of him with .identity, his name with .reporter_name on a public complaint, nothing otherwise)."""
-    reporter = make_user("resident")
-    complaint = Complaint(
+def a_complaint(**values) -> Complaint:
+    """A sampah complaint in Sumber, stored as filed (the fields the test cares about given)."""
+    return Complaint(
         client_uuid=str(uuid.uuid4()),
         content_hash="x",
         tracking_code=f"PBL-{uuid.uuid4().hex[:9].upper()}",
-        reporter_id=reporter.id,
-        reporter_contact="0812 0000 0000",
         kind="pengaduan",
         category_code="sampah",
         description="Sampah.",
         lat=-7.95,
         lon=113.08,
         kecamatan_code=SUMBER,
+        sla_class="tanpa_lapangan",
+        **values,
+    )
+
+
+@pytest.mark.parametrize("privacy", ["public", "rahasia"])
+def test_who_sees_a_complaint_and_its_reporter(client, people, auth_header, make_user, db, privacy):
+    """complaints.read, .confidential, .identity and .reporter_name as the table gives them: who reads a complaint
+    of DPUPR in Sumber (a rahasia one only with .confidential; other citizens a public one), and who learns who
+    filed it (all of him with .identity, his name with .reporter_name on a public complaint, nothing otherwise)."""
+    reporter = make_user("resident")
+    complaint = a_complaint(
+        reporter_id=reporter.id,
+        reporter_contact="0812 0000 0000",
         opd_code="dpupr",
         status="dispatched",
         privacy=privacy,
-        sla_class="tanpa_lapangan",
     )
     db.add(complaint)
     db.commit()
