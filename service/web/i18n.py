@@ -1,7 +1,7 @@
 """The console's texts in Bahasa Indonesia (the default) and English, and dates and times as people here write them.
 
-A message id -> text per language. A page adds its own ids to both dicts; a missing English text falls back to the
-Indonesian one, a missing id shows itself (so a typo is visible, never an error page).
+A message id -> text per language. The shell's texts are here; a page module adds its own with `add()`. A missing
+English text falls back to the Indonesian one, a missing id shows itself (so a typo is visible, never an error page).
 """
 
 from __future__ import annotations
@@ -236,6 +236,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "back_home": "Back to home",
     },
 }
+
+
+def add(messages: dict[str, dict[str, str]]) -> None:
+    """A page module's own texts (each page keeps its ids in its module); an id may be defined once."""
+    for language, texts in messages.items():
+        taken = MESSAGES.setdefault(language, {}).keys() & texts.keys()
+        if taken:
+            raise ValueError(f"message ids defined twice: {sorted(taken)}")
+        MESSAGES[language].update(texts)
 
 
 def choose(requested: str | None, remembered: str | None) -> str:

@@ -1,0 +1,8 @@
+"""The figures (Angka) per OPD, SAE pillar and kecamatan, monthly charts, exports."""
+
+from __future__ import annotations
+
+from service.web import i18n
+from service.web.pages import bp, render  # noqa: F401  (the page's views are added to the console's blueprint)
+
+i18n.add({"id": {}, "en": {}})

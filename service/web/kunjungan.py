@@ -1,0 +1,8 @@
+"""One visit (Kunjungan): agenda, the printable briefing, findings and their follow-up, field reports around it."""
+
+from __future__ import annotations
+
+from service.web import i18n
+from service.web.pages import bp, render  # noqa: F401  (the page's views are added to the console's blueprint)
+
+i18n.add({"id": {}, "en": {}})
