@@ -9,7 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -19,6 +19,7 @@ from service.domain.throttle import LoginThrottle
 from service.models import User, WebSession
 
 # last_seen_at is written at most this often: a page view is then a read, not a write (SQLite has one writer).
+KEEP_AFTER_USE = dt.timedelta(days=7)  # a dead sign-in's row is kept this long for inquiries
 TOUCH_EVERY = dt.timedelta(minutes=5)
 
 
@@ -110,3 +111,10 @@ def end_all(session: Session, user_id: int) -> None:
         .values(ended_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def purge(session: Session, now: dt.datetime, idle_seconds: int) -> int:
+    """Delete browser sign-ins unused for KEEP_AFTER_USE (ended, expired or idle long ago); the audit trail keeps
+    the sign-ins and sign-outs. Unused for longer than the idle lifetime means dead, so one condition covers all."""
+    cutoff = now - max(KEEP_AFTER_USE, dt.timedelta(seconds=idle_seconds))
+    return session.execute(delete(WebSession).where(WebSession.last_seen_at < cutoff)).rowcount or 0

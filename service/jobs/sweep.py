@@ -10,7 +10,7 @@ import os
 import threading
 
 from service.db import utcnow
-from service.domain import complaint_flow, findings, outbox, uploads
+from service.domain import complaint_flow, findings, outbox, uploads, web_sessions
 from service.jobs import registry, runtime
 from service.jobs.dispatch import enqueue
 from service.jobs.runner import fail_unknown
@@ -57,6 +57,7 @@ def housekeeping(session, services, now: dt.datetime) -> None:
         "resolved complaints closed": lambda: complaint_flow.close_unanswered(
             session, now, services.settings.complaint_feedback_days
         ),
+        "old browser sign-ins deleted": lambda: web_sessions.purge(session, now, services.settings.web_session_idle),
     }
     for what, chore in chores.items():
         try:

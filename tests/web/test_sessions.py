@@ -7,9 +7,11 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 
 from service.db import utcnow
 from service.domain import web_sessions
+from service.jobs.sweep import sweep_once
 from service.models import AuditEvent, WebSession
 from tests.conftest import make_app
 
@@ -118,3 +120,13 @@ def test_expired_session_cookie_is_dropped(client, db, office):
     answer = client.get("/app/")
     assert answer.status_code == 303 and "ended=1" in answer.headers["Location"]
     assert any(c.startswith("sambang_web=;") for c in answer.headers.getlist("Set-Cookie"))
+
+
+def test_the_sweep_deletes_sign_ins_unused_for_a_week(db, office, services):
+    kept = web_sessions.sign_in(db, services.login_throttle, LIFETIMES, "meja.depan", PASSWORD, "10.0.0.1")
+    old = web_sessions.sign_in(db, services.login_throttle, LIFETIMES, "meja.depan", PASSWORD, "10.0.0.1")
+    old.record.last_seen_at = utcnow() - web_sessions.KEEP_AFTER_USE - dt.timedelta(minutes=1)
+    db.commit()
+    sweep_once(services)
+    assert db.scalars(select(WebSession.id)).all() == [kept.record.id]
+    assert db.query(AuditEvent).filter_by(action="auth.login").count() == 2, "the audit trail keeps the sign-ins"
