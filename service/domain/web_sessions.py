@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.db import rowcount, utcnow
 from service.domain import access, audit
 from service.domain.auth import check_password
 from service.domain.throttle import LoginThrottle
@@ -117,4 +117,4 @@ def purge(session: Session, now: dt.datetime, idle_seconds: int) -> int:
     """Delete browser sign-ins unused for KEEP_AFTER_USE (ended, expired or idle long ago); the audit trail keeps
     the sign-ins and sign-outs. Unused for longer than the idle lifetime means dead, so one condition covers all."""
     cutoff = now - max(KEEP_AFTER_USE, dt.timedelta(seconds=idle_seconds))
-    return session.execute(delete(WebSession).where(WebSession.last_seen_at < cutoff)).rowcount or 0
+    return rowcount(session, delete(WebSession).where(WebSession.last_seen_at < cutoff))
