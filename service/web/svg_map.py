@@ -165,9 +165,16 @@ def map_shapes(geojson: Path = GEOJSON) -> MapShapes:
     return _load_shapes(Path(geojson).resolve())  # one cache entry per file, however the path is spelt
 
 
+def area_shapes(codes: Iterable[str], geojson: Path = GEOJSON) -> MapShapes:
+    """Only the given kecamatan, projected to fill the map's width: a close-up of one kecamatan and its points."""
+    return _load_shapes(Path(geojson).resolve(), frozenset(codes))
+
+
 @functools.cache
-def _load_shapes(geojson: Path) -> MapShapes:
+def _load_shapes(geojson: Path, codes: frozenset[str] | None = None) -> MapShapes:
     features = json.loads(geojson.read_text(encoding="utf-8"))["features"]
+    if codes is not None:
+        features = [f for f in features if f["properties"]["code"] in codes]
     features.sort(key=lambda f: f["properties"]["code"])
     geoms = [shape(f["geometry"]) for f in features]
     west, south, east, north = (float(b) for b in shapely.total_bounds(geoms))  # numpy floats round slowly

@@ -249,3 +249,17 @@ def test_two_maps_on_one_page_share_no_ids():
     two = parse(draw_map({CODES[0]: "confirmed"}, ROTATION_STATUS, title="B").svg)
     ids = lambda root: {e.get("id") for e in root.iter() if e.get("id")}  # noqa: E731
     assert ids(one) and not ids(one) & ids(two)
+
+
+def test_a_close_up_of_one_kecamatan_draws_it_alone_and_its_points_larger():
+    code = CODES[1]
+    close = svg_map.area_shapes([code])
+    assert [o.code for o in close.outlines] == [code]
+    assert close.x_scale > map_shapes().x_scale  # zoomed in: a degree takes more of the width
+    here = MapPoint(float(KECAMATAN[1]["lat"]), float(KECAMATAN[1]["lon"]), "report", "Di sini")
+    away = MapPoint(float(KECAMATAN[10]["lat"]), float(KECAMATAN[10]["lon"]), "report", "Jauh")
+    root = parse(draw_map({code: "x"}, ROTATION_STATUS, title="K", href=None, points=[here, away], shapes=close).svg)
+    assert sorted(shapes_by_code(root)) == [code]
+    layer = next(g for g in all_of(root, "g") if g.get("class") == "map-point")
+    assert [title_of(c) for c in all_of(layer, "circle")] == ["Di sini"]
+    assert svg_map.area_shapes([code]) is close, "made once per process"
