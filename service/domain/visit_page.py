@@ -81,9 +81,7 @@ def _window(visit: Visit, today: dt.date) -> tuple[dt.date, dt.date]:
     return visit.date - REPORTS_BEFORE, visit.date + REPORTS_AFTER
 
 
-def visit_page(
-    session: Session, principal: Principal, visit_id: int, today: dt.date, now: dt.datetime
-) -> VisitPage:
+def visit_page(session: Session, principal: Principal, visit_id: int, today: dt.date, now: dt.datetime) -> VisitPage:
     access.require(principal, "console.use")
     visit = visits.get_visible_visit(session, principal, visit_id)
     ours = access.covers(principal, kecamatan_code=visit.kecamatan_code)
@@ -139,9 +137,9 @@ def briefing_page(
 ) -> BriefingPage:
     """The briefing (findings.briefing, as GET /visits/{id}/briefing) with the names it needs to be read."""
     briefing = findings.briefing(session, principal, visit_id, today)
-    earlier = sorted(
-        reversed(briefing.earlier_findings), key=lambda e: e.finding.status not in FINDING_OPEN
-    )[:BRIEFING_FINDINGS]
+    earlier = sorted(reversed(briefing.earlier_findings), key=lambda e: e.finding.status not in FINDING_OPEN)[
+        :BRIEFING_FINDINGS
+    ]
     program_name, opd_names, desa_names = _names(session, briefing.visit)
     codes = [c.category_code for c in briefing.open_complaints.by_category] + [
         a.category_code for a in briefing.open_complaints.aspirations

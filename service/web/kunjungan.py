@@ -323,6 +323,7 @@ def _report_map(page: visit_page.VisitPage, t):
         href=None,
         points=points,
         point_styles={"report": PointStyle(t("kunjungan.map_report"), "#1f1f1f", radius=6)},
+        names=False,  # the legend names the one kecamatan
         shapes=area_shapes([code]),
     )
 
@@ -406,7 +407,9 @@ def kunjungan_agenda(visit_id: int):
 @bp.post("/kunjungan/<int:visit_id>/temuan")
 @signed_in
 def kunjungan_temuan(visit_id: int):
-    form = {k: request.form.get(k, "").strip() for k in ("description", "opd_code", "due_date", "sla_class", "desa_code")}
+    form = {
+        k: request.form.get(k, "").strip() for k in ("description", "opd_code", "due_date", "sla_class", "desa_code")
+    }
     try:
         data = FindingSchema().load({k: v for k, v in form.items() if v})
         finding = findings.create(session(), web.principal(), visit_id, data, services().settings)

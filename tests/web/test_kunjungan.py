@@ -14,7 +14,7 @@ import pytest
 from service.domain import access, findings, photos, reports, users
 from service.domain.calendar import WIB
 from service.models import Program, Visit
-from service.models.visits import CONFIRMED, PLANNED
+from service.models.visits import CONFIRMED, DONE, PLANNED
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.images import sample
 from tests.web.conftest import assert_accessible, assert_fits, sign_in
@@ -56,6 +56,21 @@ def made(web_app, web_db):
         for description, opd in (("Saluran irigasi Desa Sumber jebol", "dpupr"), ("Bidan desa belum ada", "dinkes")):
             findings.create(
                 session, access.OPERATOR, sumber.id, {"description": description, "opd_code": opd}, services.settings
+            )
+        earlier = Visit(program_id=other.id, kecamatan_code=SUMBER, date=today - dt.timedelta(days=60))
+        earlier.status = DONE
+        session.add(earlier)
+        session.flush()
+        for number in range(15):  # more than the briefing lists: it still fits two pages
+            findings.create(
+                session,
+                access.OPERATOR,
+                earlier.id,
+                {
+                    "description": f"Temuan lama {number}: " + "jalan desa rusak berat dan berlubang " * 6,
+                    "opd_code": "dpupr",
+                },
+                services.settings,
             )
         camat = access.Principal.of(people["camat"])
         report = reports.submit(
@@ -126,7 +141,7 @@ def test_the_office_edits_the_agenda_records_a_finding_and_prints_the_briefing(p
     assert "Agenda telah disimpan." in page.locator("[role=status]").inner_text()
     agenda = page.locator("#agenda table").inner_text()
     assert "Puskesmas Sumber" in agenda and "09:30" in agenda
-    assert "08.00 WIB – 14.00 WIB" in page.locator("main .kunjungan-facts").first.inner_text()
+    assert "08.00 WIB \u2013 14.00 WIB" in page.locator("main .kunjungan-facts").first.inner_text()
 
     # A finding for DPUPR with a due date: it shows with its timeline, where the redirect points.
     due = made["today"] + dt.timedelta(days=45)
@@ -158,6 +173,7 @@ def test_the_office_edits_the_agenda_records_a_finding_and_prints_the_briefing(p
     assert page.url.endswith(f"/app/kunjungan/{made['sumber']}/briefing")
     main = page.locator("main").inner_text()
     assert "Puskesmas Sumber" in main and "Jalan longsor di tepi sungai" in main
+    assert "Temuan lama 14" in main and "Ditampilkan 12 dari 15." in main
     assert page.locator("[data-print]").is_visible(), "the print button shows once its script ran"
     assert page.locator(".briefing-reports img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert_accessible(page)
