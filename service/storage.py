@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol
+from urllib.parse import urlsplit
 
 from service.domain.errors import InsufficientStorage
 from service.settings import Settings
@@ -50,6 +52,10 @@ class Storage(Protocol):
     def keys(self, prefix: str) -> Iterator[tuple[str, dt.datetime]]:
         """Every object under `prefix`, with the time it was last written (UTC)."""
 
+    @property
+    def origin(self) -> str:
+        """Where signed URLs point (`https://host[:port]`), for pages that show them; empty when the app serves."""
+
 
 def _checked(key: str) -> str:
     if not _KEY.fullmatch(key) or ".." in key:
@@ -59,6 +65,8 @@ def _checked(key: str) -> str:
 
 class LocalStorage:
     """Files under one directory; writes go to a temporary file first, so a reader never sees half an object."""
+
+    origin = ""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -167,6 +175,12 @@ class S3Storage:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 yield item["Key"], item["LastModified"].astimezone(dt.UTC)
+
+    @functools.cached_property
+    def origin(self) -> str:
+        # Signing is local (no request): one URL tells the host, path-style or virtual-hosted as boto3 chose.
+        parts = urlsplit(self.signed_url("derived/origin", 60, "image/jpeg") or "")
+        return f"{parts.scheme}://{parts.netloc}"
 
     def signed_url(self, key: str, ttl: int, content_type: str) -> str | None:
         return self.client.generate_presigned_url(

@@ -120,6 +120,9 @@ def test_photos_on_s3_end_to_end(settings, connection, redis_client, s3_endpoint
     first = client.patch(created.location, data=data[:40_000], headers={**chunk, "Upload-Offset": "0"})
     last = client.patch(created.location, data=data[40_000:], headers={**chunk, "Upload-Offset": "40000"})
     assert first.status_code == last.status_code == 204 and last.headers["Photo-Location"]
+    # The console shows photos by their signed URLs: its pages allow images from the bucket's host.
+    policy = client.get("/app/masuk").headers["Content-Security-Policy"]
+    assert f"img-src 'self' {s3_endpoint.rstrip('/')};" in policy, policy
 
 
 @pytest.fixture

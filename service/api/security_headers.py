@@ -7,7 +7,7 @@ import base64
 import hashlib
 import re
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from service.web.errors import is_web
 
@@ -26,8 +26,9 @@ DOCS_POLICY = (
 )
 # The web console's pages (service.web): scripts, styles and images from here only, no inline script or style (htmx
 # is told not to add its own style), forms post here; nothing external, so it works on an intranet.
+# Photos on object storage are shown by their signed URLs, so that host is allowed for images.
 WEB_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
@@ -67,7 +68,8 @@ def add_headers(response: Response) -> Response:
         elif request.path.startswith(DOCS_PREFIX) and response.mimetype == "text/html" and not response.is_streamed:
             policy = _docs_policy(response)
         elif is_web(request.path) and response.mimetype == "text/html":
-            policy = WEB_POLICY
+            storage = current_app.extensions["sambang"].storage.origin
+            policy = WEB_POLICY.format(images=f"'self' {storage}" if storage else "'self'")
         else:
             policy = DATA_POLICY
         headers["Content-Security-Policy"] = policy
