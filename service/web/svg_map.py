@@ -6,7 +6,7 @@ import functools
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -40,6 +40,7 @@ SIMPLIFY_TOLERANCE = 0.3
 STROKE = "#333333"
 NO_DATA_FILL = "#ffffff"
 NO_DATA_KEY = "no-data"  # drawn as crossed lines on white, so "no data" never passes for the page behind
+OUTSIDE_FILL = "#d9d9d9"  # a kecamatan outside the reader's scope: flat grey, unlike any class or "no data"
 
 # Sequential, light to dark (relative luminance falls at every step), yellow to blue: ordered for readers with
 # any common colour-vision deficiency, since the order is carried by lightness, not by hue.
@@ -59,6 +60,7 @@ class Categorical:
     title: str
     categories: tuple[Category, ...]
     missing_label: str = "Tidak ada data"
+    outside_label: str = "Di luar wilayah Anda"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Numeric:
     palette: tuple[str, ...] = SEQUENTIAL
     format: Callable[[float], str] = format_number
     missing_label: str = "Tidak ada data"
+    outside_label: str = "Di luar wilayah Anda"
 
 
 # Keys as the visit rotation names them (service.models.visits), plus "not_yet" for a kecamatan with no visit.
@@ -210,16 +213,25 @@ def _label_point(geom) -> tuple[float, float]:
     return round(point.x, 1), round(point.y, 1)
 
 
-def map_rows(values: Mapping[str, object], measure: Categorical | Numeric, shapes: MapShapes | None = None):
-    """The numbers the map shows, one row per kecamatan in code order: for the table beside it."""
+def map_rows(
+    values: Mapping[str, object],
+    measure: Categorical | Numeric,
+    shapes: MapShapes | None = None,
+    only: Collection[str] | None = None,
+):
+    """The numbers the map shows, one row per kecamatan in code order (those of `only`, when given): for the table
+    beside it."""
     shapes = shapes or map_shapes()
-    colouring = _Colouring(_regency_values(values, shapes), measure, prefix="")
-    return tuple(colouring.row(o) for o in shapes.outlines)
+    colouring = _Colouring(_regency_values(values, shapes, only), measure, prefix="")
+    return tuple(colouring.row(o) for o in shapes.outlines if o.code in colouring.values)
 
 
-def _regency_values(values: Mapping[str, object], shapes: MapShapes) -> dict[str, object]:
-    """Every kecamatan's value (None when absent); codes not on the map are left out of the class limits too."""
-    return {o.code: values.get(o.code) for o in shapes.outlines}
+def _regency_values(
+    values: Mapping[str, object], shapes: MapShapes, only: Collection[str] | None = None
+) -> dict[str, object]:
+    """Every kecamatan's value (None when absent), or those of `only`; codes not on the map (or not in `only`) are
+    left out of the class limits too."""
+    return {o.code: values.get(o.code) for o in shapes.outlines if only is None or o.code in only}
 
 
 def _numeric(value: object) -> float | None:
@@ -328,18 +340,29 @@ def draw_map(
     point_styles: Mapping[str, PointStyle] = POINT_STYLES,
     names: bool = True,
     shapes: MapShapes | None = None,
+    only: Collection[str] | None = None,
+    labelledby: str | None = None,
 ) -> KecamatanMap:
     """The map of `values` ({kecamatan code: value}) under `measure`, with its legend and its table rows.
 
     `href` is a template with `{code}` or a function of the code; None draws no links. A kecamatan missing from
     `values` is drawn as 'no data'. Points outside the map's extent are left out. Only presentation attributes
     are used (no <style>), so a strict Content-Security-Policy cannot strip the colours; the classes `kec`,
-    `kec-names`, `map-point` and `map-legend` are there for the page's stylesheet (focus, hover)."""
+    `kec-names`, `map-point` and `map-legend` are there for the page's stylesheet (focus, hover).
+
+    `only` (a reader's scope) limits the values to those kecamatan: the others are drawn grey with their name
+    only, without a link, and are left out of the rows and of the class limits. `labelledby` names the map by an
+    element of the page (its caption) instead of its own <title>, which still shows on hover."""
     shapes = shapes or map_shapes()
     prefix = new_id("peta")
-    colouring = _Colouring(_regency_values(values, shapes), measure, prefix)
+    colouring = _Colouring(_regency_values(values, shapes, only), measure, prefix)
     rows, shape_parts = [], []
+    outside = False
     for outline in shapes.outlines:
+        if outline.code not in colouring.values:
+            outside = True
+            shape_parts.append(_shape(outline, f"{outline.name}: {measure.outside_label}", OUTSIDE_FILL, None))
+            continue
         row = colouring.row(outline)
         rows.append(row)
         link = _link(href, outline.code)
@@ -347,16 +370,18 @@ def draw_map(
     placed = [(p, *shapes.project(p.lat, p.lon)) for p in points]
     drawn_points = [(p, x, y) for p, x, y in placed if shapes.contains(x, y)]
     legend = list(colouring.legend)
+    if outside:
+        legend.append(LegendEntry(measure.outside_label, OUTSIDE_FILL, OUTSIDE_FILL))
     for kind in dict.fromkeys(p.kind for p, _, _ in drawn_points):
         style = _point_style(point_styles, kind)
         legend.append(LegendEntry(style.label, style.fill, style.fill, style.marker))
 
     legend_svg, legend_height = _legend_svg(measure.title, legend, shapes.height)
     height = shapes.height + legend_height
-    labelled_by = f"{prefix}-title" + (f" {prefix}-desc" if desc else "")
+    labelled_by = labelledby or f"{prefix}-title" + (f" {prefix}-desc" if desc else "")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {num(WIDTH)} {num(height)}" width="100%" '
-        f'class="kec-map" role="group" aria-labelledby="{labelled_by}" font-family="{text(FONT_FAMILY)}">',
+        f'class="kec-map" role="group" aria-labelledby="{text(labelled_by)}" font-family="{text(FONT_FAMILY)}">',
         f'<title id="{prefix}-title">{text(title)}</title>',
         f'<desc id="{prefix}-desc">{text(desc)}</desc>' if desc else "",
         _pattern_defs(colouring.patterns),

@@ -263,3 +263,27 @@ def test_a_close_up_of_one_kecamatan_draws_it_alone_and_its_points_larger():
     layer = next(g for g in all_of(root, "g") if g.get("class") == "map-point")
     assert [title_of(c) for c in all_of(layer, "circle")] == ["Di sini"]
     assert svg_map.area_shapes([code]) is close, "made once per process"
+
+
+def test_a_scoped_map_shows_values_and_links_of_its_kecamatan_only():
+    mine = CODES[3]
+    drawn = draw_map({code: 10 + i for i, code in enumerate(CODES)}, Numeric("Temuan"), title="T", only={mine})
+    root = parse(drawn.svg)
+
+    shapes = shapes_by_code(root)
+    assert sorted(shapes) == CODES  # the regency is still drawn, for orientation
+    assert shapes[mine].tag == f"{SVG}a" and title_of(shapes[mine]) == f"{NAMES[mine]}: 13"
+    others = [e for code, e in shapes.items() if code != mine]
+    assert all(e.tag == f"{SVG}g" for e in others)  # no link to a page the reader may not open
+    assert {title_of(e) for e in others} == {f"{NAMES[c]}: Di luar wilayah Anda" for c in CODES if c != mine}
+    assert {fill_colour(root, e) for e in others} == {svg_map.OUTSIDE_FILL}
+    assert [(r.code, r.value) for r in drawn.rows] == [(mine, 13)]
+    # The class limits come from the reader's values alone (the others' numbers are not his to see).
+    assert legend_labels(root) == ["Temuan", "13", "Di luar wilayah Anda"]
+    assert map_rows({mine: 13}, Numeric("Temuan"), only=[mine]) == drawn.rows
+
+
+def test_the_map_may_be_named_by_the_page_caption():
+    root = parse(draw_map({}, ROTATION_STATUS, title="Peta", labelledby="map-caption").svg)
+    assert root.get("aria-labelledby") == "map-caption"
+    assert title_of(root) == "Peta"  # still shown on hover
