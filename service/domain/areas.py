@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.domain import access, complaints, findings, programs, reports, stats, visits
 from service.domain.access import Principal
@@ -146,6 +146,7 @@ def _values(
         if program is None:
             return {}
         return {code: score.value for code, score in programs.challenge_scores(session, program, today, codes).items()}
+    conditions: list[ColumnElement[bool]]
     if measure == OPEN_COMPLAINTS:
         column, conditions = Complaint.kecamatan_code, [Complaint.status.in_(OPEN_STATUSES)]
         conditions += _counted(scope, Complaint.kecamatan_code, Complaint.opd_code)
@@ -154,7 +155,7 @@ def _values(
         conditions += _counted(scope, Finding.kecamatan_code, Finding.opd_code)
     counts: dict[str, object] = dict.fromkeys(codes, 0)
     rows = session.execute(select(column, func.count()).where(column.in_(codes), *conditions).group_by(column))
-    counts.update(rows.all())
+    counts.update({code: count for code, count in rows if code is not None})
     return counts
 
 
@@ -168,6 +169,7 @@ def point_kinds(principal: Principal) -> tuple[str, ...]:
 
 
 def _points(session: Session, principal: Principal, kind: str, limit: int, now: dt.datetime) -> Points:
+    columns: tuple[InstrumentedAttribute, ...]
     if kind == REPORT_POINTS:
         stmt = reports.reports_query(principal, {})
         columns = (Report.id, Report.lat, Report.lon, Report.kecamatan_code, Report.title, Report.captured_at)
@@ -184,7 +186,7 @@ def _points(session: Session, principal: Principal, kind: str, limit: int, now: 
         )
         order = (Complaint.created_at.desc(), Complaint.id.desc())
     total = _count(session, stmt)
-    rows = session.execute(stmt.with_only_columns(*columns).order_by(*order).limit(limit)) if total else []
+    rows = session.execute(stmt.with_only_columns(*columns).order_by(*order).limit(limit)).all() if total else []
     return Points(kind, total, [Point(kind, *row) for row in rows])
 
 
