@@ -278,6 +278,17 @@ def transition(
     return visit
 
 
+def allowed_actions(principal: Principal, visit: Visit) -> list[str]:
+    """The moves the caller may make on a visit as it is now, for offering them (transition decides again)."""
+    if not access.covers(principal, kecamatan_code=visit.kecamatan_code):
+        return []
+    return [
+        action
+        for (status, action) in TRANSITIONS
+        if status == visit.status and access.can(principal, PERMISSION_OF_ACTION[action])
+    ]
+
+
 # --- removing a program
 
 
