@@ -470,7 +470,7 @@ def jadwal_preview():
 def jadwal_plan():
     program_id = _int(request.form.get("program"))
     if program_id is None:
-        return _page(400)
+        return redirect(url_for("web.jadwal"), 303)
     visits.plan(session(), principal(), program_id, today())
     session().commit()
     return _back("planned", "rotasi", program=str(program_id), tampilan="daftar")

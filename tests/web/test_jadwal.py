@@ -136,6 +136,13 @@ def test_the_office_plans_and_runs_the_2025_program(context, page, people, web_d
     assert "ok=confirm" in page.url
     assert _visit(web_db, program_id, KRAKSAAN).status == "confirmed"
     assert "Dikonfirmasi" in page.locator(f"#kunjungan-{kraksaan.id}").inner_text()
+    # A move the status does not allow (a stale page): said on the page, nothing changes.
+    token = json.loads(page.locator("body").get_attribute("hx-headers"))["X-CSRF-Token"]
+    stale = context.request.post(
+        f"/app/jadwal/kunjungan/{sumber.id}/complete", form={"csrf_token": token, "program": str(program_id)}
+    )
+    assert stale.status == 409 and "tidak dapat dilakukan pada kunjungan berstatus ditunda" in stale.text()
+    assert _visit(web_db, program_id, SUMBER).status == "postponed"
     assert_accessible(page)
     assert_fits(page)
 
@@ -148,6 +155,12 @@ def test_the_office_plans_and_runs_the_2025_program(context, page, people, web_d
     assert dt.date(2025, 12, 24) in program.blackout_dates
     assert program.blackout_reasons[dt.date(2025, 12, 24)] == "Rapat akhir tahun"
     assert "Rabu, 24 Desember 2025 — Rapat akhir tahun" in page.locator(".jadwal-blackouts").inner_text()
+    page.fill("#blackout-date", "2025-12-23")
+    page.click("form[action$='/libur'] button[type=submit]")
+    page.click("form[action$='/libur/hapus']:has(input[value='2025-12-23']) button")
+    assert "ok=unblocked" in page.url
+    assert dt.date(2025, 12, 23) not in _program(web_db, program_id).blackout_dates
+    assert dt.date(2025, 12, 24) in _program(web_db, program_id).blackout_dates
     page.fill("#per-month", "2")
     page.click("form[action$='/per-bulan'] button[type=submit]")
     assert "ok=per_month" in page.url
