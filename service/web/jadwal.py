@@ -376,6 +376,7 @@ def _page(status: int = 200, errors: dict | None = None, form: dict | None = Non
         actions=ACTIONS,
         history_actions=HISTORY_ACTIONS,
         scores_csv=_scores_csv(data.program) if data.program else "",
+        program_months=_months_of(data.program, data.month) if data.program else [],
         shift=_shift,
     )
 
@@ -384,6 +385,15 @@ def _month_name(month: dt.date | str) -> str:
     """`Mei 2025` (English `May 2025`), from a date or a `YYYY-MM` key."""
     day = month if isinstance(month, dt.date) else dt.date.fromisoformat(f"{month}-01")
     return format_date(day, format="LLLL y", locale=g.get("lang", i18n.DEFAULT))
+
+
+def _months_of(program: Program, shown: dt.date) -> list[dt.date]:
+    """The months a program spans (and the one shown, if it lies outside), for choosing one."""
+    months, month = [], program.start_date.replace(day=1)
+    while month <= program.end_date:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months if shown in months else sorted([*months, shown])
 
 
 def _shift(month: dt.date, by: int) -> str:

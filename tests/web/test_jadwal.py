@@ -194,7 +194,11 @@ def test_the_office_plans_and_runs_the_2025_program(context, page, people, web_d
 
     # The calendar view of a month with visits: each visit links to its page.
     month = kraksaan.date.strftime("%Y-%m")
-    page.goto(f"/app/jadwal?program={program_id}&bulan={month}&tampilan=kalender")
+    page.goto(f"/app/jadwal?program={program_id}&tampilan=kalender")
+    page.select_option("#program-choice", str(program_id))
+    page.select_option("#month-choice", month)
+    page.click("form.jadwal-choose button[type=submit]")
+    assert f"bulan={month}" in page.url and "tampilan=kalender" in page.url
     assert page.locator(f".cal a[href='/app/kunjungan/{kraksaan.id}']").count() == 1
     assert_accessible(page)
     assert_fits(page)
