@@ -21,7 +21,6 @@ from service.web.pages import bp, render
 from service.web.session import principal, signed_in
 
 VIEWS = ("kalender", "daftar")  # the month calendar, the list of the rotation
-ACTIONS = tuple(visits.DONE_TO_IT)  # confirm, postpone, complete, cancel
 OK = (
     "created",
     "planned",
@@ -373,7 +372,6 @@ def _page(status: int = 200, errors: dict | None = None, form: dict | None = Non
         today=today(),
         month_name=_month_name,
         weekday=lambda day: format_date(day, format="EEE", locale=lang),
-        actions=ACTIONS,
         history_actions=HISTORY_ACTIONS,
         scores_csv=_scores_csv(data.program) if data.program else "",
         program_months=_months_of(data.program, data.month) if data.program else [],
@@ -412,11 +410,11 @@ def _scores_csv(program: Program) -> str:
     return out.getvalue()
 
 
-def _messages(problems: dict, fields: dict[str, str], t_key) -> dict[str, list[str]]:
+def _messages(problems: dict, fields: dict[str, str]) -> dict[str, list[str]]:
     """Marshmallow's or the domain's field errors as the page's messages, each at its form field (by id); an error
     of no field of the form, at the form's first field."""
-    messages = {field_id: [t_key(f"jadwal.err.{name}")] for name, field_id in fields.items() if name in problems}
-    return messages or {next(iter(fields.values())): [t_key("error.generic.text")]}
+    messages = {field_id: [_t(f"jadwal.err.{name}")] for name, field_id in fields.items() if name in problems}
+    return messages or {next(iter(fields.values())): [_t("error.generic.text")]}
 
 
 def _t(key: str, **params) -> str:
@@ -453,10 +451,10 @@ def jadwal_create():
         program = programs.create_program(session(), principal(), data)
     except ma.ValidationError as error:
         problems = error.messages if isinstance(error.messages, dict) else {}
-        return _page(422, _messages(problems, PROGRAM_FIELDS, _t), {"program": form}, "new-program")
+        return _page(422, _messages(problems, PROGRAM_FIELDS), {"program": form}, "new-program")
     except Invalid as error:
         session().rollback()
-        return _page(422, _messages(error.errors or {}, PROGRAM_FIELDS, _t), {"program": form}, "new-program")
+        return _page(422, _messages(error.errors or {}, PROGRAM_FIELDS), {"program": form}, "new-program")
     session().commit()
     return redirect(url_for("web.jadwal_preview", program=program.id, ok="created"), 303)
 
@@ -518,10 +516,10 @@ def jadwal_move(visit_id: int, action: str):
         )
     except ma.ValidationError as error:
         problems = error.messages if isinstance(error.messages, dict) else {}
-        return _page(422, _messages(problems, ids, _t), moves, f"visit-{visit_id}")
+        return _page(422, _messages(problems, ids), moves, f"visit-{visit_id}")
     except Invalid as error:
         session().rollback()
-        return _page(422, _messages(error.errors or {}, ids, _t), moves, f"visit-{visit_id}")
+        return _page(422, _messages(error.errors or {}, ids), moves, f"visit-{visit_id}")
     except Conflict:
         session().rollback()
         visit = visits.get_visible_visit(session(), principal(), visit_id)
