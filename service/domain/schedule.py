@@ -51,7 +51,7 @@ class Schedule:
     history: list[Change]
     history_count: int
     kecamatan_only: str | None  # an area official sees his kecamatan's visits only
-    kecamatan_names: dict[str, str] = field(default_factory=dict)  # code -> name, for who sets challenge scores
+    kecamatan_names: dict[str, str] = field(default_factory=dict)  # code -> name (public reference data)
 
 
 def schedule(
@@ -86,7 +86,7 @@ def schedule(
         history=history,
         history_count=count,
         kecamatan_only=area.kecamatan_code if area else None,
-        kecamatan_names=_kecamatan_names(session) if _can_plan(principal) else {},
+        kecamatan_names=_kecamatan_names(session),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 
 import marshmallow as ma
@@ -16,7 +17,7 @@ from service.domain import ics, programs, schedule, visits
 from service.domain.calendar import today
 from service.domain.errors import Conflict, Invalid, TooLarge
 from service.models import Program
-from service.web import i18n
+from service.web import i18n, reasons
 from service.web.pages import bp, render
 from service.web.session import principal, signed_in
 
@@ -101,7 +102,6 @@ i18n.add(
             "jadwal.change.kept": "Tetap (sudah {status})",
             "jadwal.change.same": "Tidak berubah",
             "jadwal.change.past": "Tetap (tanggalnya sudah lewat)",
-            "jadwal.rank_score": "Peringkat {rank}, skor {score}",
             "jadwal.unplaced": "Tidak muat sebelum akhir program",
             "jadwal.unplaced_none": "Semua kecamatan mendapat hari.",
             "jadwal.unplaced_hint": "Kecamatan ini tidak mendapat hari sebelum {end}: tambah jumlah per bulan, "
@@ -237,7 +237,6 @@ i18n.add(
             "jadwal.change.kept": "Kept (already {status})",
             "jadwal.change.same": "Unchanged",
             "jadwal.change.past": "Kept (its day has passed)",
-            "jadwal.rank_score": "Rank {rank}, score {score}",
             "jadwal.unplaced": "Does not fit before the program ends",
             "jadwal.unplaced_none": "Every kecamatan gets a day.",
             "jadwal.unplaced_hint": "These kecamatan get no day before {end}: raise the count per month, remove "
@@ -376,6 +375,7 @@ def _page(status: int = 200, errors: dict | None = None, form: dict | None = Non
         scores_csv=_scores_csv(data.program) if data.program else "",
         program_months=_months_of(data.program, data.month) if data.program else [],
         shift=_shift,
+        reason=functools.partial(reasons.shown, language=lang, names=data.kecamatan_names),
     )
 
 
@@ -469,7 +469,12 @@ def jadwal_preview():
     session().rollback()  # a dry run: nothing of it is kept
     ok = request.args.get("ok")
     return render(
-        "jadwal_rencana.html", preview=preview, today=today(), ok=ok if ok in OK else None, month_name=_month_name
+        "jadwal_rencana.html",
+        preview=preview,
+        today=today(),
+        ok=ok if ok in OK else None,
+        month_name=_month_name,
+        reason=functools.partial(reasons.shown, language=g.get("lang", i18n.DEFAULT), names={}),
     )
 
 
