@@ -102,7 +102,14 @@ def home(session: Session, principal: Principal, now: dt.datetime, today: dt.dat
         waiting.append(complaint_list("complaints_to_verify", {}, TO_VERIFY))
 
     sections = [next_visits, *overdue, *waiting]
-    opd_codes = {item["opd_code"] for s in sections if s.kind != "visit" for item in s.items if item["opd_code"]}
+    # Finding items are dicts, complaint items rows as shown (service.domain.shown): both name their OPD.
+    opd_codes = {
+        code
+        for s in sections
+        if s.kind != "visit"
+        for item in s.items
+        if (code := item["opd_code"] if isinstance(item, dict) else item.opd_code)
+    }
     opd_names = {}
     if opd_codes:
         opd_names = dict(session.execute(select(Opd.code, Opd.short_name).where(Opd.code.in_(opd_codes))).all())

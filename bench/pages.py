@@ -1,0 +1,278 @@
+"""Benchmark of the console's pages with a year of data: server time and weight of each page, against a trivial
+page in the same run.
+
+    .venv/bin/python -m bench.pages [renders]
+
+Builds a fresh SQLite file database (or the one TEST_DATABASE_URL names, which is emptied first), migrated and
+seeded with the reference data, and fills it by bulk inserts with a year of data: 24 visits, 10,000 complaints,
+1,000 findings, 600 field reports and 60 users. Then it renders every GET page of the console's blueprint (found
+in the app's URL map, so pages added later are measured too; a <visit_id> or <code> takes a real one) with
+Flask's test client, signed in as the Bupati's office through a web session made by the domain, and prints per
+page the median server time of N renders, the page's weight, whether each meets its goal (under 300 ms, under
+300 KB), and the time relative to the sign-in page (a page with no data) rendered in the same run: absolute times
+wander on a shared machine, the ratio less.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from service import create_app
+from service.db import make_engine
+from service.domain import access, users, web_sessions
+from service.domain.calendar import WIB
+from service.domain.reference import load_reference_data
+from service.migrate import upgrade
+from service.models import Base, Complaint, ComplaintCategory, Finding, Kecamatan, Opd, Program, Report, User, Visit
+from service.settings import PROJECT_DIR, Settings
+
+GOAL_MS = 300.0
+GOAL_KB = 300.0
+COMPLAINTS = 10_000
+FINDINGS = 1_000
+REPORTS = 600
+USERS = 60
+SKIPPED = {"web.static_file", "web.sign_in_form", "web.sign_in", "web.language", "web.sign_out_form"}
+BASELINE = "web.sign_in_form"
+PASSWORD = "bench password"
+
+
+def _database() -> tuple[str, str | None]:
+    """(the database URL, a temporary directory to remove afterwards)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url and url != "sqlite://":
+        return url, None
+    folder = tempfile.mkdtemp(prefix="bench-pages-")
+    return f"sqlite:///{Path(folder) / 'pages.db'}", folder
+
+
+def _empty(engine) -> None:
+    """A database given by TEST_DATABASE_URL may hold an earlier run's rows: start from none."""
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def fill(session: Session, year: int, rnd: random.Random) -> None:
+    """A year of the service's life by bulk inserts: the rotation, complaints, findings, field reports, users."""
+    kecamatan = list(session.scalars(select(Kecamatan.code).order_by(Kecamatan.code)))
+    opds = list(session.scalars(select(Opd.code).order_by(Opd.code)))
+    categories = list(session.execute(select(ComplaintCategory.code, ComplaintCategory.sla_class)))
+    start = dt.datetime(year, 1, 1, tzinfo=WIB)
+    now = dt.datetime.now(dt.UTC)
+    span = max((min(now, dt.datetime(year + 1, 1, 1, tzinfo=WIB)) - start).total_seconds(), 86400.0)
+
+    def moment(i: int, count: int) -> dt.datetime:
+        return start + dt.timedelta(seconds=span * i / count)
+
+    program = Program(name=f"Sambang Desa {year}", start_date=dt.date(year, 1, 1), end_date=dt.date(year, 12, 31))
+    session.add(program)
+    session.flush()
+    today = now.astimezone(WIB).date()
+    visits = []
+    for i, code in enumerate(kecamatan):
+        day = dt.date(year, 1, 8) + dt.timedelta(days=i * 15)
+        status = "done" if day < today else ("confirmed" if i % 2 else "planned")
+        visits.append({"program_id": program.id, "kecamatan_code": code, "date": day, "status": status, "rank": i + 1})
+    session.execute(insert(Visit), visits)
+    visit_ids = {
+        code: visit_id
+        for code, visit_id in session.execute(
+            select(Visit.kecamatan_code, Visit.id).where(Visit.program_id == program.id)
+        )
+    }
+
+    open_statuses = ("submitted", "verified", "dispatched", "in_progress")
+    rows = []
+    for i in range(COMPLAINTS):
+        at = moment(i, COMPLAINTS)
+        recent = i > COMPLAINTS * 0.97
+        category, sla_class = categories[i % len(categories)]
+        rows.append(
+            {
+                "client_uuid": str(uuid.UUID(int=rnd.getrandbits(128))),
+                "content_hash": f"{i:064x}",
+                "tracking_code": f"PBL-B{i:011x}",
+                "kind": "pengaduan",
+                "category_code": category,
+                "description": f"Aduan nomor {i}: jalan rusak dan lampu penerangan mati di dekat balai desa",
+                "lat": -7.95 + (i % 200) * 0.001,
+                "lon": 113.05 + (i % 300) * 0.001,
+                "kecamatan_code": kecamatan[i % len(kecamatan)],
+                "privacy": ("public", "anonim", "rahasia")[i % 3],
+                "status": open_statuses[i % 4] if recent else ("resolved", "closed")[i % 2],
+                "opd_code": None if recent and i % 4 == 0 else opds[i % len(opds)],
+                "sla_class": sla_class,
+                "due_at": at + dt.timedelta(days=7) if recent else None,
+                "created_at": at,
+                "updated_at": at,
+                "verified_at": at + dt.timedelta(hours=5),
+                "resolved_at": None if recent else at + dt.timedelta(days=3),
+                "resolved_on_time": None if recent else i % 4 > 0,
+                "rating": None if recent or i % 3 else 1 + i % 5,
+            }
+        )
+    session.execute(insert(Complaint), rows)
+
+    rows = []
+    for i in range(FINDINGS):
+        at = moment(i, FINDINGS)
+        code = kecamatan[i % len(kecamatan)]
+        late = i > FINDINGS * 0.9
+        due = at + dt.timedelta(days=30)
+        rows.append(
+            {
+                "visit_id": visit_ids[code],
+                "kecamatan_code": code,
+                "description": f"Temuan {i}: saluran irigasi tersumbat",
+                "opd_code": opds[i % len(opds)],
+                "due_date": due.astimezone(WIB).date(),
+                "due_at": due if late else None,
+                "status": ("open", "in_progress")[i % 2] if late else ("done", "verified")[i % 2],
+                "created_at": at,
+                "updated_at": at,
+                "done_at": None if late else at + dt.timedelta(days=12),
+                "done_on_time": None if late else i % 5 > 0,
+            }
+        )
+    session.execute(insert(Finding), rows)
+
+    rows = []
+    for i in range(REPORTS):
+        at = moment(i, REPORTS)
+        rows.append(
+            {
+                "client_uuid": str(uuid.UUID(int=rnd.getrandbits(128))),
+                "content_hash": f"r{i:063x}",
+                "title": f"Laporan {i}",
+                "category": ("infrastruktur", "kesehatan", "pendidikan", "sosial")[i % 4],
+                "kecamatan_code": kecamatan[i % len(kecamatan)],
+                "lat": -7.95,
+                "lon": 113.08,
+                "captured_at": at,
+                "received_at": at,
+                "updated_at": at,
+            }
+        )
+    session.execute(insert(Report), rows)
+
+    roles = [("camat", {"kecamatan_code": kecamatan[0]}), ("opd_officer", {"opd_code": opds[0]}), ("coordinator", {})]
+    rows = []
+    for i in range(USERS):
+        role, scope = roles[i % len(roles)]
+        rows.append({"username": f"bench.user{i}", "password_hash": "-", "role": role, "display_name": f"Pegawai {i}"})
+        rows[-1].update(scope)
+    session.execute(insert(User), rows)
+
+
+def sign_in(app, session: Session) -> str:
+    """The office's browser session, made by the domain as the sign-in form makes it: the cookie's token."""
+    services = app.extensions["sambang"]
+    users.create_user(
+        session, access.OPERATOR, {"username": "bench.office", "password": PASSWORD, "role": "bupati_office"}
+    )
+    session.flush()
+    lifetimes = web_sessions.Lifetimes(idle=3600, absolute=3600)
+    signed = web_sessions.sign_in(session, services.login_throttle, lifetimes, "bench.office", PASSWORD, "127.0.0.1")
+    return signed.token
+
+
+def pages(app, session: Session) -> list[tuple[str, str]]:
+    """(endpoint, path) of every GET page of the console, parameters filled with real values."""
+    values = {
+        "visit_id": session.scalar(select(Visit.id).where(Visit.status == "done").order_by(Visit.date.desc())),
+        "code": session.scalar(select(Kecamatan.code).order_by(Kecamatan.code)),
+    }
+    found = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+            if rule.endpoint.split(".")[0] != "web" or "GET" not in (rule.methods or ()):
+                continue
+            if rule.endpoint in SKIPPED or rule.endpoint == BASELINE:
+                continue
+            if not set(rule.arguments) <= values.keys():
+                print(f"  skipped {rule.endpoint}: no value for {sorted(set(rule.arguments) - values.keys())}")
+                continue
+            found.append((rule.endpoint, url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})))
+    return found
+
+
+def measure(client, path: str, renders: int) -> tuple[float, int, int]:
+    """(median milliseconds, bytes of the last answer, its status)."""
+    times, size, status = [], 0, 0
+    for _ in range(renders):
+        began = time.perf_counter()
+        answer = client.get(path)
+        body = answer.get_data()
+        times.append((time.perf_counter() - began) * 1000)
+        size, status = len(body), answer.status_code
+    return statistics.median(times), size, status
+
+
+def main(renders: int) -> None:
+    url, folder = _database()
+    year = dt.datetime.now(WIB).year
+    began = time.perf_counter()
+    logging.disable(logging.INFO)  # the migrations' step-by-step lines
+    upgrade(url)
+    logging.disable(logging.NOTSET)
+    engine = make_engine(url)
+    if folder is None:
+        _empty(engine)
+    with Session(engine) as session:
+        load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
+        fill(session, year, random.Random(15))
+        session.commit()
+    engine.dispose()
+    print(f"data: a year ({year}) in {url.split('://')[0]}, made in {time.perf_counter() - began:.1f} s")
+
+    settings = dataclasses.replace(
+        Settings.from_env({"APP_ENV": "test", "LOG_LEVEL": "WARNING"}), database_url=url, redis_url=""
+    )
+    app = create_app(settings)
+    with app.app_context():
+        with app.extensions["sambang"].db.session() as session:
+            token = sign_in(app, session)
+            found = pages(app, session)
+            session.commit()
+    client = app.test_client()
+    client.set_cookie("sambang_web", token, path="/")
+
+    anonymous = app.test_client()
+    base_ms, base_size, _ = measure(anonymous, "/app/masuk", renders)
+    print(f"baseline: the sign-in page, {base_ms:.1f} ms, {base_size / 1024:.1f} KB (median of {renders})")
+    print(f"{'page':<34} {'ms':>8} {'x base':>8} {'KB':>8}  goal (<{GOAL_MS:.0f} ms, <{GOAL_KB:.0f} KB)")
+    missed = 0
+    for endpoint, path in found:
+        client.get(path)  # a first render warms the templates and the map's shapes, as any worker's first hit does
+        ms, size, status = measure(client, path, renders)
+        kb = size / 1024
+        ok = status == 200 and ms < GOAL_MS and kb < GOAL_KB
+        missed += not ok
+        verdict = "ok" if ok else f"MISSED{'' if status == 200 else f' (status {status})'}"
+        print(f"{path:<34} {ms:>8.1f} {ms / base_ms:>8.1f} {kb:>8.1f}  {verdict}")
+    print(f"{len(found)} pages, {missed} missing a goal")
+    app.extensions["sambang"].db.engine.dispose()
+    if folder:
+        for name in Path(folder).iterdir():
+            name.unlink()
+        Path(folder).rmdir()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
