@@ -17,6 +17,7 @@ from service.api.reports import ReportListArgs
 from service.api.visits import VisitListArgs
 from service.db import utcnow
 from service.domain import audit, exports
+from service.domain.access import Principal
 from service.domain.errors import NotFound
 
 blp = Blueprint("exports", __name__, description="Exports for analysis: CSV, XLSX, GeoJSON")
@@ -52,10 +53,10 @@ def _photo_links() -> exports.PhotoLinks:
     return exports.PhotoLinks(prefix, signed_expiry(), settings.secret_key.encode())
 
 
-def _stream(name: str, fmt: str, filters: dict) -> Response:
+def stream(who: Principal, name: str, fmt: str, filters: dict) -> Response:
+    """The export as a streamed download, recorded in the audit trail (also serves the console's buttons)."""
     if fmt not in MEDIA_TYPES:
         raise NotFound("Export as csv, xlsx or geojson.")
-    who = principal()
     urls = _photo_urls if name != "visits" else None
     if fmt == "csv" and session().get_bind().dialect.name == "postgresql":
         dataset = exports.copy_csv(session(), who, name, filters, utcnow(), _photo_links())
@@ -120,7 +121,7 @@ def _export_view(name: str, args_schema, doc: str):
         @blp.doc(responses=EXPORT_RESPONSES)
         def get(self, args, extension):
             filters = {**args, "from": args.get("from_")} if name == "visits" else args
-            return _stream(name, extension, filters)
+            return stream(principal(), name, extension, filters)
 
     Export.get.__doc__ = doc
     Export.__name__ = f"Export{name.title()}"

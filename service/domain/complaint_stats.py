@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain import access
@@ -105,22 +105,35 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
                 round(float(value), 2) if value is not None else None for value in middle
             )
     if not postgres:
-        for field, column_name in (("median_days_to_verify", "verified_at"), ("median_days_to_resolve", "resolved_at")):
-            for group, median in _medians(session, key, scope, column_name).items():
-                groups[group][field] = median
+        for group, medians in _medians(session, key, scope).items():
+            groups[group].update(medians)
     return groups
 
 
-def _medians(session: Session, key, scope: list, column: str) -> dict[str, float]:
-    """Median days from filing to `column` on SQLite (small, embedded), in Python."""
-    end = getattr(Complaint, column)
-    durations: dict[str, list[float]] = {}
-    rows = session.execute(
-        select(key.label("key"), Complaint.created_at, end)
+def _medians(session: Session, key, scope: list) -> dict[str, dict[str, float]]:
+    """Median days from filing to verification and to resolution on SQLite (small, embedded), in Python, from one
+    read of the rows in which SQLite gives the days itself (julianday of the stored UTC times): a year's rows made
+    into datetimes, once per median, took most of a figures page."""
+    created = func.julianday(Complaint.created_at)
+    rows = session.connection().execute(  # plain rows: the ORM's per-row work is not needed for numbers
+        select(
+            key.label("key"),
+            func.julianday(Complaint.verified_at) - created,
+            func.julianday(Complaint.resolved_at) - created,
+        )
         .select_from(Complaint)
         .outerjoin(Opd, Opd.code == Complaint.opd_code)
-        .where(*scope, end.is_not(None))
+        .where(*scope, or_(Complaint.verified_at.is_not(None), Complaint.resolved_at.is_not(None)))
     )
-    for group, created, finished in rows:
-        durations.setdefault(group, []).append((finished - created).total_seconds() / 86400)
-    return {group: round(statistics.median(values), 2) for group, values in durations.items()}
+    to_verify: dict[str, list[float]] = {}
+    to_resolve: dict[str, list[float]] = {}
+    for group, verify, resolve in rows:
+        if verify is not None:
+            to_verify.setdefault(group, []).append(verify)
+        if resolve is not None:
+            to_resolve.setdefault(group, []).append(resolve)
+    medians: dict[str, dict[str, float]] = {}
+    for field, durations in (("median_days_to_verify", to_verify), ("median_days_to_resolve", to_resolve)):
+        for group, values in durations.items():
+            medians.setdefault(group, {})[field] = round(statistics.median(values), 2)
+    return medians

@@ -124,6 +124,32 @@ PHOTO_COLUMN = Column("photo_urls", "text", "signed URLs of the photos (display 
 WIB_OFFSET = dt.timezone(dt.timedelta(hours=7), "WIB")  # fixed, no daylight saving: faster than the zone
 
 
+DATASETS = ("complaints", "findings", "reports", "visits")
+
+
+def available(principal: Principal) -> list[str]:
+    """The datasets the caller may export (each one's own read permission on top of exporting)."""
+    if not access.can(principal, "exports.read"):
+        return []
+    readable = {
+        "complaints": access.can(principal, "complaints.read"),
+        "findings": access.can(principal, "findings.read"),
+        "reports": access.can(principal, "reports.read"),
+        "visits": access.can(principal, "visits.read"),
+    }
+    return [name for name in DATASETS if readable[name]]
+
+
+def period_filters(name: str, since: dt.datetime, until: dt.datetime) -> dict:
+    """The list filters that keep a dataset to a period (`until` exclusive), where its list has them: complaints
+    by filing time, visits by their day; findings and field reports have none (their lists filter by change)."""
+    if name == "complaints":
+        return {"created_from": since, "created_to": until}
+    if name == "visits":
+        return {"from": since.date(), "to": (until - dt.timedelta(days=1)).date()}
+    return {}
+
+
 @dataclass
 class Dataset:
     columns: list[Column]

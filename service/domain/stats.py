@@ -19,7 +19,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.domain import access, complaint_stats
@@ -29,6 +29,7 @@ from service.domain.errors import Invalid
 from service.models import Complaint, Finding, Kecamatan, Opd, Photo, Report, Visit
 from service.models.complaints import OPEN_STATUSES
 from service.models.reference import SECTORS
+from service.models.visits import DONE as VISIT_DONE
 from service.models.visits import FINDING_DONE, FINDING_OPEN, FINDING_STATUSES, VERIFIED, VISIT_STATUSES
 
 MAX_RANGE_DAYS = 3 * 366
@@ -306,3 +307,81 @@ def _service_figures(session: Session, scope: Scope, start, end, now, complaint_
     for group, values in finding_groups(session, finding_key, scope, since, until, now).items():
         groups.setdefault(group, _service_empty())["findings"] = values
     return groups
+
+
+# --- month by month, the counts a chart shows
+
+
+def monthly_counts(session: Session, principal: Principal, start: dt.date, end: dt.date) -> dict:
+    """The counts of figures() month by month, in one grouped query per kind instead of all figures per month:
+    complaints filed (in total and per SAE pillar), findings recorded, field reports captured and visits done
+    (these two None for an OPD officer). Months are keys `YYYY-MM` of `months`; a month without any is 0."""
+    scope = scope_of(principal)
+    months = months_of(start, end)
+    keys = [first.strftime("%Y-%m") for first, _ in months]
+    since, until = bounds(start, end)
+
+    def month_of(column):
+        # The WIB month of a moment, by the months' bounds (the same on every database, no time-zone functions).
+        return case(*[(column < bounds(first, last)[1], key) for (first, last), key in zip(months, keys, strict=True)])
+
+    def zeros() -> dict[str, int]:
+        return dict.fromkeys(keys, 0)
+
+    complaint_month = month_of(Complaint.created_at)
+    pillar = func.coalesce(Opd.sector, literal(UNASSIGNED))
+    complaints, by_pillar = zeros(), {key: zeros() for key in SECTORS}
+    rows = session.execute(
+        select(complaint_month, pillar, func.count())
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope))
+        .group_by(complaint_month, pillar)
+    )
+    for month, group, count in rows:
+        complaints[month] += count
+        by_pillar.setdefault(group, zeros())[month] = count
+    finding_month = month_of(Finding.created_at)
+    conditions = [Finding.created_at >= since, Finding.created_at < until]
+    if scope.kecamatan_code:
+        conditions.append(Finding.kecamatan_code == scope.kecamatan_code)
+    if scope.opd_code:
+        conditions.append(Finding.opd_code == scope.opd_code)
+    findings = zeros()
+    for month, count in session.execute(
+        select(finding_month, func.count())
+        .select_from(Finding)
+        .join(Opd, Opd.code == Finding.opd_code)
+        .where(*conditions)
+        .group_by(finding_month)
+    ):
+        findings[month] = count
+    result = {
+        "months": keys,
+        "complaints": complaints,
+        "complaints_by_pillar": by_pillar,
+        "findings": findings,
+        "reports": None,
+        "visits_done": None,
+    }
+    if not scope.areas:
+        return result
+    area = [Report.kecamatan_code == scope.kecamatan_code] if scope.kecamatan_code else []
+    report_month = month_of(Report.captured_at)
+    result["reports"] = reports = zeros()
+    for month, count in session.execute(
+        select(report_month, func.count())
+        .where(Report.captured_at >= since, Report.captured_at < until, Report.withdrawn_at.is_(None), *area)
+        .group_by(report_month)
+    ):
+        reports[month] = count
+    visit_month = case(*[(Visit.date <= last, key) for (_, last), key in zip(months, keys, strict=True)])
+    visit_area = [Visit.kecamatan_code == scope.kecamatan_code] if scope.kecamatan_code else []
+    result["visits_done"] = visits = zeros()
+    for month, count in session.execute(
+        select(visit_month, func.count())
+        .where(Visit.date >= start, Visit.date <= end, Visit.status == VISIT_DONE, *visit_area)
+        .group_by(visit_month)
+    ):
+        visits[month] = count
+    return result
