@@ -61,7 +61,7 @@ def empty() -> dict:
     }
 
 
-def grouped(session: Session, key, scope: list) -> dict[str, dict]:
+def grouped(session: Session, key, scope: list, medians: bool = True) -> dict[str, dict]:
     groups: dict[str, dict] = {}
     counts = session.execute(
         select(key.label("key"), Complaint.status, func.count())
@@ -75,11 +75,11 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
         entry["by_status"][status] = count
         entry["total"] += count
     postgres = session.get_bind().dialect.name == "postgresql"
-    medians = []
-    if postgres:  # the medians in the same pass as the other figures: one read of the period's rows, not three
+    middle_of = []
+    if postgres and medians:  # in the same pass as the other figures: one read of the period's rows, not three
         for column in (Complaint.verified_at, Complaint.resolved_at):
             days = func.extract("epoch", column - Complaint.created_at) / 86400
-            medians.append(func.percentile_cont(0.5).within_group(days).filter(column.is_not(None)))
+            middle_of.append(func.percentile_cont(0.5).within_group(days).filter(column.is_not(None)))
     quality = session.execute(
         select(
             key.label("key"),
@@ -87,7 +87,7 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
             func.sum(case((Complaint.resolved_on_time.is_(True), 1), else_=0)),
             func.avg(Complaint.rating),
             func.count(Complaint.rating),
-            *medians,
+            *middle_of,
         )
         .select_from(Complaint)
         .outerjoin(Opd, Opd.code == Complaint.opd_code)
@@ -100,13 +100,13 @@ def grouped(session: Session, key, scope: list) -> dict[str, dict]:
         entry["resolved_on_time_share"] = round(on_time / resolved, 3) if resolved else None
         entry["average_rating"] = round(float(rating), 2) if rating is not None else None
         entry["ratings"] = ratings
-        if postgres:
+        if middle_of:
             entry["median_days_to_verify"], entry["median_days_to_resolve"] = (
                 round(float(value), 2) if value is not None else None for value in middle
             )
-    if not postgres:
-        for group, medians in _medians(session, key, scope).items():
-            groups[group].update(medians)
+    if medians and not postgres:
+        for group, values in _medians(session, key, scope).items():
+            groups[group].update(values)
     return groups
 
 

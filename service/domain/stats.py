@@ -78,18 +78,22 @@ def figures(
     end: dt.date,
     now: dt.datetime,
     monthly: bool = False,
+    medians: bool = True,
 ) -> dict:
-    """`by` is overview, kecamatan, opd or pillar; `monthly` adds the same figures month by month."""
+    """`by` is overview, kecamatan, opd or pillar; `monthly` adds the same figures month by month. `medians=False`
+    leaves the complaints' median days out (None): a page that does not show them spares SQLite a read of every
+    complaint of the period (PostgreSQL computes them in the same pass as the counts)."""
     scope = scope_of(principal)
     compute = {"overview": _overview, "kecamatan": _by_kecamatan, "opd": _by_opd, "pillar": _by_pillar}[by]
-    result = {"date_from": start, "date_to": end, "generated_at": now, **compute(session, scope, start, end, now)}
+    result = {"date_from": start, "date_to": end, "generated_at": now}
+    result.update(compute(session, scope, start, end, now, medians))
     if monthly:
         result["months"] = [
             {
                 "month": first.strftime("%Y-%m"),
                 "date_from": first,
                 "date_to": last,
-                **compute(session, scope, first, last, now),
+                **compute(session, scope, first, last, now, medians),
             }
             for first, last in months_of(start, end)
         ]
@@ -104,12 +108,13 @@ def bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 # --- areas: the overview and the kecamatan
 
 
-def _overview(session: Session, scope: Scope, start, end, now) -> dict:
-    return {"figures": _area_figures(session, scope, start, end, now, literal("all")).get("all") or _area_empty(scope)}
+def _overview(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
+    figures = _area_figures(session, scope, start, end, now, literal("all"), medians).get("all")
+    return {"figures": figures or _area_empty(scope)}
 
 
-def _by_kecamatan(session: Session, scope: Scope, start, end, now) -> dict:
-    groups = _area_figures(session, scope, start, end, now, None)
+def _by_kecamatan(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
+    groups = _area_figures(session, scope, start, end, now, None, medians)
     stmt = select(Kecamatan.code, Kecamatan.name, Kecamatan.bps_code).order_by(Kecamatan.code)
     if scope.kecamatan_code:
         stmt = stmt.where(Kecamatan.code == scope.kecamatan_code)
@@ -137,7 +142,7 @@ def _area_empty(scope: Scope) -> dict:
     }
 
 
-def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[str, dict]:
+def _area_figures(session: Session, scope: Scope, start, end, now, key, medians: bool = True) -> dict[str, dict]:
     """Per kecamatan (key None) or in total (a literal key)."""
     since, until = bounds(start, end)
     groups: dict[str, dict] = {}
@@ -147,7 +152,7 @@ def _area_figures(session: Session, scope: Scope, start, end, now, key) -> dict[
 
     complaint_scope = [Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope)]
     complaint_key = key if key is not None else Complaint.kecamatan_code
-    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope).items():
+    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope, medians).items():
         if group is not None:
             entry(group)["complaints"] = values
     for group, count in _complaints_overdue(session, complaint_key, scope, now).items():
@@ -263,9 +268,9 @@ def finding_groups(session: Session, key, scope: Scope, since, until, now) -> di
 # --- the OPD and the pillars: complaints and findings together
 
 
-def _by_opd(session: Session, scope: Scope, start, end, now) -> dict:
+def _by_opd(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
     opd = func.coalesce(Complaint.opd_code, literal(UNASSIGNED))
-    groups = _service_figures(session, scope, start, end, now, opd, Finding.opd_code)
+    groups = _service_figures(session, scope, start, end, now, opd, Finding.opd_code, medians)
     names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
     pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
     stmt = select(Opd.code).order_by(Opd.code)
@@ -285,9 +290,9 @@ def _by_opd(session: Session, scope: Scope, start, end, now) -> dict:
     }
 
 
-def _by_pillar(session: Session, scope: Scope, start, end, now) -> dict:
+def _by_pillar(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
     pillar = func.coalesce(Opd.sector, literal(UNASSIGNED))
-    groups = _service_figures(session, scope, start, end, now, pillar, Opd.sector)
+    groups = _service_figures(session, scope, start, end, now, pillar, Opd.sector, medians)
     keys = list(SECTORS) + ([UNASSIGNED] if UNASSIGNED in groups else [])
     return {"rows": [{"pillar": key, **(groups.get(key) or _service_empty())} for key in keys]}
 
@@ -296,11 +301,13 @@ def _service_empty() -> dict:
     return {"complaints": complaint_stats.empty(), "complaints_overdue": 0, "findings": finding_groups_empty()}
 
 
-def _service_figures(session: Session, scope: Scope, start, end, now, complaint_key, finding_key) -> dict:
+def _service_figures(
+    session: Session, scope: Scope, start, end, now, complaint_key, finding_key, medians: bool = True
+) -> dict:
     since, until = bounds(start, end)
     groups: dict[str, dict] = {}
     complaint_scope = [Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope)]
-    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope).items():
+    for group, values in complaint_stats.grouped(session, complaint_key, complaint_scope, medians).items():
         groups.setdefault(group, _service_empty())["complaints"] = values
     for group, count in _complaints_overdue(session, complaint_key, scope, now).items():
         groups.setdefault(group, _service_empty())["complaints_overdue"] = count
