@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain import access, audit, devices, lookup, tokens
@@ -90,6 +92,55 @@ def users_query(principal: Principal, role: str | None = None) -> Select:
     access.require(principal, "users.read")
     stmt = select(User)
     return stmt.where(User.role == role) if role else stmt
+
+
+def list_users(
+    session: Session, principal: Principal, role: str | None = None, search: str = "", page: int = 1, size: int = 50
+) -> tuple[list[User], int]:
+    """A page of users by username (a search in username and name, a role), and how many match in all."""
+    stmt = users_query(principal, role)
+    words = search.strip().lower()
+    if words:
+        pattern = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(User.username).offset((max(page, 1) - 1) * size).limit(size))
+    return list(rows), total
+
+
+@dataclass(frozen=True)
+class ScopeChoices:
+    """What a user form offers for a role's scope, in name order: (code, name) of each kecamatan and OPD, and
+    (code, name, kecamatan code) of each desa."""
+
+    kecamatan: list[tuple[str, str]]
+    desa: list[tuple[str, str, str]]
+    opd: list[tuple[str, str]]
+
+
+def scope_choices(session: Session, principal: Principal) -> ScopeChoices:
+    """The areas and OPDs a user's scope may name, for the admin's user forms."""
+    access.require(principal, "users.manage")
+    return ScopeChoices(
+        kecamatan=[(c, n) for c, n in session.execute(select(Kecamatan.code, Kecamatan.name).order_by(Kecamatan.name))],
+        desa=[
+            (c, n, k)
+            for c, n, k in session.execute(
+                select(Desa.code, Desa.name, Desa.kecamatan_code).order_by(Desa.kecamatan_code, Desa.name)
+            )
+        ],
+        opd=[(c, n) for c, n in session.execute(select(Opd.code, Opd.short_name).order_by(Opd.short_name))],
+    )
+
+
+def new_password() -> str:
+    """A password an admin hands over once: 16 characters from 96 random bits."""
+    return secrets.token_urlsafe(12)
 
 
 def update_user(session: Session, principal: Principal, user_id: int, changes: dict) -> User:
