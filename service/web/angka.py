@@ -242,7 +242,7 @@ i18n.add(
             "angka.dataset.findings": "Temuan",
             "angka.dataset.reports": "Laporan lapangan",
             "angka.dataset.visits": "Kunjungan",
-            "angka.download": "Unduh {dataset} ({format})",
+            "angka.download": "Unduh {dataset} sebagai",
         },
         "en": {
             "angka.title": "Figures",
@@ -305,7 +305,7 @@ i18n.add(
             "angka.dataset.findings": "Findings",
             "angka.dataset.reports": "Field reports",
             "angka.dataset.visits": "Visits",
-            "angka.download": "Download {dataset} ({format})",
+            "angka.download": "Download {dataset} as",
         },
     }
 )
