@@ -85,7 +85,7 @@ def figures(
     complaint of the period (PostgreSQL computes them in the same pass as the counts)."""
     scope = scope_of(principal)
     compute = {"overview": _overview, "kecamatan": _by_kecamatan, "opd": _by_opd, "pillar": _by_pillar}[by]
-    result = {"date_from": start, "date_to": end, "generated_at": now}
+    result: dict = {"date_from": start, "date_to": end, "generated_at": now}
     result.update(compute(session, scope, start, end, now, medians))
     if monthly:
         result["months"] = [

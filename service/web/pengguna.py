@@ -49,15 +49,13 @@ def _name_errors(data: dict) -> dict[str, str]:
 @bp.get("/pengguna")
 @signed_in
 def pengguna():
-    role = request.args.get("peran", "")
+    chosen = request.args.get("peran", "")[:32]
     search = request.args.get("q", "").strip()[:100]
     try:
         page = max(int(request.args.get("halaman", "1")), 1)
     except ValueError:
         page = 1
-    found, total = users.list_users(
-        session(), principal(), role=role if role in ROLES else None, search=search, page=page, size=PAGE_SIZE
-    )
+    found, total = users.list_users(session(), principal(), chosen or None, search, page, PAGE_SIZE)
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     choices = users.scope_choices(session(), principal())
     names = {code: name for code, name, *_ in (*choices.kecamatan, *choices.desa, *choices.opd)}
@@ -67,12 +65,12 @@ def pengguna():
         total=total,
         page=page,
         pages=pages,
-        role=role if role in ROLES else "",
+        chosen=chosen,
         search=search,
         roles=ROLES,
         ok=_ok(),
         area_names=names,
-        query={"peran": role or None, "q": search or None},
+        query={"peran": chosen or None, "q": search or None},
     )
 
 

@@ -81,3 +81,38 @@ def test_month_by_month_adds_up_and_periods_are_checked(client, as_, records):
     bad = client.get("/api/v1/stats/overview?from=2026-05-01&to=2026-01-01", headers=as_("office"))
     assert bad.status_code == 422
     assert client.get("/api/v1/stats/complaints", headers=as_("office")).status_code == 200, "no 422 without from/to"
+
+
+def test_the_monthly_counts_are_the_figures_month_by_month(records, people, db):
+    """stats.monthly_counts (the figures page's charts) counts what figures(monthly=True) counts, per role's scope;
+    figures without medians differ from the full figures in the medians only."""
+    from service.db import utcnow
+    from service.domain import access, stats
+
+    start, end = stats.period(None, None, today())
+    now = utcnow()
+    for who in ("office", "camat", "dlh"):
+        principal = access.Principal.of(people[who])
+        counts = stats.monthly_counts(db, principal, start, end)
+        overview = stats.figures(db, principal, "overview", start, end, now, monthly=True)
+        pillars = stats.figures(db, principal, "pillar", start, end, now, monthly=True)
+        assert counts["months"] == [m["month"] for m in overview["months"]]
+        for month, pillar_month in zip(overview["months"], pillars["months"], strict=True):
+            key, figures = month["month"], month["figures"]
+            assert counts["complaints"][key] == figures["complaints"]["total"], (who, key)
+            assert counts["findings"][key] == figures["findings"]["total"], (who, key)
+            if figures["reports"] is None:
+                assert counts["reports"] is None and counts["visits_done"] is None
+            else:
+                assert counts["reports"][key] == figures["reports"]["total"]
+                assert counts["visits_done"][key] == figures["visits"]["done"]
+            for row in pillar_month["rows"]:
+                assert counts["complaints_by_pillar"][row["pillar"]][key] == row["complaints"]["total"]
+
+        full = stats.figures(db, principal, "opd", start, end, now)
+        light = stats.figures(db, principal, "opd", start, end, now, medians=False)
+        for row, quick in zip(full["rows"], light["rows"], strict=True):
+            assert quick["complaints"]["median_days_to_resolve"] is None
+            for name in ("median_days_to_verify", "median_days_to_resolve"):
+                quick["complaints"][name] = row["complaints"][name]
+            assert quick == row

@@ -136,7 +136,8 @@ def test_others_are_refused_and_csrf_is_checked(browser, base_url, page, staff, 
     sign_in(admin_page, "peng.admin", PASSWORD)
     refused = admin_page.evaluate(
         """async (id) => {
-            const r = await fetch(`/app/pengguna/${id}/status`, {method: "POST", body: new URLSearchParams({aktif: "0"})});
+            const body = new URLSearchParams({aktif: "0"});
+            const r = await fetch(`/app/pengguna/${id}/status`, {method: "POST", body});
             return [r.status, await r.text()];
         }""",
         target.id,
