@@ -46,6 +46,8 @@ SERIES_STYLES = (
     SeriesStyle("#d55e00", "6 3", "square"),
     SeriesStyle("#007a5e", "2 3", "triangle"),
     SeriesStyle("#a8437f", "8 3 2 3", "diamond"),
+    SeriesStyle("#4d4d4d", "10 3", "triangle_down"),  # five SAE pillars and "not yet sent" fit without a repeat
+    SeriesStyle("#8a6500", "1 3", "bar"),
 )
 
 # Relative path data drawn from a marker's centre; the circle is a <circle>.
@@ -53,6 +55,8 @@ MARKER_PATHS = {
     "square": "m-3.5 -3.5h7v7h-7Z",
     "triangle": "m0 -4.5l4.5 8h-9Z",
     "diamond": "m0 -4.5l4.5 4.5-4.5 4.5-4.5-4.5Z",
+    "triangle_down": "m0 4.5l4.5 -8h-9Z",
+    "bar": "m-4.5 -2h9v4h-9Z",
 }
 
 
