@@ -124,3 +124,21 @@ def test_postgresqls_copy_writes_what_the_row_writer_writes(db, records, dataset
     copied = b"".join(exports.copy_csv(db, coordinator, dataset, {}, now, None).rows).decode()
     written = "".join(exports.csv_lines(exports.open_dataset(db, coordinator, dataset, {}, now), None))
     assert copied == written and copied.count("\n") > 3
+
+
+def test_the_datasets_a_role_may_export():
+    """What the console offers to export: each dataset whose list the role may read (the API's answer otherwise)."""
+    cases = {
+        "bupati_office": ["complaints", "findings", "reports", "visits"],
+        "camat": ["complaints", "findings", "reports", "visits"],
+        "kepala_desa": ["findings", "reports", "visits"],
+        "opd_officer": ["complaints", "findings", "visits"],
+        "resident": [],
+    }
+    for role, expected in cases.items():
+        assert exports.available(Principal(role=role, user_id=1)) == expected, role
+    since = dt.datetime(2025, 3, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    until = dt.datetime(2025, 4, 1, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    assert exports.period_filters("complaints", since, until) == {"created_from": since, "created_to": until}
+    assert exports.period_filters("visits", since, until) == {"from": dt.date(2025, 3, 1), "to": dt.date(2025, 3, 31)}
+    assert exports.period_filters("findings", since, until) == {}
