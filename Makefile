@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test unit faults system-deps lint format install install-dev lock migrate seed clean
+.PHONY: run test unit faults screenshots system-deps lint format install install-dev lock migrate seed clean
 
 # Installs only what the lock files pin, each file checked against its hash.
 $(BIN)/.runtime: requirements.txt
@@ -50,6 +50,11 @@ test: system-deps install-dev
 # The pure rules (calendar, deadlines, transition tables, planner): no database, Redis or app; seconds.
 unit: install-dev
 	$(BIN)/pytest -q tests/unit
+
+# The README's screenshots of the console, taken by the office's browser test (on SQLite, the embedded default).
+screenshots: system-deps install-dev
+	SCREENSHOT_DIR=docs/screenshots TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) \
+	  $(BIN)/pytest -q tests/web/test_office_flow.py
 
 # The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`).
 faults: system-deps install-dev

@@ -26,6 +26,15 @@ PASSWORD = "kata sandi kantor"
 PROGRAM = "Sambang Desa 2025"
 
 
+@pytest.fixture
+def context(browser, base_url):
+    """A browser set to Indonesian, as the office's desktops are (dates in the form fields read `Januari 2025`)."""
+    ctx = browser.new_context(base_url=base_url, viewport={"width": 1366, "height": 900}, locale="id-ID")
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
 @pytest.fixture(scope="module")
 def office(web_db):
     with web_db() as session:
@@ -39,12 +48,14 @@ def office(web_db):
 
 
 def screenshot(page, name: str) -> None:
-    """Into $SCREENSHOT_DIR (the README's pictures) when it is set; a desk's width, the whole page."""
+    """Into $SCREENSHOT_DIR (the README's pictures) when it is set: what a desk's screen shows first."""
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1366, "height": 1000})
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))
         page.set_viewport_size({"width": 1366, "height": 900})
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def test_the_offices_week(context, page, office, web_db):
@@ -82,6 +93,7 @@ def test_the_offices_week(context, page, office, web_db):
     history = page.locator("#riwayat").inner_text()
     assert "Bupati menerima kunjungan Gubernur" in history and "Sari Kantor" in history
     page.goto(f"/app/jadwal?program={program_id}&tampilan=kalender&bulan={sumber.date:%Y-%m}")
+    assert "Bupati berhalangan: Sumber: Bupati menerima kunjungan Gubernur" in page.locator(".cal").inner_text()
     screenshot(page, "jadwal")
 
     # Open another visit from the list, print-preview its briefing, record a finding for DPUPR.
@@ -121,7 +133,7 @@ def test_the_offices_week(context, page, office, web_db):
     # The figures, and their export.
     page.click("nav.site-nav >> text=Angka")
     with page.expect_download() as download:
-        page.click("a[href*='/app/angka/ekspor/'][href$='.csv']")
+        page.click("a[href*='/app/angka/ekspor/findings.csv']")
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    assert exported.splitlines()[0] and len(exported.splitlines()) > 1
+    assert "Jalan poros desa berlubang sepanjang 2 km" in exported
     screenshot(page, "angka")
