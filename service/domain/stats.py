@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, literal, select
@@ -109,12 +110,18 @@ def bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _overview(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
-    figures = _area_figures(session, scope, start, end, now, literal("all"), medians).get("all")
-    return {"figures": figures or _area_empty(scope)}
+    return _overview_of(scope, _area_figures(session, scope, start, end, now, literal("all"), medians))
+
+
+def _overview_of(scope: Scope, groups: dict[str, dict]) -> dict:
+    return {"figures": groups.get("all") or _area_empty(scope)}
 
 
 def _by_kecamatan(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
-    groups = _area_figures(session, scope, start, end, now, None, medians)
+    return _kecamatan_rows(session, scope, _area_figures(session, scope, start, end, now, None, medians))
+
+
+def _kecamatan_rows(session: Session, scope: Scope, groups: dict[str, dict]) -> dict:
     stmt = select(Kecamatan.code, Kecamatan.name, Kecamatan.bps_code).order_by(Kecamatan.code)
     if scope.kecamatan_code:
         stmt = stmt.where(Kecamatan.code == scope.kecamatan_code)
@@ -234,19 +241,29 @@ def finding_groups_empty() -> dict:
 
 def finding_groups(session: Session, key, scope: Scope, since, until, now) -> dict[str, dict]:
     """Findings recorded from `since` to `until`, grouped by `key` (a column, or a literal for the total)."""
+    rows = session.execute(
+        select(key.label("key"), *FINDING_COLUMNS)
+        .select_from(Finding)
+        .join(Opd, Opd.code == Finding.opd_code)
+        .where(*_finding_scope(scope, since, until))
+    )
+    return _finding_summaries(rows, now)
+
+
+FINDING_COLUMNS = (Finding.status, Finding.due_at, Finding.done_at, Finding.done_on_time, Finding.created_at)
+
+
+def _finding_scope(scope: Scope, since, until) -> list:
     conditions = [Finding.created_at >= since, Finding.created_at < until]
     if scope.kecamatan_code:
         conditions.append(Finding.kecamatan_code == scope.kecamatan_code)
     if scope.opd_code:
         conditions.append(Finding.opd_code == scope.opd_code)
-    rows = session.execute(
-        select(
-            key.label("key"), Finding.status, Finding.due_at, Finding.done_at, Finding.done_on_time, Finding.created_at
-        )
-        .select_from(Finding)
-        .join(Opd, Opd.code == Finding.opd_code)
-        .where(*conditions)
-    )
+    return conditions
+
+
+def _finding_summaries(rows: Iterable, now: dt.datetime) -> dict[str, dict]:
+    """The figures of findings rows (group, *FINDING_COLUMNS), per group."""
     groups: dict[str, dict] = {}
     durations: dict[str, list[float]] = {}
     on_time: dict[str, list[bool]] = {}
@@ -270,7 +287,10 @@ def finding_groups(session: Session, key, scope: Scope, since, until, now) -> di
 
 def _by_opd(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
     opd = func.coalesce(Complaint.opd_code, literal(UNASSIGNED))
-    groups = _service_figures(session, scope, start, end, now, opd, Finding.opd_code, medians)
+    return _opd_rows(session, scope, _service_figures(session, scope, start, end, now, opd, Finding.opd_code, medians))
+
+
+def _opd_rows(session: Session, scope: Scope, groups: dict[str, dict]) -> dict:
     names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
     pillars = dict(session.execute(select(Opd.code, Opd.sector)).all())
     stmt = select(Opd.code).order_by(Opd.code)
@@ -292,7 +312,10 @@ def _by_opd(session: Session, scope: Scope, start, end, now, medians: bool = Tru
 
 def _by_pillar(session: Session, scope: Scope, start, end, now, medians: bool = True) -> dict:
     pillar = func.coalesce(Opd.sector, literal(UNASSIGNED))
-    groups = _service_figures(session, scope, start, end, now, pillar, Opd.sector, medians)
+    return _pillar_rows(_service_figures(session, scope, start, end, now, pillar, Opd.sector, medians))
+
+
+def _pillar_rows(groups: dict[str, dict]) -> dict:
     keys = list(SECTORS) + ([UNASSIGNED] if UNASSIGNED in groups else [])
     return {"rows": [{"pillar": key, **(groups.get(key) or _service_empty())} for key in keys]}
 
@@ -314,6 +337,173 @@ def _service_figures(
     for group, values in finding_groups(session, finding_key, scope, since, until, now).items():
         groups.setdefault(group, _service_empty())["findings"] = values
     return groups
+
+
+# --- every grouping at once, for the figures page
+
+
+def _area_key(by: str):
+    """The key of a (kecamatan, OPD, pillar) group in a grouping: the overview's one, the kecamatan (none: left
+    out, as a grouped query's null), the OPD or the pillar (none: not yet dispatched)."""
+    return {
+        "overview": lambda kecamatan, opd, pillar: "all",
+        "kecamatan": lambda kecamatan, opd, pillar: kecamatan,
+        "opd": lambda kecamatan, opd, pillar: UNASSIGNED if opd is None else opd,
+        "pillar": lambda kecamatan, opd, pillar: UNASSIGNED if pillar is None else pillar,
+    }[by]
+
+
+GROUPINGS = ("overview", "pillar", "opd", "kecamatan")
+
+
+def all_figures(session: Session, principal: Principal, start: dt.date, end: dt.date, now: dt.datetime) -> dict:
+    """figures() by overview, pillar, OPD and kecamatan (without medians) at once, for a page that shows them all:
+    each table is read once, grouped by kecamatan, OPD and pillar together, and the four groupings are summed from
+    those small groups here (four figures() calls read the period's complaints eight times, which made most of the
+    page's time on PostgreSQL). The answers are those of the four calls (a test compares them)."""
+    scope = scope_of(principal)
+    since, until = bounds(start, end)
+    keys = {by: _area_key(by) for by in GROUPINGS}
+    opd_pillar = (Complaint.kecamatan_code, Complaint.opd_code, Opd.sector)
+
+    complaints: dict[str, dict[str, dict]] = {by: {} for by in GROUPINGS}
+    quality: dict[str, dict[str, list[int]]] = {by: {} for by in GROUPINGS}
+    rows = session.execute(
+        select(
+            *opd_pillar,
+            Complaint.status,
+            func.count(),
+            func.count(Complaint.resolved_on_time),
+            func.sum(case((Complaint.resolved_on_time.is_(True), 1), else_=0)),
+            func.coalesce(func.sum(Complaint.rating), 0),
+            func.count(Complaint.rating),
+        )
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(Complaint.created_at >= since, Complaint.created_at < until, *_complaint_scope(scope))
+        .group_by(*opd_pillar, Complaint.status)
+    )
+    for kecamatan, opd, pillar, status, count, *sums in rows:
+        for by, key in keys.items():
+            group = key(kecamatan, opd, pillar)
+            if group is None:
+                continue
+            entry = complaints[by].setdefault(group, complaint_stats.empty())
+            entry["by_status"][status] = entry["by_status"].get(status, 0) + count
+            entry["total"] += count
+            totals = quality[by].setdefault(group, [0, 0, 0, 0])
+            for i, value in enumerate(sums):
+                totals[i] += int(value or 0)
+    for by, groups in quality.items():
+        for group, (resolved, on_time, rating_sum, ratings) in groups.items():
+            entry = complaints[by][group]
+            entry["resolved"] = resolved
+            entry["resolved_on_time_share"] = round(on_time / resolved, 3) if resolved else None
+            entry["average_rating"] = round(rating_sum / ratings, 2) if ratings else None
+            entry["ratings"] = ratings
+
+    overdue: dict[str, dict[str, int]] = {by: {} for by in GROUPINGS}
+    for kecamatan, opd, pillar, count in session.execute(
+        select(*opd_pillar, func.count())
+        .select_from(Complaint)
+        .outerjoin(Opd, Opd.code == Complaint.opd_code)
+        .where(Complaint.status.in_(OPEN_STATUSES), Complaint.due_at < now, *_complaint_scope(scope))
+        .group_by(*opd_pillar)
+    ):
+        for by, key in keys.items():
+            group = key(kecamatan, opd, pillar)
+            if group is not None:
+                overdue[by][group] = overdue[by].get(group, 0) + count
+
+    finding_rows = session.execute(
+        select(Finding.kecamatan_code, Finding.opd_code, Opd.sector, *FINDING_COLUMNS)
+        .select_from(Finding)
+        .join(Opd, Opd.code == Finding.opd_code)
+        .where(*_finding_scope(scope, since, until))
+    ).all()
+    findings = {
+        by: _finding_summaries(
+            (
+                (group, *rest)
+                for kecamatan, opd, pillar, *rest in finding_rows
+                if (group := key(kecamatan, opd, pillar)) is not None
+            ),
+            now,
+        )
+        for by, key in keys.items()
+    }
+
+    result = {}
+    for by in ("opd", "pillar"):
+        groups: dict[str, dict] = {}
+        for group, values in complaints[by].items():
+            groups.setdefault(group, _service_empty())["complaints"] = values
+        for group, count in overdue[by].items():
+            groups.setdefault(group, _service_empty())["complaints_overdue"] = count
+        for group, values in findings[by].items():
+            groups.setdefault(group, _service_empty())["findings"] = values
+        result[by] = _opd_rows(session, scope, groups) if by == "opd" else _pillar_rows(groups)
+    areas = {by: _page_areas(scope, complaints[by], overdue[by], findings[by]) for by in ("overview", "kecamatan")}
+    if scope.areas:
+        _page_visits_and_reports(session, scope, start, end, since, until, areas)
+    result["overview"] = _overview_of(scope, areas["overview"])
+    result["kecamatan"] = _kecamatan_rows(session, scope, areas["kecamatan"])
+    head = {"date_from": start, "date_to": end, "generated_at": now}
+    return {by: {**head, **result[by]} for by in GROUPINGS}
+
+
+def _page_areas(scope: Scope, complaints: dict, overdue: dict, findings: dict) -> dict[str, dict]:
+    groups: dict[str, dict] = {}
+    for group, values in complaints.items():
+        groups.setdefault(group, _area_empty(scope))["complaints"] = values
+    for group, count in overdue.items():
+        groups.setdefault(group, _area_empty(scope))["complaints_overdue"] = count
+    for group, values in findings.items():
+        groups.setdefault(group, _area_empty(scope))["findings"] = values
+    return groups
+
+
+def _page_visits_and_reports(session: Session, scope: Scope, start, end, since, until, areas: dict) -> None:
+    """Visits, field reports and flagged photos per kecamatan, and their sums for the overview."""
+    total, per_kecamatan = areas["overview"], areas["kecamatan"]
+
+    def entries(kecamatan: str) -> tuple[dict, dict]:
+        return (
+            total.setdefault("all", _area_empty(scope)),
+            per_kecamatan.setdefault(kecamatan, _area_empty(scope)),
+        )
+
+    visits = select(Visit.kecamatan_code, Visit.status, func.count()).where(Visit.date >= start, Visit.date <= end)
+    if scope.kecamatan_code:
+        visits = visits.where(Visit.kecamatan_code == scope.kecamatan_code)
+    for kecamatan, status, count in session.execute(visits.group_by(Visit.kecamatan_code, Visit.status)):
+        for entry in entries(kecamatan):
+            entry["visits"][status] = entry["visits"].get(status, 0) + count
+    report_scope = [
+        Report.captured_at >= since,
+        Report.captured_at < until,
+        Report.withdrawn_at.is_(None),
+        *([Report.kecamatan_code == scope.kecamatan_code] if scope.kecamatan_code else []),
+    ]
+    for kecamatan, category, count in session.execute(
+        select(Report.kecamatan_code, Report.category, func.count())
+        .where(*report_scope)
+        .group_by(Report.kecamatan_code, Report.category)
+    ):
+        for entry in entries(kecamatan):
+            reports = entry["reports"]
+            reports["by_category"][category] = reports["by_category"].get(category, 0) + count
+            reports["total"] += count
+    flagged_photos = (
+        select(func.count())
+        .where(Photo.report_id == Report.id, func.json_array_length(Photo.flags) > 0)
+        .scalar_subquery()
+    )
+    for kecamatan, count in session.execute(
+        select(Report.kecamatan_code, func.sum(flagged_photos)).where(*report_scope).group_by(Report.kecamatan_code)
+    ):
+        for entry in entries(kecamatan):
+            entry["photos_flagged"] += int(count or 0)
 
 
 # --- month by month, the counts a chart shows

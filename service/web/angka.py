@@ -101,10 +101,8 @@ def angka():
     who, now = principal(), utcnow()
     assert period.start is not None and period.end is not None
     start, end = period.start, period.end
-    overview = stats.figures(session(), who, "overview", start, end, now, medians=False)
-    pillars = stats.figures(session(), who, "pillar", start, end, now, medians=False)
-    opds = stats.figures(session(), who, "opd", start, end, now, medians=False)
-    kecamatan = stats.figures(session(), who, "kecamatan", start, end, now, medians=False)
+    figures = stats.all_figures(session(), who, start, end, now)
+    overview, pillars, opds, kecamatan = (figures[by] for by in ("overview", "pillar", "opd", "kecamatan"))
     monthly = stats.monthly_counts(session(), who, start, end)
     return render(
         "angka.html",

@@ -116,3 +116,74 @@ def test_the_monthly_counts_are_the_figures_month_by_month(records, people, db):
             for name in ("median_days_to_verify", "median_days_to_resolve"):
                 quick["complaints"][name] = row["complaints"][name]
             assert quick == row
+
+
+def test_all_figures_at_once_are_the_four_figures(records, people, db):
+    """stats.all_figures (the figures page) answers what figures() answers by overview, pillar, OPD and kecamatan
+    without medians, per role's scope, over varied rows: any status, OPD or none, ratings, overdue, withdrawn."""
+    import datetime as dt
+    import random
+
+    from sqlalchemy import insert
+
+    from service.db import utcnow
+    from service.domain import access, stats
+    from service.models import Kecamatan, Opd
+    from service.models.complaints import STATUSES
+    from service.models.visits import FINDING_STATUSES
+
+    rnd, now = random.Random(7), utcnow()
+    start, end = stats.period(None, None, today())
+    since = dt.datetime.combine(start, dt.time(), tzinfo=WIB)
+    span = (now - since).total_seconds()
+    kecamatan = [SUMBER, *db.scalars(select(Kecamatan.code).order_by(Kecamatan.code).limit(4))]
+    opds = ["dlh", "dpupr", *db.scalars(select(Opd.code).order_by(Opd.code).limit(3))]
+    visit = db.scalar(select(Visit.id).where(Visit.kecamatan_code == SUMBER))
+
+    def moment() -> dt.datetime:
+        return since + dt.timedelta(seconds=rnd.uniform(0, span))
+
+    complaints = []
+    for i in range(300):
+        at = moment()
+        complaints.append(
+            {"client_uuid": f"00000000-0000-4000-9000-{i:012d}", "content_hash": f"f{i:063x}",
+             "tracking_code": f"PBL-F{i:011d}", "kind": "pengaduan", "category_code": "sampah",
+             "description": "Aduan.", "lat": -7.9, "lon": 113.1, "kecamatan_code": rnd.choice(kecamatan),
+             "privacy": "public", "status": rnd.choice(STATUSES), "opd_code": rnd.choice([None, *opds]),
+             "sla_class": "sederhana", "created_at": at, "updated_at": at,
+             "due_at": at + dt.timedelta(days=rnd.choice([1, 30, 400])),
+             "resolved_on_time": rnd.choice([None, True, False]), "rating": rnd.choice([None, 1, 2, 3, 4, 5])}
+        )  # fmt: skip
+    db.execute(insert(Complaint), complaints)
+    findings = []
+    for _ in range(120):
+        at, status = moment(), rnd.choice(FINDING_STATUSES)
+        findings.append(
+            {"visit_id": visit, "kecamatan_code": rnd.choice(kecamatan), "description": "Temuan.",
+             "opd_code": rnd.choice(opds), "due_date": at.date(),
+             "due_at": at + dt.timedelta(days=rnd.choice([1, 400])),
+             "status": status, "created_at": at, "updated_at": at,
+             "done_at": at + dt.timedelta(days=rnd.uniform(0, 20)) if status in ("done", "verified") else None,
+             "done_on_time": rnd.choice([True, False]) if status in ("done", "verified") else None}
+        )  # fmt: skip
+    db.execute(insert(Finding), findings)
+    reports = []
+    for i in range(60):
+        at = moment()
+        reports.append(
+            {"client_uuid": f"00000000-0000-4000-a000-{i:012d}", "content_hash": f"e{i:063x}", "title": "Laporan",
+             "category": rnd.choice(["infrastruktur", "kesehatan", "sosial"]), "kecamatan_code": rnd.choice(kecamatan),
+             "lat": -7.9, "lon": 113.1, "captured_at": at, "received_at": at, "updated_at": at,
+             "withdrawn_at": at if i % 7 == 0 else None}
+        )  # fmt: skip
+    db.execute(insert(Report), reports)
+    db.flush()
+
+    for who in ("office", "camat", "dlh"):
+        principal = access.Principal.of(people[who])
+        together = stats.all_figures(db, principal, start, end, now)
+        for by in ("overview", "pillar", "opd", "kecamatan"):
+            alone = stats.figures(db, principal, by, start, end, now, medians=False)
+            assert together[by] == alone, (who, by)
+    assert together["overview"]["figures"]["complaints"]["ratings"] > 0, "the rows were counted"
