@@ -247,7 +247,7 @@ def finding_groups(session: Session, key, scope: Scope, since, until, now) -> di
         .join(Opd, Opd.code == Finding.opd_code)
         .where(*_finding_scope(scope, since, until))
     )
-    return _finding_summaries(rows, now)
+    return _finding_summaries((((group,), *rest) for group, *rest in rows), now, 1)[0]
 
 
 FINDING_COLUMNS = (Finding.status, Finding.due_at, Finding.done_at, Finding.done_on_time, Finding.created_at)
@@ -262,24 +262,31 @@ def _finding_scope(scope: Scope, since, until) -> list:
     return conditions
 
 
-def _finding_summaries(rows: Iterable, now: dt.datetime) -> dict[str, dict]:
-    """The figures of findings rows (group, *FINDING_COLUMNS), per group."""
-    groups: dict[str, dict] = {}
-    durations: dict[str, list[float]] = {}
-    on_time: dict[str, list[bool]] = {}
-    for group, status, due_at, done_at, done_on_time, created_at in rows:
-        entry = groups.setdefault(group, finding_groups_empty())
-        entry["total"] += 1
-        entry["by_state"][status] += 1
-        if status in FINDING_OPEN and due_at is not None and due_at < now:
-            entry["overdue"] += 1
-        if status in (FINDING_DONE, VERIFIED) and done_at is not None:
-            durations.setdefault(group, []).append((done_at - created_at).total_seconds() / 86400)
-            on_time.setdefault(group, []).append(bool(done_on_time))
-    for group, values in durations.items():
-        groups[group]["median_days_to_done"] = round(statistics.median(values), 2)
-        groups[group]["done_on_time_share"] = round(sum(on_time[group]) / len(on_time[group]), 3)
-    return groups
+def _finding_summaries(rows: Iterable, now: dt.datetime, ways: int) -> list[dict[str, dict]]:
+    """The figures of findings rows ((group of each of `ways` groupings, or None), *FINDING_COLUMNS), per group of
+    each grouping: one pass over the rows whatever the groupings."""
+    groupings: list[dict[str, dict]] = [{} for _ in range(ways)]
+    durations: list[dict[str, list[float]]] = [{} for _ in range(ways)]
+    on_time: list[dict[str, list[bool]]] = [{} for _ in range(ways)]
+    for keys, status, due_at, done_at, done_on_time, created_at in rows:
+        overdue = status in FINDING_OPEN and due_at is not None and due_at < now
+        done = status in (FINDING_DONE, VERIFIED) and done_at is not None
+        days = (done_at - created_at).total_seconds() / 86400 if done else 0.0
+        for i, group in enumerate(keys):
+            if group is None:
+                continue
+            entry = groupings[i].setdefault(group, finding_groups_empty())
+            entry["total"] += 1
+            entry["by_state"][status] += 1
+            entry["overdue"] += overdue
+            if done:
+                durations[i].setdefault(group, []).append(days)
+                on_time[i].setdefault(group, []).append(bool(done_on_time))
+    for groups, spans, timely in zip(groupings, durations, on_time, strict=True):
+        for group, values in spans.items():
+            groups[group]["median_days_to_done"] = round(statistics.median(values), 2)
+            groups[group]["done_on_time_share"] = round(sum(timely[group]) / len(timely[group]), 3)
+    return groupings
 
 
 # --- the OPD and the pillars: complaints and findings together
@@ -394,8 +401,8 @@ def all_figures(session: Session, principal: Principal, start: dt.date, end: dt.
             totals = quality[by].setdefault(group, [0, 0, 0, 0])
             for i, value in enumerate(sums):
                 totals[i] += int(value or 0)
-    for by, groups in quality.items():
-        for group, (resolved, on_time, rating_sum, ratings) in groups.items():
+    for by, sums_of in quality.items():
+        for group, (resolved, on_time, rating_sum, ratings) in sums_of.items():
             entry = complaints[by][group]
             entry["resolved"] = resolved
             entry["resolved_on_time_share"] = round(on_time / resolved, 3) if resolved else None
@@ -421,17 +428,15 @@ def all_figures(session: Session, principal: Principal, start: dt.date, end: dt.
         .join(Opd, Opd.code == Finding.opd_code)
         .where(*_finding_scope(scope, since, until))
     ).all()
-    findings = {
-        by: _finding_summaries(
-            (
-                (group, *rest)
-                for kecamatan, opd, pillar, *rest in finding_rows
-                if (group := key(kecamatan, opd, pillar)) is not None
-            ),
-            now,
-        )
-        for by, key in keys.items()
-    }
+    summaries = _finding_summaries(
+        (
+            (tuple(key(kecamatan, opd, pillar) for key in keys.values()), *rest)
+            for kecamatan, opd, pillar, *rest in finding_rows
+        ),
+        now,
+        len(keys),
+    )
+    findings = dict(zip(keys, summaries, strict=True))
 
     result = {}
     for by in ("opd", "pillar"):
