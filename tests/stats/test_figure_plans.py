@@ -1,6 +1,7 @@
 """The figures of a period read their tables through indexes: with some years of rows (made by PostgreSQL itself),
-every statement the overview, kecamatan, OPD and pillar figures run for one month is EXPLAINed and none may read a
-big table whole (proof by plan, not by timing; `python -m bench.exports` times the overview at a million rows)."""
+every statement the overview, kecamatan, OPD and pillar figures (and all four at once, as the figures page reads
+them) run for one month is EXPLAINed and none may read a big table whole (proof by plan, not by timing;
+`python -m bench.exports` times the overview at a million rows)."""
 
 from __future__ import annotations
 
