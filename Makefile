@@ -39,13 +39,32 @@ seed: migrate
 run: seed
 	$(BIN)/python -m service serve
 
-# Lint, then PostgreSQL and Redis (all tests), then the embedded SQLite path (all but PostgreSQL-only tests).
+# Lint, then two passes at the same time: PostgreSQL (every test that uses the run's database) and the embedded
+# SQLite default of `make run` (all but `postgres_only` tests). Tests that never touch the run's database (marked
+# `engine_neutral` by tests/conftest.py: pure rules, settings, images, servers on SQLite files of their own) cannot
+# differ between the two, so they run once, in the SQLite pass. The passes own separate databases and Redis DBs
+# (tests/isolation.py) and write their output to $(TEST_LOGS)/<pass>.log; each one's summary line is printed, a
+# failing pass's whole log too, and `make test` fails if either pass fails.
+TEST_LOGS ?= instance/test-logs
+PG_PASS = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest \
+	-m "not faults and not engine_neutral"
+SQLITE_PASS = TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only and not faults"
 test: system-deps install-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not faults"
-	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only and not faults"
+	@mkdir -p $(TEST_LOGS)
+	@echo "pytest: PostgreSQL and SQLite passes together (logs: $(TEST_LOGS)/postgresql.log, $(TEST_LOGS)/sqlite.log)"
+	@$(PG_PASS) >$(TEST_LOGS)/postgresql.log 2>&1 & pg=$$!; \
+	$(SQLITE_PASS) >$(TEST_LOGS)/sqlite.log 2>&1 & lite=$$!; \
+	wait $$pg; pg_status=$$?; wait $$lite; lite_status=$$?; \
+	for pass in postgresql:$$pg_status sqlite:$$lite_status; do \
+	  name=$${pass%:*}; status=$${pass#*:}; \
+	  if [ "$$status" != 0 ]; then echo "===== $$name pass failed (exit $$status): $(TEST_LOGS)/$$name.log ====="; \
+	    cat $(TEST_LOGS)/$$name.log; fi; \
+	done; \
+	for name in postgresql sqlite; do printf '%-10s %s\n' "$$name:" "$$(tail -n 1 $(TEST_LOGS)/$$name.log)"; done; \
+	[ "$$pg_status" = 0 ] && [ "$$lite_status" = 0 ]
 
 # The pure rules (calendar, deadlines, transition tables, planner): no database, Redis or app; seconds.
 unit: install-dev
@@ -56,9 +75,10 @@ screenshots: system-deps install-dev
 	SCREENSHOT_DIR=docs/screenshots TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(BIN)/pytest -q tests/web/test_office_flow.py
 
-# The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`).
+# The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`); as in
+# `make test`, a drill that never touches the run's database runs in the SQLite pass only.
 faults: system-deps install-dev
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m faults
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not engine_neutral"
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
 
 # nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn; chromium: tests/web drives the

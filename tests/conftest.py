@@ -41,6 +41,20 @@ SUMBER = "35.13.02"
 KRAKSAAN = "35.13.14"
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects: the mark must be there when it does
+def pytest_collection_modifyitems(config, items):
+    """Mark `engine_neutral` every test that never reaches the run's database (no `database_url` among its fixtures,
+    directly or through `settings`, `engine`, `db`, `app`...): pure rules, settings, images, the serving and
+    concurrency tests on SQLite files of their own. What they check cannot differ between the two passes of `make
+    test`, so it runs them once, in the SQLite pass (the `make run` default they mostly drive), and the PostgreSQL
+    pass leaves them out (`-m "not engine_neutral"`). A `postgres_only` test is never neutral (it would run in
+    neither pass). A plain `pytest` run selects nothing by this mark: it runs them all."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "database_url" not in names and item.get_closest_marker("postgres_only") is None:
+            item.add_marker(pytest.mark.engine_neutral)
+
+
 def pytest_report_header(config):
     database = make_url(DATABASE_URL)
     if database.get_backend_name() == "postgresql":

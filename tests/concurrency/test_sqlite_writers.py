@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 
 from tests import images
 from tests.concurrency.conftest import WRITERS, complaint_body, report_body
-from tests.conftest import DATABASE_URL
 
 
 class Drill:
@@ -156,8 +155,8 @@ def check(drill: Drill, moves: list[int]) -> None:
     assert drill.statuses[("photo", 202)] >= 1
 
 
-# The served app has an SQLite file of its own whatever TEST_DATABASE_URL says: one pass of `make test` is enough.
-@pytest.mark.skipif(not DATABASE_URL.startswith("sqlite"), reason="runs in the SQLite pass (its own SQLite file)")
+# The served app has an SQLite file of its own whatever TEST_DATABASE_URL says: `engine_neutral` (tests/conftest.py),
+# so `make test` runs it once, in the SQLite pass.
 def test_writers_logins_a_photo_a_burst_and_two_moves_get_no_5xx(sqlite_served):
     drill = Drill(sqlite_served)
     check(drill, drill.run(seconds=3))
