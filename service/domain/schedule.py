@@ -136,11 +136,18 @@ def _weeks(first: dt.date, rows: list[Visit], program: Program | None) -> list[l
     return weeks
 
 
-def _history(session: Session, principal: Principal, program: Program, rows: list[Visit]) -> tuple[list[Change], int]:
+def visit_history(session: Session, principal: Principal, visit: Visit) -> tuple[list[Change], int]:
+    """The newest changes of one visit the caller may see (the caller has it from visits.get_visible_visit)."""
+    return _history(session, principal, None, [visit])
+
+
+def _history(
+    session: Session, principal: Principal, program: Program | None, rows: list[Visit]
+) -> tuple[list[Change], int]:
     """The newest changes of the visits the caller sees (and of the program itself, for those who manage it)."""
     names = {str(v.id): v.kecamatan_name for v in rows}
     condition = and_(AuditEvent.entity_type == "visit", AuditEvent.entity_id.in_(list(names)))
-    if _can_plan(principal):
+    if program is not None and _can_plan(principal):
         condition = or_(condition, and_(AuditEvent.entity_type == "program", AuditEvent.entity_id == str(program.id)))
     count = session.scalar(select(func.count()).select_from(AuditEvent).where(condition)) or 0
     if not count:

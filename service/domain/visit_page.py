@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import access, findings, lookup, reports, visits
+from service.domain import access, findings, lookup, reports, schedule, visits
 from service.domain.access import Principal
 from service.domain.shown import Shown
 from service.models import ComplaintCategory, Desa, Finding, Kecamatan, Opd, Program, Report, Visit
@@ -52,6 +52,8 @@ class VisitPage:
     opd_names: dict[str, str]
     desa_names: dict[str, str]
     opd_choices: list[tuple[str, str]] = field(default_factory=list)  # for the new finding's OPD select
+    history: list[schedule.Change] = field(default_factory=list)  # who changed the visit, when and why
+    history_count: int = 0
 
 
 @dataclass
@@ -109,6 +111,7 @@ def visit_page(session: Session, principal: Principal, visit_id: int, today: dt.
 
     may_record = access.can(principal, "findings.create")
     kecamatan = lookup.get(session, Kecamatan, visit.kecamatan_code)
+    history, history_count = schedule.visit_history(session, principal, visit)
     return VisitPage(
         visit=visit,
         kecamatan_name=kecamatan.name,
@@ -129,6 +132,8 @@ def visit_page(session: Session, principal: Principal, visit_id: int, today: dt.
         )
         if may_record
         else [],
+        history=history,
+        history_count=history_count,
     )
 
 

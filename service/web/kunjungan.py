@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 import marshmallow as ma
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 
 from service.api.base import services, session
 from service.api.findings import FindingSchema
@@ -14,7 +16,7 @@ from service.domain import findings, visit_page, visits
 from service.domain.calendar import today
 from service.domain.errors import Invalid
 from service.models.complaints import SLA_CLASSES
-from service.web import i18n
+from service.web import i18n, jadwal, reasons
 from service.web import session as web
 from service.web.pages import bp, render
 from service.web.session import signed_in
@@ -336,6 +338,11 @@ def _page(visit_id: int, status: int = 200, **form):
         page=data,
         visit=data.visit,
         report_map=lambda t: _report_map(data, t),  # drawn in the template, in the page's language
+        s=data,  # the schedule's history table reads s.history
+        history_actions=jadwal.HISTORY_ACTIONS,
+        reason=functools.partial(
+            reasons.shown, language=g.get("lang", i18n.DEFAULT), names={data.visit.kecamatan_code: data.kecamatan_name}
+        ),
         photo_url=_photo_url,
         agenda_kinds=AGENDA_KINDS,
         sla_classes=SLA_CLASSES,

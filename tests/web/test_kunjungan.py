@@ -142,6 +142,9 @@ def test_the_office_edits_the_agenda_records_a_finding_and_prints_the_briefing(p
     agenda = page.locator("#agenda table").inner_text()
     assert "Puskesmas Sumber" in agenda and "09:30" in agenda
     assert "08.00 WIB \u2013 14.00 WIB" in page.locator("main .kunjungan-facts").first.inner_text()
+    # The visit's history says who changed the agenda, and when.
+    change = page.locator("#riwayat tbody tr").first.inner_text()
+    assert "Agenda diubah: Sumber" in change and "Bu office" in change and "WIB" in change
 
     # A finding for DPUPR with a due date: it shows with its timeline, where the redirect points.
     due = made["today"] + dt.timedelta(days=45)
