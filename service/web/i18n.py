@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 
 from service.domain.calendar import WIB
 
@@ -282,3 +283,8 @@ def time_wib(moment: dt.datetime | dt.time | None, language: str) -> str:
     if isinstance(moment, dt.datetime):
         moment = moment.astimezone(WIB).time()
     return f"{format_time(moment, format='HH.mm' if language == 'id' else 'HH:mm', locale=language)} WIB"
+
+
+def number(value: float | None, language: str) -> str:
+    """`1.000` in Indonesian, `1,000` in English."""
+    return format_decimal(value, locale=language) if value is not None else ""

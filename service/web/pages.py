@@ -52,6 +52,7 @@ def page_context() -> dict:
         "long_date": lambda day: i18n.long_date(day, lang),
         "short_date": lambda day: i18n.short_date(day, lang),
         "time_wib": lambda moment: i18n.time_wib(moment, lang),
+        "number": lambda value: i18n.number(value, lang),
         "user": user,
         "csrf": web.csrf_token(),
         "menu": navigation.menu(web.principal(), current_app.view_functions),

@@ -191,7 +191,7 @@ def test_the_office_switches_measures_and_points_and_opens_a_kecamatan(page, dat
     assert row_value(page, PAITON) == "0 pengaduan"  # closed ones are not open
     squares = page.locator("svg.kec-map .map-point rect")
     assert squares.count() == 1000  # the latest 1,000 of 2,004, and the hint says so
-    assert "1000 terbaru dari 2004" in page.locator(".map-points-hint").inner_text()
+    assert "1.000 terbaru dari 2.004" in page.locator(".map-points-hint").inner_text()
     assert page.locator("#points-complaint").is_checked()
 
     choose(page, "complaints", ("report",))
