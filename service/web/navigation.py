@@ -24,6 +24,7 @@ PAGES = (
     Page("nav.jadwal", "web.jadwal", "visits.read"),
     Page("nav.peta", "web.peta", "console.use"),
     Page("nav.angka", "web.angka", "stats.read"),
+    Page("nav.laporan", "web.laporan", "reports.review"),
     Page("nav.pengguna", "web.pengguna", "users.read"),
 )
 
