@@ -115,6 +115,11 @@ i18n.add(
 )
 
 
+def _photo_url(photo, variant: str = "thumb") -> str | None:
+    """The signed URL of a photo's derivative, as the API gives it (an <img> carries no bearer token)."""
+    return signed_url(photo, variant)
+
+
 @bp.get("/laporan")
 @signed_in
 def laporan():
@@ -130,7 +135,7 @@ def laporan():
         chosen_state=state,
         chosen_desa=desa,
         desa_names={d.code: d.name for d in data.desas},
-        photo_url=signed_url,
+        photo_url=_photo_url,
     )
 
 
@@ -141,7 +146,7 @@ def _page(report_id: int, status: int = 200, errors: dict | None = None, form: d
         status,
         review=data,
         report=data.report,
-        photo_url=signed_url,
+        photo_url=_photo_url,
         ok=request.args.get("ok") if request.args.get("ok") in SUCCESS else None,
         errors=errors or {},
         form=form or {},
