@@ -188,7 +188,9 @@ def laporan_dismiss(report_id: int, photo_id: int):
     if len(reason) > TEXT_MAX:
         return _page(report_id, 422, {field: "laporan.error.reason"}, {field: reason})
     try:
-        report_review.dismiss_flag(session(), web.principal(), photo_id, flag, reason)
+        photo = report_review.dismiss_flag(session(), web.principal(), photo_id, flag, reason)
+        if photo.report_id != report_id:  # a photo of another report, posted to this one's address
+            raise NotFound("Photo not found.")
     except Invalid:
         session().rollback()
         return _page(report_id, 422, {field: "laporan.error.reason"}, {field: reason})
