@@ -127,7 +127,7 @@ def test_a_camat_approves_sends_back_and_sees_the_village_heads_edit(page, made,
     assert "Diterima" in page.locator(".laporan-facts").inner_text()
     changes = page.locator(".laporan-changes").inner_text()
     assert "Jalan Gemito berlubang" in changes and "Jalan Gemito berlubang besar" in changes
-    assert "Perlu perbaikan" in changes and "Diterima" in changes
+    assert "Judul" in changes and "Perlu perbaikan" in changes and "Diterima" in changes
     assert_accessible(page)
     assert_fits(page)
 
