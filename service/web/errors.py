@@ -7,10 +7,11 @@ from flask import Response, current_app, g, render_template, request
 from service.web import i18n
 
 TITLED = frozenset({400, 403, 404, 405, 429, 500, 503})
+PUBLIC_PAGES = frozenset({"/", "/angka", "/data"})  # service.web.publik: pages, not data (their CSP, error pages)
 
 
 def is_web(path: str) -> bool:
-    return path in ("/", "/app") or path.startswith("/app/")
+    return path in PUBLIC_PAGES or path == "/app" or path.startswith("/app/")
 
 
 def page(code: int, headers: dict | None = None, csrf: bool = False) -> Response:

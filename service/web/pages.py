@@ -26,7 +26,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 ASSET_MAX_AGE = 365 * 24 * 3600  # asset URLs carry their content's hash: a new file is a new URL
 
 bp = Blueprint("web", __name__, url_prefix="/app", template_folder="templates")
-site = Blueprint("site", __name__, template_folder="templates")  # pages outside /app: `/` for now
+site = Blueprint("site", __name__, template_folder="templates")  # the public pages outside /app (service.web.publik)
 
 
 @functools.cache
@@ -154,11 +154,6 @@ def home():
     return render("beranda.html", home=data, today=day)
 
 
-@site.get("/")
-def landing():
-    return render("landing.html")
-
-
 @bp.get("/bahasa")
 def language():
     """The language switch: remembered in a cookie, then back to the page it was pressed on."""
@@ -194,7 +189,7 @@ for _blueprint in (bp, site):
 
 def register(app: Flask) -> None:
     # The page modules add their views to `bp` when imported (here: they import this module).
-    from service.web import angka, jadwal, kunjungan, laporan, pengguna, peta  # noqa: F401
+    from service.web import angka, jadwal, kunjungan, laporan, pengguna, peta, publik  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(site)
