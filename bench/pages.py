@@ -5,8 +5,9 @@ page in the same run.
 
 Builds a fresh SQLite file database (or a fresh database on the PostgreSQL server TEST_DATABASE_URL names), migrated
 and seeded with the reference data, and fills it by bulk inserts with a year of data: 24 visits, 10,000 complaints,
-1,000 findings, 600 field reports and 60 users. Then it renders every GET page of the console's blueprint (found
-in the app's URL map, so pages added later are measured too; a <visit_id>, <code> or <user_id> takes a real one)
+1,000 findings, 600 field reports and 60 users. Then it renders every GET page of the console and the public pages
+(found in the app's URL map, so pages added later are measured too; a <visit_id>, <code>, <user_id> or <report_id>
+takes a real one)
 with Flask's test client, signed in as the Bupati's office (an admin for the pages only admins may open) through
 web sessions made by the domain, and prints per page the median server time of N renders, the page's weight,
 whether each meets its goal (under 300 ms, under 300 KB), and the time relative to the sign-in page (a page with
@@ -204,13 +205,14 @@ def pages(app, session: Session) -> list[tuple[str, str]]:
         "visit_id": session.scalar(select(Visit.id).where(Visit.status == "done").order_by(Visit.date.desc())),
         "code": session.scalar(select(Kecamatan.code).order_by(Kecamatan.code)),
         "user_id": session.scalar(select(User.id).order_by(User.id)),
+        "report_id": session.scalar(select(Report.id).order_by(Report.id.desc())),
     }
     found = []
     with app.test_request_context():
         from flask import url_for
 
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-            if rule.endpoint.split(".")[0] != "web" or "GET" not in (rule.methods or ()):
+            if rule.endpoint.split(".")[0] not in ("web", "site") or "GET" not in (rule.methods or ()):
                 continue
             if rule.endpoint in SKIPPED or rule.endpoint == BASELINE:
                 continue
