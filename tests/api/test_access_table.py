@@ -282,14 +282,15 @@ TABLE.update(
         ("POST", "/api/v1/me/calendar"): ({}, SIGNED_IN),
     }
 )
-# The jobs dashboard, the scrapers' /metrics (by network or token, not by role) and the web console (pages,
-# tests/web) have their own tests.
-NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq|^/metrics$|^/app(/|$)|^/$")
+# The jobs dashboard, the scrapers' /metrics (by network or token, not by role) and the web pages (the console and
+# the public pages: service.web's blueprints, tests/web) have their own tests.
+NOT_API = re.compile(r"^/api/(docs|openapi\.json)|^/admin/rq|^/metrics$")
+WEB_BLUEPRINTS = ("web", "site")
 
 
 def routes(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or NOT_API.match(rule.rule):
+        if rule.endpoint == "static" or NOT_API.match(rule.rule) or rule.endpoint.split(".")[0] in WEB_BLUEPRINTS:
             continue
         template = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
