@@ -18,7 +18,7 @@ from service.domain.calendar import today
 from service.domain.errors import Conflict, Invalid, TooLarge
 from service.models import Program
 from service.web import i18n, reasons
-from service.web.pages import bp, render
+from service.web.pages import bp, render, text
 from service.web.session import principal, signed_in
 
 VIEWS = ("kalender", "daftar")  # the month calendar, the list of the rotation
@@ -413,12 +413,8 @@ def _scores_csv(program: Program) -> str:
 def _messages(problems: dict, fields: dict[str, str]) -> dict[str, list[str]]:
     """Marshmallow's or the domain's field errors as the page's messages, each at its form field (by id); an error
     of no field of the form, at the form's first field."""
-    messages = {field_id: [_t(f"jadwal.err.{name}")] for name, field_id in fields.items() if name in problems}
-    return messages or {next(iter(fields.values())): [_t("error.generic.text")]}
-
-
-def _t(key: str, **params) -> str:
-    return i18n.text(g.get("lang", i18n.DEFAULT), key, **params)
+    messages = {field_id: [text(f"jadwal.err.{name}")] for name, field_id in fields.items() if name in problems}
+    return messages or {next(iter(fields.values())): [text("error.generic.text")]}
 
 
 # --- the page
@@ -528,7 +524,7 @@ def jadwal_move(visit_id: int, action: str):
     except Conflict:
         session().rollback()
         visit = visits.get_visible_visit(session(), principal(), visit_id)
-        message = _t("jadwal.err.conflict", status=_t(f"visit.{visit.status}").lower())
+        message = text("jadwal.err.conflict", status=text(f"visit.{visit.status}").lower())
         return _page(409, {f"move-{visit_id}": [message]}, moves, f"visit-{visit_id}")
     session().commit()
     return _back(action, f"kunjungan-{visit_id}")
@@ -548,7 +544,7 @@ def jadwal_blackout(program_id: int):
             {"blackout_dates": [*days, form["date"]], "blackout_reasons": {form["date"]: form["reason"]}}
         )
     except ma.ValidationError:
-        return _page(422, {"blackout-date": [_t("jadwal.err.blackout_date")]}, {"blackout": form}, "settings")
+        return _page(422, {"blackout-date": [text("jadwal.err.blackout_date")]}, {"blackout": form}, "settings")
     programs.update_program(session(), principal(), program_id, changes)
     session().commit()
     return _back("blackout", "settings")
@@ -572,7 +568,7 @@ def jadwal_per_month(program_id: int):
     try:
         changes = ProgramPatchSchema().load({"per_month": _int(raw) or raw})
     except ma.ValidationError:
-        return _page(422, {"per-month": [_t("jadwal.err.per_month")]}, {"per_month": raw}, "settings")
+        return _page(422, {"per-month": [text("jadwal.err.per_month")]}, {"per_month": raw}, "settings")
     programs.update_program(session(), principal(), program_id, changes)
     session().commit()
     return _back("per_month", "settings")
@@ -590,9 +586,9 @@ def jadwal_scores(program_id: int):
     except (Invalid, TooLarge) as error:
         session().rollback()
         lines = (error.errors or {}).get("lines", {}) if isinstance(error, Invalid) else {}
-        messages = [_t("jadwal.err.scores", count=len(lines))] if lines else [_t("jadwal.err.scores_file")]
+        messages = [text("jadwal.err.scores", count=len(lines))] if lines else [text("jadwal.err.scores_file")]
         for line, problems in sorted(lines.items(), key=lambda item: int(item[0])):
-            messages += [_t("jadwal.err.line", line=line, problem=problem) for problem in problems]
+            messages += [text("jadwal.err.line", line=line, problem=problem) for problem in problems]
         return _page(422, {"scores": messages}, {"scores": typed}, "settings")
     session().commit()
     return _back("scores", "settings")

@@ -9,7 +9,6 @@ from flask import g, redirect, request, url_for
 
 from service.api.base import services, session
 from service.api.findings import FindingSchema
-from service.api.photos import signed_url
 from service.api.visits import AGENDA_KINDS, AgendaSchema
 from service.db import utcnow
 from service.domain import findings, visit_page, visits
@@ -305,11 +304,6 @@ def _field_errors(messages, prefix: str = "", texts: dict | None = None) -> dict
 # --- the page
 
 
-def _photo_url(photo, variant: str = "thumb") -> str | None:
-    """The signed URL of a photo's derivative, as the API gives it (an <img> carries no bearer token)."""
-    return signed_url(photo, variant)
-
-
 def _report_map(page: visit_page.VisitPage, t):
     """A close-up of the kecamatan with the field reports shown on the page as points, each linked to its row."""
     if not page.reports:
@@ -343,7 +337,6 @@ def _page(visit_id: int, status: int = 200, **form):
         reason=functools.partial(
             reasons.shown, language=g.get("lang", i18n.DEFAULT), names={data.visit.kecamatan_code: data.kecamatan_name}
         ),
-        photo_url=_photo_url,
         agenda_kinds=AGENDA_KINDS,
         sla_classes=SLA_CLASSES,
         blank_rows=AGENDA_BLANK_ROWS,
@@ -437,4 +430,4 @@ def kunjungan_temuan(visit_id: int):
 @signed_in
 def kunjungan_briefing(visit_id: int):
     data = visit_page.briefing_page(session(), web.principal(), visit_id, today(), utcnow())
-    return render("kunjungan_briefing.html", page=data, visit=data.briefing.visit, photo_url=_photo_url)
+    return render("kunjungan_briefing.html", page=data, visit=data.briefing.visit)

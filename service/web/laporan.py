@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 
 from service.api.base import session
-from service.api.photos import signed_url
 from service.domain import report_queue, report_review
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.models.reports import HAS_ISSUES, REJECTED, REVIEW_STATES
@@ -129,11 +128,6 @@ i18n.add(
 )
 
 
-def _photo_url(photo, variant: str = "thumb") -> str | None:
-    """The signed URL of a photo's derivative, as the API gives it (an <img> carries no bearer token)."""
-    return signed_url(photo, variant)
-
-
 @bp.get("/laporan")
 @signed_in
 def laporan():
@@ -149,7 +143,6 @@ def laporan():
         chosen_state=state,
         chosen_desa=desa,
         desa_names={d.code: d.name for d in data.desas},
-        photo_url=_photo_url,
     )
 
 
@@ -160,7 +153,6 @@ def _page(report_id: int, status: int = 200, errors: dict | None = None, form: d
         status,
         review=data,
         report=data.report,
-        photo_url=_photo_url,
         ok=request.args.get("ok") if request.args.get("ok") in SUCCESS else None,
         errors=errors or {},
         form=form or {},

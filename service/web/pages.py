@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, g, redirect, render_template, r
 
 from service.api.auth import client_address
 from service.api.base import services, session
+from service.api.photos import signed_url
 from service.db import utcnow
 from service.domain import home as home_domain
 from service.domain import web_sessions
@@ -39,16 +40,24 @@ def asset(filename: str) -> str:
     return url_for("web.static_file", filename=filename, v=_asset_version(filename))
 
 
+def text(key: str, **params) -> str:
+    """A message in the request's language, with the regency's own words from the settings (as templates' `t`)."""
+    settings = current_app.extensions["sambang"].settings
+    return i18n.text(
+        g.get("lang", i18n.DEFAULT), key, regency=settings.regency_name, publisher=settings.publisher_name, **params
+    )
+
+
 def page_context() -> dict:
     """What every console template may use (error pages pass it themselves: they may come from outside a view)."""
     lang = g.get("lang", i18n.DEFAULT)
-    settings = current_app.extensions["sambang"].settings
     user = web.signed_in_user()
     return {
         "lang": lang,
         "other_lang": "en" if lang == "id" else "id",
-        # The regency's own words come from the settings (REGENCY_NAME, PUBLISHER_NAME), as in the API.
-        "t": functools.partial(i18n.text, lang, regency=settings.regency_name, publisher=settings.publisher_name),
+        "t": text,
+        # A photo's derivative by its signed URL, as the API gives it (an <img> carries no bearer token).
+        "photo_url": lambda photo, variant="thumb": signed_url(photo, variant),
         "long_date": lambda day: i18n.long_date(day, lang),
         "short_date": lambda day: i18n.short_date(day, lang),
         "time_wib": lambda moment: i18n.time_wib(moment, lang),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import current_app, g, request
+from flask import g, request
 
 from service.api.base import session
 from service.api.photos import signed_url
@@ -13,7 +13,7 @@ from service.domain import areas
 from service.domain.calendar import today
 from service.web import i18n
 from service.web import session as web
-from service.web.pages import bp, render
+from service.web.pages import bp, render, text
 from service.web.session import signed_in
 from service.web.svg_map import (
     POINT_STYLES,
@@ -117,20 +117,15 @@ i18n.add(
 )
 
 
-def _t(key: str, **params) -> str:
-    settings = current_app.extensions["sambang"].settings
-    return i18n.text(g.lang, key, regency=settings.regency_name, publisher=settings.publisher_name, **params)
-
-
 def _measure(key: str) -> Categorical | Numeric:
     """How the map paints a measure, in the reader's language."""
-    title, missing, outside = _t(f"peta.measure.{key}"), _t("peta.no_data"), _t("peta.outside")
+    title, missing, outside = text(f"peta.measure.{key}"), text("peta.no_data"), text("peta.outside")
     if key == areas.ROTATION:
-        labels = {"done": _t("visit.done"), "confirmed": _t("visit.confirmed"), "planned": _t("visit.planned")}
-        labels[areas.NOT_YET] = _t("no_date")
+        labels = {"done": text("visit.done"), "confirmed": text("visit.confirmed"), "planned": text("visit.planned")}
+        labels[areas.NOT_YET] = text("no_date")
         categories = tuple(Category(c.key, labels[c.key], c.colour, c.pattern) for c in ROTATION_STATUS.categories)
         return Categorical(title, categories, missing_label=missing, outside_label=outside)
-    unit = _t(f"peta.unit.{key}") if key in (areas.OPEN_COMPLAINTS, areas.OVERDUE_FINDINGS) else ""
+    unit = text(f"peta.unit.{key}") if key in (areas.OPEN_COMPLAINTS, areas.OVERDUE_FINDINGS) else ""
     return Numeric(title, unit=unit, missing_label=missing, outside_label=outside)
 
 
@@ -138,9 +133,9 @@ def _map_point(point: areas.Point) -> MapPoint:
     date = i18n.short_date(point.at, g.lang)
     if point.kind == areas.REPORT_POINTS:
         title = point.label if len(point.label) <= LABEL_CHARS else point.label[: LABEL_CHARS - 1] + "…"
-        label = _t("peta.point.report", title=title, date=date)
+        label = text("peta.point.report", title=title, date=date)
     else:
-        label = _t("peta.point.complaint", code=point.label, date=date)
+        label = text("peta.point.complaint", code=point.label, date=date)
     return MapPoint(point.lat, point.lon, point.kind, label)
 
 
@@ -151,11 +146,11 @@ def peta():
         session(), web.principal(), request.args.get("measure", ""), request.args.getlist("points"), utcnow(), today()
     )
     measure = _measure(data.measure)
-    styles = {kind: replace(style, label=_t(f"peta.points.{kind}")) for kind, style in POINT_STYLES.items()}
+    styles = {kind: replace(style, label=text(f"peta.points.{kind}")) for kind, style in POINT_STYLES.items()}
     drawn = draw_map(
         data.values,
         measure,
-        title=_t("peta.map_title", measure=measure.title),
+        title=text("peta.map_title", measure=measure.title),
         points=[_map_point(p) for points in data.points for p in points.items],
         point_styles=styles,
         only=data.kecamatan,

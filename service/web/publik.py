@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from flask import current_app, g
+from flask import current_app
 
 from service.api.base import session
 from service.domain import open_data
@@ -13,15 +13,11 @@ from service.domain.calendar import today
 from service.models.visits import CONFIRMED, DONE
 from service.web import i18n
 from service.web.charts import Series, bar_chart, month_label, monthly_chart
-from service.web.pages import render, site
+from service.web.pages import render, site, text
 
 MONTHS_SHOWN = 12
 DONE_SHOWN = 60  # a year has far fewer visit days; the cap keeps the page small all the same
 DOWNLOADS = ("csv", "json")
-
-
-def _t(key: str, **params) -> str:
-    return i18n.text(g.get("lang", i18n.DEFAULT), key, **params)
 
 
 def _visit(row: dict) -> dict:
@@ -91,19 +87,19 @@ def angka():
         "monthly": monthly_chart(
             months,
             [
-                Series(_t("publik.received"), [r["received"] for r in monthly]),
-                Series(_t("publik.on_time"), [r["on_time"] for r in monthly]),
+                Series(text("publik.received"), [r["received"] for r in monthly]),
+                Series(text("publik.on_time"), [r["on_time"] for r in monthly]),
             ],
-            title=_t("publik.chart_monthly"),
-            desc=_t("publik.chart_monthly_desc"),
+            title=text("publik.chart_monthly"),
+            desc=text("publik.chart_monthly_desc"),
             columns=True,
-            empty_text=_t("publik.no_data"),
+            empty_text=text("publik.no_data"),
         ),
         "pillar": bar_chart(
-            [(_t(f"angka.pillar.{r['pillar']}"), r["complaints_received"]) for r in pillar_rows],
-            title=_t("publik.chart_pillar", year=latest),
-            desc=_t("publik.chart_pillar_desc", year=latest),
-            empty_text=_t("publik.no_data"),
+            [(text(f"angka.pillar.{r['pillar']}"), r["complaints_received"]) for r in pillar_rows],
+            title=text("publik.chart_pillar", year=latest),
+            desc=text("publik.chart_pillar_desc", year=latest),
+            empty_text=text("publik.no_data"),
         ),
     }
     return render(
