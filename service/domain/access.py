@@ -95,6 +95,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "complaints.close": COORDINATORS | CITIZENS,
     "complaints.rate": CITIZENS,
     "complaints.result_photos": frozenset({OPD_OFFICER}),  # photos of the result, of his OPD's complaints
+    # Canned answers (jawaban siap pakai): kept by the coordinators; an officer uses them to answer too.
+    "canned_answers.read": COORDINATORS | {OPD_OFFICER},
+    "canned_answers.manage": COORDINATORS,
     "complaints.stats": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, OPD_OFFICER}),  # an officer: his OPD
     # The figures: a camat or kepala desa his kecamatan, an officer his OPD (see stats.scope_of).
     "stats.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),

@@ -123,6 +123,15 @@ def act(
     return complaint
 
 
+def moves(principal: Principal, complaint: Complaint) -> frozenset[str]:
+    """The actions a member of staff may take on the complaint as it stands (what a page offers him)."""
+    return frozenset(
+        action
+        for action, move in TRANSITIONS.items()
+        if complaint.status in move.sources and access.can(principal, move.permission)
+    )
+
+
 def _event_data(action: str, data: dict) -> dict:
     keep = ("opd_code", "into_id", "rating", "category_code")
     return {key: data[key] for key in keep if data.get(key) is not None}

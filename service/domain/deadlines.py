@@ -39,8 +39,13 @@ def sla_state(due_at: dt.datetime | None, finished_on_time: bool | None, now: dt
         return "overdue" if finished_on_time is False else "on_time"
     if now > due_at:
         return "overdue"
-    next_working_day = calendar.add_working_days(now.astimezone(WIB).date(), 1)
-    return "due_soon" if due_at.astimezone(WIB).date() <= next_working_day else "on_time"
+    return "due_soon" if due_at < due_soon_until(now) else "on_time"
+
+
+def due_soon_until(now: dt.datetime) -> dt.datetime:
+    """The end of the next working day (WIB): a deadline before it is due soon (a queue filters by it in SQL)."""
+    day_after = calendar.add_working_days(now.astimezone(WIB).date(), 1) + dt.timedelta(days=1)
+    return dt.datetime.combine(day_after, dt.time(), WIB)
 
 
 def claim(session: Session, item, condition, **values) -> bool:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import access, audit, report_review, reports
+from service.domain import access, audit, report_review, reports, users
 from service.domain.access import Principal
-from service.models import Desa, Report, User
+from service.models import Desa, Report
 from service.models.audit import AuditEvent
 
 QUEUE_LIMIT = 50  # a page shows at most this many; the count says how many match
@@ -32,14 +32,6 @@ class Review:
     moves: frozenset[str]  # the reviews this report may still get
 
 
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
-    return {row.id: row.display_name or row.username for row in rows}
-
-
 def queue(session: Session, principal: Principal, filters: dict) -> Queue:
     """Reports waiting for review (received or has_issues) unless a review_state is asked for; by desa too."""
     access.require(principal, "reports.review")
@@ -55,7 +47,7 @@ def queue(session: Session, principal: Principal, filters: dict) -> Queue:
             .order_by(Desa.name)
         )
     )
-    return Queue(rows, count, _names(session, {r.author_id for r in rows}), desas)
+    return Queue(rows, count, users.names(session, {r.author_id for r in rows}), desas)
 
 
 def review_page(session: Session, principal: Principal, report_id: int) -> Review:
@@ -63,7 +55,7 @@ def review_page(session: Session, principal: Principal, report_id: int) -> Revie
     access.require(principal, "reports.review")
     report = reports.get(session, principal, report_id)
     history = audit.history(session, "report", report.id)
-    names = _names(session, {report.author_id} | {event.actor_id for event in history})
+    names = users.names(session, {report.author_id} | {event.actor_id for event in history})
     desa = session.get(Desa, report.desa_code) if report.desa_code else None
     moves = frozenset() if report.withdrawn_at else report_review.REVIEW_MOVES[report.review_state]
     return Review(report, history, names, desa.name if desa else None, moves)

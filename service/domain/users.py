@@ -20,6 +20,15 @@ SCOPE_FIELDS = ("kecamatan_code", "desa_code", "opd_code")
 SCOPE_MODELS = {"kecamatan_code": Kecamatan, "desa_code": Desa, "opd_code": Opd}
 
 
+def names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The people a page names (authors, who took each step): user id -> display name, else username."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.display_name, User.username).where(User.id.in_(wanted)))
+    return {row.id: row.display_name or row.username for row in rows}
+
+
 def _scope(session: Session, role: str, codes: dict) -> dict:
     """Check that the role carries exactly the scope it needs; derive a kepala desa's kecamatan."""
     if role not in ROLES:

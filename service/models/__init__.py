@@ -2,7 +2,14 @@
 
 from service.db import Base
 from service.models.audit import AuditEvent
-from service.models.complaints import Complaint, ComplaintCategory, ComplaintEvent, ComplaintSupporter, Open311Key
+from service.models.complaints import (
+    CannedAnswer,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    ComplaintSupporter,
+    Open311Key,
+)
 from service.models.jobs import JobIntent
 from service.models.notifications import Broadcast, Delivery, Device, Notification
 from service.models.photos import Photo, Upload
@@ -16,6 +23,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Broadcast",
+    "CannedAnswer",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEvent",

@@ -142,3 +142,22 @@ class Open311Key(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
+
+
+CANNED_USES = ("verify", "dispatch", "reject", "merge", "respond")  # the workflow notes a canned answer suits
+
+
+class CannedAnswer(Base):
+    """A ready-made text (jawaban siap pakai) the coordinators keep for the notes of the workflow's steps."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    use: Mapped[str | None] = mapped_column(String(16))  # one of CANNED_USES; None: any step
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

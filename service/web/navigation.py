@@ -25,6 +25,7 @@ PAGES = (
     Page("nav.peta", "web.peta", "console.use"),
     Page("nav.angka", "web.angka", "stats.read"),
     Page("nav.laporan", "web.laporan", "reports.review"),
+    Page("nav.pengaduan", "web.pengaduan", "complaints.verify"),  # the coordinators' queue
     Page("nav.pengguna", "web.pengguna", "users.read"),
 )
 

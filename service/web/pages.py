@@ -198,7 +198,7 @@ for _blueprint in (bp, site):
 
 def register(app: Flask) -> None:
     # The page modules add their views to `bp` when imported (here: they import this module).
-    from service.web import angka, jadwal, kunjungan, laporan, pengguna, peta, publik  # noqa: F401
+    from service.web import angka, jadwal, kunjungan, laporan, pengaduan, pengguna, peta, publik  # noqa: F401
 
     app.register_blueprint(bp)
     app.register_blueprint(site)
