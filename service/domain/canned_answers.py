@@ -16,13 +16,20 @@ TITLE_MAX = 120
 BODY_MAX = 2000  # as a reason or note of the workflow, which the answer fills
 
 
-def answers(session: Session, principal: Principal, include_inactive: bool = False) -> list[CannedAnswer]:
-    """The answers by title; the inactive ones only for who keeps them (a page to reactivate them)."""
+def answers(session: Session, principal: Principal) -> list[CannedAnswer]:
+    """The active answers, by title: what the workflow's forms offer."""
     access.require(principal, "canned_answers.read")
-    stmt = select(CannedAnswer).order_by(CannedAnswer.title, CannedAnswer.id)
-    if not (include_inactive and access.can(principal, "canned_answers.manage")):
-        stmt = stmt.where(CannedAnswer.active.is_(True))
-    return list(session.scalars(stmt))
+    return list(session.scalars(_by_title().where(CannedAnswer.active.is_(True))))
+
+
+def kept(session: Session, principal: Principal) -> list[CannedAnswer]:
+    """Every answer, the inactive ones too, for who keeps them (to edit, deactivate, bring back)."""
+    access.require(principal, "canned_answers.manage")
+    return list(session.scalars(_by_title()))
+
+
+def _by_title():
+    return select(CannedAnswer).order_by(CannedAnswer.title, CannedAnswer.id)
 
 
 def for_use(session: Session, principal: Principal, use: str) -> list[CannedAnswer]:

@@ -109,7 +109,7 @@ def queue(
         categories=list(session.scalars(catalogue.categories_query(include_inactive=True))),
         kecamatan=list(session.scalars(select(Kecamatan).order_by(Kecamatan.name))),
         opds=_opds(session),
-        desa_names=dict(session.execute(select(Desa.code, Desa.name).where(Desa.code.in_(desas))).tuples()),
+        desa_names=dict(session.execute(select(Desa.code, Desa.name).where(Desa.code.in_(desas))).all()),
         codes=_codes(session, principal, set(named)),
         now=now,
     )
@@ -120,7 +120,7 @@ def _reporters(session: Session, principal: Principal, rows: list[Complaint]) ->
     if not access.can(principal, "complaints.identity"):
         return {}
     ids = {row.reporter_id for row in rows if row.reporter_id}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples()) if ids else {}
+    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
     found = {row.id: names.get(row.reporter_id or 0) or row.reporter_name for row in rows}
     return {complaint_id: name for complaint_id, name in found.items() if name}
 
@@ -158,7 +158,7 @@ def _codes(session: Session, principal: Principal, ids: set[int | None]) -> dict
     if not wanted:
         return {}
     stmt = complaints.visible(principal).with_only_columns(Complaint.id, Complaint.tracking_code)
-    return dict(session.execute(stmt.where(Complaint.id.in_(wanted))).tuples())
+    return dict(session.execute(stmt.where(Complaint.id.in_(wanted))).all())
 
 
 def similar(session: Session, principal: Principal, complaint: Complaint, now: dt.datetime) -> list[Similar]:

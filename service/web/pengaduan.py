@@ -425,7 +425,7 @@ def _answers(status: int = 200, errors: dict | None = None, form: dict | None = 
     return render(
         "pengaduan_jawaban.html",
         status,
-        answers=canned_answers.answers(session(), web.principal(), include_inactive=True),
+        answers=canned_answers.kept(session(), web.principal()),
         uses=CANNED_USES,
         ok=ok if ok in CANNED_OK else None,
         errors=errors or {},
