@@ -15,6 +15,7 @@ from service.models import ComplaintCategory, Opd
 from service.models.complaints import KINDS, SLA_CLASSES
 
 FILE = "complaint_categories.csv"
+FIELD_CHECK = "lapangan"
 FIELDS = ("name", "name_en", "kind", "opd_code", "sla_class", "description", "active")
 
 
@@ -68,10 +69,23 @@ def load(session: Session, directory: Path) -> dict[str, int]:
     return counts
 
 
+def needs_point(category: ComplaintCategory) -> bool:
+    """Whether a complaint of this category needs its exact place: those handled by a check in the field (a road, a
+    drain, a building). Others (documents, aid, services) may name only the desa."""
+    return category.sla_class == FIELD_CHECK
+
+
 def categories_for(principal: Principal) -> Select:
     """The service catalogue as the caller sees it: the active categories; admins also the inactive ones."""
     access.require(principal, "reference.read")
     return categories_query(include_inactive=access.can(principal, "catalogue.manage"))
+
+
+def search(session: Session, principal: Principal, query: str) -> list[ComplaintCategory]:
+    """The categories the caller sees whose names (in either language) or description hold every word of `query`."""
+    words = query.lower().split()
+    rows = session.scalars(categories_for(principal))
+    return [c for c in rows if all(w in f"{c.name} {c.name_en} {c.description}".lower() for w in words)]
 
 
 def categories_query(include_inactive: bool = False) -> Select:

@@ -240,8 +240,15 @@ def _merge(session, principal, complaint, data, settings, now) -> str:
     return data.get("note") or f"Digabung dengan aduan {target.tracking_code}."
 
 
+def feedback_open(complaint: Complaint, settings: Settings, now: dt.datetime) -> bool:
+    """Whether the complainant may still rate or reopen it (so many days after it was resolved)."""
+    return not (
+        complaint.resolved_at and now > complaint.resolved_at + dt.timedelta(days=settings.complaint_feedback_days)
+    )
+
+
 def _within_feedback_window(complaint: Complaint, settings: Settings, now: dt.datetime) -> None:
-    if complaint.resolved_at and now > complaint.resolved_at + dt.timedelta(days=settings.complaint_feedback_days):
+    if not feedback_open(complaint, settings, now):
         raise Conflict(f"More than {settings.complaint_feedback_days} days since it was resolved.")
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, audit, calendar, deadlines, geo
+from service.domain import access, audit, calendar, catalogue, deadlines, geo
 from service.domain.access import Principal
 from service.domain.calendar import deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
@@ -25,6 +25,7 @@ from service.models import (
     ComplaintCategory,
     ComplaintEvent,
     ComplaintSupporter,
+    Desa,
     Kecamatan,
     Photo,
     User,
@@ -45,6 +46,8 @@ SYSTEM = "system"  # the actor of automatic steps (a sweep closes an unanswered 
 CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
 NEARBY_RADIUS_M = 250
 NEARBY_LIMIT = 20
+# A complaint without a point is placed at its desa's centre: "somewhere in this village", to about this much.
+VILLAGE_ACCURACY_M = 2000.0
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
 
 
@@ -99,10 +102,7 @@ def file(
     category = session.get(ComplaintCategory, data["category_code"])
     if category is None or not category.active:
         raise Invalid("Unknown category.", {"category_code": [f"No active category {data['category_code']!r}."]})
-    try:
-        place = geo.locate(session, data["lat"], data["lon"], tolerance_m)
-    except NotFound:
-        raise Invalid("The point lies outside the regency.", {"lat": ["Outside the regency."], "lon": []}) from None
+    place = _place(session, data, category, tolerance_m)
     kind = data.get("kind") or category.kind
     if data.get("visit_id"):
         _check_visit(session, data["visit_id"], place.kecamatan_code)
@@ -117,6 +117,9 @@ def file(
     due = deadline(now, verify_days)
     values = {
         **{key: data.get(key) for key in CONTENT},
+        "lat": place.lat,
+        "lon": place.lon,
+        "accuracy_m": place.accuracy_m,
         "kind": kind,
         "client_uuid": data["client_uuid"],
         "content_hash": digest,
@@ -145,6 +148,39 @@ def file(
         return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)
     record(session, complaint, principal, "submit", None, SUBMITTED)
     return Filed(complaint, created=True, secret=secret)
+
+
+@dataclass(frozen=True)
+class Place:
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    kecamatan_code: str
+    desa_code: str | None
+
+
+def _place(session: Session, data: dict, category: ComplaintCategory, tolerance_m: float) -> Place:
+    """Where the complaint is: its point (checked to lie in the regency), or without one the centre of the desa
+    the filer chose (allowed when the category needs no exact place). A chosen desa wins over the one nearest the
+    point: the filer knows his village better than the simplified boundaries do."""
+    desa = None
+    if data.get("desa_code"):
+        desa = session.get(Desa, data["desa_code"])
+        if desa is None:
+            raise Invalid("Unknown desa.", {"desa_code": [f"No desa {data['desa_code']!r}."]})
+    if data.get("lat") is None or data.get("lon") is None:
+        if desa is None:
+            raise Invalid("Give the point or the desa.", {"lat": ["A point or a desa is required."], "lon": []})
+        if catalogue.needs_point(category):
+            raise Invalid("This category needs the exact place.", {"lat": ["A point is required."], "lon": []})
+        return Place(desa.lat, desa.lon, VILLAGE_ACCURACY_M, desa.kecamatan_code, desa.code)
+    try:
+        located = geo.locate(session, data["lat"], data["lon"], tolerance_m)
+    except NotFound:
+        raise Invalid("The point lies outside the regency.", {"lat": ["Outside the regency."], "lon": []}) from None
+    if desa is not None:
+        return Place(data["lat"], data["lon"], data.get("accuracy_m"), desa.kecamatan_code, desa.code)
+    return Place(data["lat"], data["lon"], data.get("accuracy_m"), located.kecamatan_code, located.desa_code)
 
 
 def sla_class_for(kind: str, category: ComplaintCategory) -> str:
@@ -426,6 +462,11 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> Tracked:
     complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
     if complaint is None or complaint.privacy == RAHASIA:
         raise NotFound("No complaint with this tracking code.")
+    return tracked(session, complaint, now)
+
+
+def tracked(session: Session, complaint: Complaint, now: dt.datetime) -> Tracked:
+    """What the tracking page shows of a complaint (also to its owner, whatever its privacy)."""
     kecamatan = session.get(Kecamatan, complaint.kecamatan_code) if complaint.kecamatan_code else None
     steps = session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
@@ -447,6 +488,22 @@ def track(session: Session, tracking_code: str, now: dt.datetime) -> Tracked:
     )
 
 
+def owned(session: Session, throttle, tracking_code: str, secret: str, address: str) -> Complaint:
+    """An anonymous complainant's own complaint by its tracking code and secret; wrong secrets are counted per code
+    and address like wrong passwords (`throttle`: a LoginThrottle), so a code cannot be probed."""
+    refused = throttle.take(f"complaint:{tracking_code.upper()}", address)
+    if refused is not None:
+        raise TooManyRequests(
+            "Too many wrong secrets; please try again later.", headers={"Retry-After": str(refused[1])}
+        )
+    complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
+    if complaint is None:
+        raise Unauthorized("Wrong complaint secret.")
+    complaint = with_secret(session, complaint.id, secret)
+    throttle.uncount(f"complaint:{tracking_code.upper()}", address)
+    return complaint
+
+
 # --- nearby and "me too" -------------------------------------------------------------------------------------
 
 
@@ -460,7 +517,7 @@ class NearbyComplaint:
     category_code: str
     description: str | None  # not yet verified: the text may be anything, so only that something was filed here
     created_at: dt.datetime
-    distance_m: int  # from the point others may see
+    distance_m: int | None  # from the point others may see (None: found by its desa)
 
 
 def nearby(
@@ -507,6 +564,35 @@ def nearby(
             distance_m=round(distance),
         )
         for distance, c in sorted(found, key=lambda pair: pair[0])[:NEARBY_LIMIT]
+    ]
+
+
+def open_in_desa(session: Session, principal: Principal, desa_code: str, category_code: str) -> list[NearbyComplaint]:
+    """Open, non-confidential complaints of the category in a desa, newest first ("is this yours?" for a filer who
+    names his desa rather than a point)."""
+    access.require(principal, "reference.read")
+    rows = session.scalars(
+        select(Complaint)
+        .where(
+            Complaint.category_code == category_code,
+            Complaint.desa_code == desa_code,
+            Complaint.status.in_(OPEN_STATUSES),
+            Complaint.privacy != RAHASIA,
+        )
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(NEARBY_LIMIT)
+    )
+    return [
+        NearbyComplaint(
+            id=c.id,
+            tracking_code=c.tracking_code,
+            status=c.status,
+            category_code=c.category_code,
+            description=c.description if c.status != SUBMITTED else None,
+            created_at=c.created_at,
+            distance_m=None,
+        )
+        for c in rows
     ]
 
 

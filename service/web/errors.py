@@ -6,12 +6,14 @@ from flask import Response, current_app, g, render_template, request
 
 from service.web import i18n
 
-TITLED = frozenset({400, 403, 404, 405, 429, 500, 503})
-PUBLIC_PAGES = frozenset({"/", "/angka", "/data"})  # service.web.publik: pages, not data (their CSP, error pages)
+TITLED = frozenset({400, 403, 404, 405, 413, 429, 500, 503})
+# The public pages (service.web.publik, lapor, lacak): pages, not data (their CSP, error pages).
+PUBLIC_PAGES = frozenset({"/", "/angka", "/data", "/lapor", "/lapor/terkirim", "/lacak"})
+PUBLIC_PREFIXES = ("/app/", "/lacak/")  # /lacak/<code> and its forms
 
 
 def is_web(path: str) -> bool:
-    return path in PUBLIC_PAGES or path == "/app" or path.startswith("/app/")
+    return path in PUBLIC_PAGES or path == "/app" or path.startswith(PUBLIC_PREFIXES)
 
 
 def page(code: int, headers: dict | None = None, csrf: bool = False) -> Response:

@@ -194,11 +194,23 @@ for _blueprint in (bp, site):
     _blueprint.before_request(web.load)
     _blueprint.after_request(_remember_language)
     _blueprint.context_processor(page_context)
+site.after_request(web.keep_public_nonce)  # the public forms' CSRF cookie, when a page made a token for it
 
 
 def register(app: Flask) -> None:
     # The page modules add their views to `bp` when imported (here: they import this module).
-    from service.web import angka, jadwal, kunjungan, laporan, pengaduan, pengguna, peta, publik  # noqa: F401
+    from service.web import (  # noqa: F401
+        angka,
+        jadwal,
+        kunjungan,
+        lacak,
+        lapor,
+        laporan,
+        pengaduan,
+        pengguna,
+        peta,
+        publik,
+    )
 
     app.register_blueprint(bp)
     app.register_blueprint(site)

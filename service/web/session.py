@@ -4,7 +4,8 @@ The session cookie holds a random token; its hash names a server-side sign-in re
 checked on every request, so a sign-out, a new password or a deactivation ends it at the next request. Every
 state-changing request under /app carries a per-session token (a form's hidden `csrf_token`, or htmx's
 `X-CSRF-Token` header set on <body>); the sign-in form, which has no session yet, carries a token signed for a random
-pre-session cookie (a signed double submit), so another site cannot sign a browser in under its own account.
+pre-session cookie (a signed double submit), so another site cannot sign a browser in under its own account; the
+public forms (filing and tracking a complaint without an account) carry a token signed for the same cookie.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from service.domain import access, web_sessions
 from service.web import i18n
 
 COOKIE = "sambang_web"
-LOGIN_COOKIE = "sambang_masuk"  # the sign-in form's pre-session token
+LOGIN_COOKIE = "sambang_masuk"  # the sign-in form's and the public forms' pre-session token
+PUBLIC_PURPOSE = "web-public"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -53,7 +55,10 @@ def load() -> BaseResponse | None:
         # Commit the "last seen" mark (written at most every few minutes); the view starts a new transaction.
         session().commit()
     g.principal = access.Principal.of(g.web.user) if g.web else access.NOBODY
-    if request.method in SAFE_METHODS or request.blueprint != "web":
+    if request.method in SAFE_METHODS or request.blueprint not in ("web", "site"):
+        return None
+    if request.blueprint == "site":  # the public forms (filing, tracking): nobody signs in there
+        _check_csrf()
         return None
     if g.web is None and request.endpoint != SIGN_IN_ENDPOINT:
         return to_sign_in()  # a change by nobody (the session ended meanwhile): nothing runs, sign in again
@@ -75,9 +80,9 @@ def csrf_token() -> str:
     return web_sessions.csrf_token(current_app.config["SECRET_KEY"], record) if record else ""
 
 
-def _login_token(nonce: str) -> str:
+def _login_token(nonce: str, purpose: str = "web-login") -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"web-login:{nonce}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{purpose}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 def login_form_token() -> tuple[str, str | None]:
@@ -89,31 +94,48 @@ def login_form_token() -> tuple[str, str | None]:
     return _login_token(nonce), fresh
 
 
+def public_form_token() -> str:
+    """The public forms' token: signed for the same pre-session cookie as the sign-in form's (a signed double
+    submit), under another purpose; a new cookie is set after the request (`keep_public_nonce`) when there is none."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if len(nonce) < 32:
+        nonce = g.get("fresh_nonce") or secrets.token_urlsafe(32)
+        g.fresh_nonce = nonce
+    return _login_token(nonce, PUBLIC_PURPOSE)
+
+
+def keep_public_nonce(response: BaseResponse) -> BaseResponse:
+    if g.get("fresh_nonce"):
+        set_cookie(response, LOGIN_COOKIE, g.fresh_nonce, max_age=None)
+    return response
+
+
 def _check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if request.endpoint == SIGN_IN_ENDPOINT:
+    if request.endpoint == SIGN_IN_ENDPOINT or request.blueprint == "site":
         nonce = request.cookies.get(LOGIN_COOKIE, "")
-        expected = _login_token(nonce) if len(nonce) >= 32 else ""
+        purpose = PUBLIC_PURPOSE if request.blueprint == "site" else "web-login"
+        expected = _login_token(nonce, purpose) if len(nonce) >= 32 else ""
     else:
         expected = csrf_token()
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused()
 
 
-def set_cookie(response: BaseResponse, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(response: BaseResponse, name: str, value: str, max_age: int | None, path: str = "/") -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path="/",
+        path=path,
         secure=services().settings.secure_cookies,
         httponly=True,
         samesite="Lax",
     )
 
 
-def delete_cookie(response: BaseResponse, name: str) -> None:
-    response.delete_cookie(name, path="/", secure=services().settings.secure_cookies, httponly=True, samesite="Lax")
+def delete_cookie(response: BaseResponse, name: str, path: str = "/") -> None:
+    response.delete_cookie(name, path=path, secure=services().settings.secure_cookies, httponly=True, samesite="Lax")
 
 
 def local_path(target: str | None, default: str) -> str:

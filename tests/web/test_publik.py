@@ -105,7 +105,7 @@ def test_landing(page, public):
     assert "1 kunjungan sudah dilaksanakan" in main.inner_text()
     assert main.locator("a[href='/angka']").count() == 1 and main.locator("a[href='/data']").count() == 1
     assert main.locator("a[href='/app/']").count() == 1
-    assert main.locator("a[href='/lapor'], a[href='/lacak']").count() == 0  # not built yet
+    assert main.locator("a[href='/lapor'], a[href='/lacak']").count() == 2
     assert page.locator("nav.site-nav, form.sign-out, header .who").count() == 0
     # The console's stylesheet applies (the page has the pages' CSP, not the data answers' one).
     assert main.locator(".publik-next").evaluate("e => getComputedStyle(e).borderLeftWidth") == "6px"
