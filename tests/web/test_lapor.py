@@ -1,0 +1,262 @@
+"""Filing and tracking a complaint without an account, in a real browser: a resident files with a photo and no GPS
+point, gets the code and the secret once, tracks it, sees the OPD's answer and photo of the result and rates it;
+without JavaScript; rahasia complaints and reporters never on a public page; CSRF, honeypot, photo count, wrong
+secrets, rate limit; accessibility and widths."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+
+import pytest
+
+from service.domain import access, complaint_flow, complaints, photos, users
+from service.domain.throttle import Throttle
+from service.models import Complaint
+from tests.conftest import SUMBER
+from tests.images import jpeg
+from tests.web.conftest import assert_accessible, assert_fits
+
+PASSWORD = "kata sandi lapor"
+LEDOKOMBO, PANDANSARI = "35.13.02.2001", "35.13.02.2002"
+DOCUMENTS = "dokumen_kependudukan"  # needs no exact place
+REPORTER = ("Ibu Pelapor Rahasia", "081299990001", "Pak Pelapor Anonim", "081299990002")
+SECRET_TEXT = "Isi aduan rahasia tentang akta kelahiran"
+NAME, PHONE = "Bu Warga Tanpa Akun", "0812 3456 7890"
+
+
+def _photo(name: str = "foto.jpg", seed: int = 1) -> dict:
+    return {"name": name, "mimeType": "image/jpeg", "buffer": jpeg(640, 480, seed=seed)}
+
+
+def _file(session, settings, desa: str, privacy: str, description: str, name: str, phone: str) -> Complaint:
+    data = {
+        "client_uuid": str(uuid.uuid4()),
+        "category_code": DOCUMENTS,
+        "desa_code": desa,
+        "description": description,
+        "lat": None,
+        "lon": None,
+        "privacy": privacy,
+        "reporter_name": name,
+        "reporter_contact": phone,
+    }
+    return complaints.file(
+        session,
+        access.NOBODY,
+        data,
+        server_key=settings.secret_key,
+        verify_days=settings.sla_verify_days,
+        tolerance_m=settings.locate_tolerance_m,
+        limiter=Throttle("memory://", 100, 3600, "test"),
+        limit_key="test",
+        tracking_prefix=settings.tracking_prefix,
+    ).complaint
+
+
+@pytest.fixture(scope="module")
+def made(web_app, web_db):
+    """A coordinator and an officer of Dispendukcapil; in Pandansari an open anonim and a rahasia complaint about
+    documents, each with a name and phone that must never show."""
+    settings = web_app.extensions["sambang"].settings
+    with web_db() as session:
+        people = {
+            role: users.create_user(
+                session,
+                access.OPERATOR,
+                {"username": f"lapor.{role}", "password": PASSWORD, "role": role, **scope},
+            )
+            for role, scope in (("coordinator", {}), ("opd_officer", {"opd_code": "dispendukcapil"}))
+        }
+        anonim = _file(session, settings, PANDANSARI, "anonim", "Aduan anonim KK", *REPORTER[2:])
+        rahasia = _file(session, settings, PANDANSARI, "rahasia", SECRET_TEXT, *REPORTER[:2])
+        session.commit()
+        return {
+            "coordinator": access.Principal.of(people["coordinator"]),
+            "officer": access.Principal.of(people["opd_officer"]),
+            "anonim": anonim.tracking_code,
+            "rahasia": rahasia.tracking_code,
+        }
+
+
+def _choose(page, desa: str = LEDOKOMBO) -> None:
+    """Step 1 by the forms: search the category, choose it and the kecamatan, then the desa."""
+    page.goto("/lapor")
+    page.fill("#q", "KTP")
+    page.click("form.lapor-search button")
+    page.check(f"#kategori-{DOCUMENTS}")
+    page.select_option("#kec", SUMBER)
+    page.click("form.lapor-choose button[type=submit]")
+    page.select_option("#desa-pilih", desa)
+    page.click("form.lapor-choose button[type=submit]")
+    assert page.locator("form.lapor-form").count() == 1
+
+
+def _result(page) -> tuple[str, str]:
+    assert page.url.endswith("/lapor/terkirim")
+    return page.locator("#kode-lacak").inner_text(), page.locator("#kode-rahasia").inner_text()
+
+
+def _no_private(html: str, made: dict) -> None:
+    for text in (*REPORTER, SECRET_TEXT, made["rahasia"], NAME, PHONE):
+        assert text not in html
+
+
+def test_a_resident_files_tracks_and_rates(page, made, web_app, web_db):
+    services = web_app.extensions["sambang"]
+    page.goto("/lapor")
+    assert_accessible(page)
+    assert_fits(page)
+    page.goto(f"/lapor?kec={SUMBER}")  # the map's link of a kecamatan lists its villages
+    assert page.locator("svg a.kec").count() == 24 and page.locator("#desa-pilih option").count() > 1
+    _choose(page)
+    assert page.locator(".lapor-locate").is_visible(), "the location button, with JavaScript"
+    assert_accessible(page)
+    assert_fits(page)
+    page.fill("#uraian", "KTP elektronik saya belum jadi sejak tiga bulan.")
+    page.set_input_files("#foto", [_photo()])
+    page.check("#privasi-anonim")
+    page.fill("#nama", NAME)
+    page.fill("#telepon", PHONE)
+    page.click("form.lapor-form button[type=submit]")
+    code, secret = _result(page)
+    assert re.fullmatch(r"[A-Z0-9]+-[A-Z0-9]{4}-[A-Z0-9]{4}", code) and len(secret) == 36
+    assert "lapor.once" not in page.content() and "sekali" in page.locator(".lapor-warning").inner_text()
+    assert page.locator(".lapor-copy").is_visible()
+    assert_accessible(page)
+    assert_fits(page)
+    page.reload()  # shown once
+    assert secret not in page.content() and page.locator("#kode-rahasia").count() == 0
+
+    with web_db() as session:
+        complaint = session.query(Complaint).filter_by(tracking_code=code).one()
+        assert (complaint.desa_code, complaint.lat, complaint.reporter_name) == (LEDOKOMBO, -7.974491, NAME)
+        assert complaint.source == "web"
+        assert len(complaints.view(session, made["officer"], complaint, complaint.created_at).photos) == 1
+        settings = services.settings
+        complaint_flow.act(session, made["coordinator"], complaint.id, "verify", {}, settings)
+        complaint_flow.act(session, made["coordinator"], complaint.id, "dispatch", {}, settings)
+        complaint_flow.act(
+            session, made["officer"], complaint.id, "resolve", {"message": "KTP sudah dicetak."}, settings
+        )
+        after = photos.add_to_complaint(
+            session,
+            services.storage,
+            made["officer"],
+            complaint.id,
+            str(uuid.uuid4()),
+            io.BytesIO(jpeg(800, 600, seed=3)),
+            settings.max_upload_bytes,
+        )
+        session.commit()
+        assert photos.start(session, after.photo.id)
+        photos.process(session, services.storage, settings, after.photo.id)
+        session.commit()
+
+    page.goto(f"/lacak/{code.lower()}")
+    main = page.locator("main")
+    assert "KTP sudah dicetak." in main.locator(".lacak-answer").inner_text()
+    assert "Selesai" in main.locator(".lacak-status").inner_text()
+    assert main.locator(".lacak-steps li").count() == 4
+    thumb = main.locator(".lacak-photos img")
+    assert thumb.count() == 1 and page.request.get(thumb.get_attribute("src")).status == 200
+    assert "KTP elektronik saya" not in page.content(), "the text is the owner's view only"
+    _no_private(page.content(), made)
+    assert_accessible(page)
+    assert_fits(page)
+
+    page.goto("/lacak")
+    page.fill("#kode", code)
+    page.fill("#rahasia", secret)
+    page.click("form.lacak-form button[type=submit]")
+    assert "KTP elektronik saya" in page.locator(".lacak-own-text").inner_text()
+    assert secret not in page.url
+    assert_accessible(page)
+    assert_fits(page)
+    page.check("#nilai-5")
+    page.fill("#komentar", "Cepat, terima kasih.")
+    page.click("form.lacak-rate button[type=submit]")
+    assert page.url.endswith(f"/lacak/{code}?ok=rated")
+    assert "nilai Anda tersimpan" in page.locator(".notice").inner_text()
+    with web_db() as session:
+        rated = session.query(Complaint).filter_by(tracking_code=code).one()
+        assert (rated.rating, rated.rating_comment, rated.status) == (5, "Cepat, terima kasih.", "closed")
+
+
+def test_without_javascript(browser, base_url, made, web_db):
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _choose(page, PANDANSARI)
+        assert page.locator(".lapor-locate").is_hidden()
+        similar = page.locator(".lapor-similar-list").inner_text()
+        assert made["anonim"] in similar  # "is this yours?" with its tracking page
+        assert page.locator(f"a[href='/lacak/{made['anonim']}']").count() == 1
+        _no_private(page.content(), made)
+        page.fill("#uraian", "Kartu keluarga saya salah nama.")
+        page.check("#privasi-rahasia")
+        page.click("form.lapor-form button[type=submit]")
+        code, secret = _result(page)
+        page.goto(f"/lacak/{code}")  # rahasia: no public page at all
+        assert page.locator("h1").inner_text() == "Halaman tidak ditemukan"
+        page.goto("/lacak")
+        page.fill("#kode", code)
+        page.fill("#rahasia", secret)
+        page.click("form.lacak-form button[type=submit]")
+        assert "Kartu keluarga saya salah nama." in page.locator(".lacak-own-text").inner_text()
+        page.goto("/lacak")
+        page.fill("#kode", made["anonim"])
+        page.click("form.lacak-form button[type=submit]")
+        assert page.url.endswith(f"/lacak/{made['anonim']}")
+    finally:
+        context.close()
+
+
+def test_nothing_personal_on_public_pages(page, made):
+    page.goto(f"/lapor?kategori={DOCUMENTS}&kec={SUMBER}&desa={PANDANSARI}")
+    assert made["anonim"] in page.locator(".lapor-similar-list").inner_text()
+    _no_private(page.content(), made)
+    for path in (f"/lacak/{made['anonim']}", "/", "/angka"):
+        page.goto(path)
+        _no_private(page.content(), made)
+    assert page.request.get(f"/lacak/{made['rahasia']}").status == 404
+    assert page.request.get("/lacak/PBL-XXXX-0000").status == 404
+
+
+def test_refusals(page, made, web_app):
+    _choose(page)
+    page.fill("#uraian", "Terlalu banyak foto untuk satu aduan.")
+    page.set_input_files("#foto", [_photo(f"f{n}.jpg", n) for n in range(6)])
+    page.click("form.lapor-form button[type=submit]")
+    assert "Paling banyak 5 foto." in page.locator(".error-summary").inner_text()
+    assert page.input_value("#uraian") == "Terlalu banyak foto untuk satu aduan.", "what was typed stays"
+    page.evaluate("document.getElementById('situs_web').value = 'http://spam.example'")
+    page.click("form.lapor-form button[type=submit]")
+    assert "Formulir tidak dapat diterima" in page.locator(".error-summary").inner_text()
+    assert_accessible(page)
+
+    refused = page.request.post("/lapor", form={"kategori": DOCUMENTS, "desa": LEDOKOMBO, "uraian": "x" * 20})
+    assert refused.status == 403 and "Formulir kedaluwarsa" in refused.text()
+
+    page.goto("/lacak")
+    page.fill("#kode", made["anonim"])
+    page.fill("#rahasia", "salah")
+    page.click("form.lacak-form button[type=submit]")
+    assert "kode rahasia salah" in page.locator(".error-summary").inner_text()
+
+    throttle = web_app.extensions["sambang"].complaint_throttle
+    for _ in range(throttle.limit):
+        throttle.take("ip:127.0.0.1")
+    _choose(page)
+    page.fill("#uraian", "Aduan yang melewati batas per jam.")
+    page.click("form.lapor-form button[type=submit]")
+    assert "Terlalu banyak pengaduan" in page.locator(".error-summary").inner_text()
+    assert page.input_value("#uraian") == "Aduan yang melewati batas per jam."
+
+
+def test_in_english(page, made):
+    page.goto("/lacak?lang=en")
+    assert page.locator("h1").inner_text() == "Track a complaint"
+    page.goto("/lapor")
+    assert page.locator("h1").inner_text() == "File a complaint"
