@@ -99,6 +99,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "canned_answers.read": COORDINATORS | {OPD_OFFICER},
     "canned_answers.manage": COORDINATORS,
     "complaints.stats": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, OPD_OFFICER}),  # an officer: his OPD
+    # The work queue of an OPD (Tugas OPD): its open complaints and findings together, for its officers only.
+    "tasks.read": frozenset({OPD_OFFICER}),
     # The figures: a camat or kepala desa his kecamatan, an officer his OPD (see stats.scope_of).
     "stats.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     # Exports: staff only; each dataset's own read permission and scope apply on top.

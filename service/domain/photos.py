@@ -166,13 +166,17 @@ def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str, 
     open_to = RESOLUTION_STATUSES if resolution else OPEN_STATUSES
     if complaint.status not in open_to:
         raise Conflict(f"The complaint is {complaint.status}: no more photos.")
-    count = session.scalars(
+    if complaint_photo_count(session, complaint.id, resolution) >= MAX_COMPLAINT_PHOTOS:
+        raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos of each side.")
+
+
+def complaint_photo_count(session: Session, complaint_id: int, resolution: bool) -> int:
+    """The complaint's photos of one side (the complainant's, or the OPD's result) that count towards its five."""
+    return session.scalars(
         select(func.count())
         .select_from(Photo)
-        .where(Photo.complaint_id == complaint.id, Photo.resolution.is_(resolution), Photo.status != FAILED)
+        .where(Photo.complaint_id == complaint_id, Photo.resolution.is_(resolution), Photo.status != FAILED)
     ).one()
-    if count >= MAX_COMPLAINT_PHOTOS:
-        raise Conflict(f"A complaint has at most {MAX_COMPLAINT_PHOTOS} photos of each side.")
 
 
 def add_to_finding_update(

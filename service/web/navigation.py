@@ -26,6 +26,7 @@ PAGES = (
     Page("nav.angka", "web.angka", "stats.read"),
     Page("nav.laporan", "web.laporan", "reports.review"),
     Page("nav.pengaduan", "web.pengaduan", "complaints.verify"),  # the coordinators' queue
+    Page("nav.tugas", "web.tugas", "tasks.read"),
     Page("nav.pengguna", "web.pengguna", "users.read"),
 )
 

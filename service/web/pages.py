@@ -210,6 +210,7 @@ def register(app: Flask) -> None:
         pengguna,
         peta,
         publik,
+        tugas,
     )
 
     app.register_blueprint(bp)
