@@ -171,11 +171,12 @@ def test_the_queue_lists_the_opds_complaints_and_findings_by_due_date(page, made
     # Filters, as a GET form.
     page.select_option("#jenis", "temuan")
     page.click("button:has-text('Tampilkan')")
-    assert "jenis=temuan" in page.url
+    page.wait_for_url("**jenis=temuan**")
     assert page.locator("table.tugas-list tbody tr").count() == 2
     page.select_option("#jenis", "")
     page.select_option("#kecamatan", KRAKSAAN)
     page.click("button:has-text('Tampilkan')")
+    page.wait_for_url(f"**kecamatan={KRAKSAAN}**")
     assert page.locator("table.tugas-list tbody tr").count() == 1
     page.goto("/app/tugas?status=in_progress")
     assert page.locator("table.tugas-list tbody tr").count() == 1, "the lamp: in progress"
@@ -188,6 +189,7 @@ def test_the_queue_lists_the_opds_complaints_and_findings_by_due_date(page, made
     assert "Halaman 2 dari 3" in page.locator(".tugas-paging").inner_text()
     assert page.locator("table.tugas-list tbody tr").first.get_attribute("id") == f"pengaduan-{made['road']}"
     page.click("text=Halaman berikutnya")
+    page.wait_for_url("**halaman=3**")
     assert page.locator("table.tugas-list tbody tr").count() == 1
     assert_accessible(page)
 
