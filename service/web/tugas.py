@@ -360,7 +360,7 @@ def _typed(name: str) -> dict:
 
 
 def _complaint_step(complaint_id: int, action: str, schema: type[ma.Schema], name: str, field: str):
-    """Respond or hand back: one text, one move of the complaint's workflow."""
+    """Respond or hand back: one text, one move of the complaint's workflow; the page of a refusal, or None."""
     typed = _typed(name)
     try:
         data = schema().load(typed)
@@ -378,16 +378,16 @@ def _complaint_step(complaint_id: int, action: str, schema: type[ma.Schema], nam
 @bp.post("/tugas/pengaduan/<int:complaint_id>/tanggapi")
 @signed_in
 def tugas_respond(complaint_id: int):
-    refused = _complaint_step(complaint_id, "respond", MessageArgs, "message", "respond-message")
-    return refused or _done("web.tugas_pengaduan", "responded", [], complaint_id=complaint_id)
+    refused_page = _complaint_step(complaint_id, "respond", MessageArgs, "message", "respond-message")
+    return refused_page or _done("web.tugas_pengaduan", "responded", [], complaint_id=complaint_id)
 
 
 @bp.post("/tugas/pengaduan/<int:complaint_id>/bukan-wewenang")
 @signed_in
 def tugas_reroute(complaint_id: int):
-    refused = _complaint_step(complaint_id, "reroute", RerouteArgs, "reason", "reroute-reason")
+    refused_page = _complaint_step(complaint_id, "reroute", RerouteArgs, "reason", "reroute-reason")
     # Handed back, the complaint is no longer the OPD's to see: back to the queue.
-    return refused or redirect(url_for("web.tugas", ok="rerouted"), 303)
+    return refused_page or redirect(url_for("web.tugas", ok="rerouted"), 303)
 
 
 @bp.post("/tugas/pengaduan/<int:complaint_id>/selesai")
