@@ -70,10 +70,10 @@ test: system-deps install-dev
 unit: install-dev
 	$(BIN)/pytest -q tests/unit
 
-# The README's screenshots of the console, taken by the office's browser test (on SQLite, the embedded default).
+# The README's screenshots, taken by the office's and the complaint journey's browser tests (on SQLite, the default).
 screenshots: system-deps install-dev
 	SCREENSHOT_DIR=docs/screenshots TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -q tests/web/test_office_flow.py
+	  $(BIN)/pytest -q tests/web/test_office_flow.py tests/web/test_complaint_journey.py
 
 # The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`); as in
 # `make test`, a drill that never touches the run's database runs in the SQLite pass only.

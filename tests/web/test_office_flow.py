@@ -9,7 +9,6 @@ It also takes the README's screenshots (schedule, map, figures) into $SCREENSHOT
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from service.domain import access, users
 from service.domain.calendar import WIB
 from service.models import Finding, Visit
 from tests.conftest import SUMBER
-from tests.web.conftest import sign_in
+from tests.web.conftest import screenshot, sign_in
 
 PASSWORD = "kata sandi kantor"
 PROGRAM = "Sambang Desa 2025"
@@ -45,18 +44,6 @@ def office(web_db):
         )
         session.commit()
         return user.id
-
-
-def screenshot(page, name: str) -> None:
-    """Into $SCREENSHOT_DIR (the README's pictures) when it is set: what a desk's screen and a phone show first."""
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        for width, height, suffix in ((1366, 1000, ""), (360, 780, "-360")):
-            page.set_viewport_size({"width": width, "height": height})
-            page.evaluate("window.scrollTo(0, 0)")
-            page.screenshot(path=str(Path(folder) / f"{name}{suffix}.png"))
-        page.set_viewport_size({"width": 1366, "height": 900})
 
 
 def test_the_offices_week(context, page, office, web_db):
