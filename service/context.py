@@ -8,6 +8,7 @@ from functools import cached_property
 import redis
 
 from service.db import Database
+from service.domain.complaints import ANONYMOUS_SUPPORTS_PER_HOUR
 from service.domain.throttle import LoginThrottle, Store, Throttle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
@@ -60,6 +61,10 @@ class Services:
     @cached_property
     def storage(self) -> Storage:
         return make_storage(self.settings)
+
+    @cached_property
+    def support_throttle(self) -> Throttle:
+        return Throttle(self.rate_counts, ANONYMOUS_SUPPORTS_PER_HOUR, 3600, "sambang-supports")
 
     @cached_property
     def complaint_throttle(self) -> Throttle:

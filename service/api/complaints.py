@@ -68,9 +68,21 @@ class FileSchema(Schema):
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "default: the category's"})
     category_code = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
     description = ma.fields.String(required=True, validate=ma.validate.Length(10, 5000))
-    lat = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-90, 90))
-    lon = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-180, 180))
+    lat = ma.fields.Float(
+        allow_nan=False,
+        validate=ma.validate.Range(-90, 90),
+        metadata={"description": "with lon; may be left out with desa_code when the category needs no exact place"},
+    )
+    lon = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(-180, 180), metadata={"description": "with lat"})
     accuracy_m = ma.fields.Float(allow_none=True, allow_nan=False, validate=ma.validate.Range(0, 100000))
+    desa_code = ma.fields.String(
+        validate=ma.validate.Length(1, 16),
+        metadata={
+            "description": "the desa the filer chose (it wins over the one nearest the point); without a point the "
+            f"complaint is placed at the desa's centre with accuracy_m {complaints.VILLAGE_ACCURACY_M:g}",
+            "example": "35.13.02.2001",
+        },
+    )
     privacy = ma.fields.String(load_default="public", validate=ma.validate.OneOf(PRIVACY_LEVELS))
     visit_id = ma.fields.Integer(
         allow_none=True, strict=True, validate=ID_RANGE, metadata={"description": "an upcoming visit of the Bupati"}
@@ -79,6 +91,42 @@ class FileSchema(Schema):
         allow_none=True, validate=ma.validate.Length(max=120), metadata={"description": "anonymous filers may"}
     )
     reporter_contact = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
+
+    @ma.validates_schema
+    def _point_or_desa(self, data, **_kwargs):
+        """A point needs both coordinates; without one the desa says where (whether the category allows that is
+        the catalogue's to say, after the schema)."""
+        if ("lat" in data) != ("lon" in data):
+            missing = "lon" if "lat" in data else "lat"
+            raise ma.ValidationError("Give lat and lon together.", field_name=missing)
+        if "lat" not in data and not data.get("desa_code"):
+            raise ma.ValidationError("Give the point (lat and lon), or desa_code.", field_name="lat")
+
+
+FILE_EXAMPLES = {
+    "point": {
+        "summary": "With the phone's GPS point",
+        "value": {
+            "client_uuid": "0b6f1f53-8f0b-4b8e-9a55-2f1d1c7e6a10",
+            "category_code": "jalan_rusak",
+            "description": "Jalan berlubang besar di depan SDN Ledokombo 1.",
+            "lat": -7.9745,
+            "lon": 113.0712,
+            "accuracy_m": 8.0,
+            "privacy": "anonim",
+        },
+    },
+    "desa": {
+        "summary": "Without a point: the desa (only for a category that needs no exact place)",
+        "value": {
+            "client_uuid": "5d2c9a8e-3b1f-4c7d-8e6a-9f0b1a2c3d4e",
+            "category_code": "dokumen_kependudukan",
+            "description": "KTP elektronik saya belum jadi sejak tiga bulan.",
+            "desa_code": "35.13.02.2001",
+            "privacy": "rahasia",
+        },
+    },
+}
 
 
 class ComplaintHistorySchema(Schema):
@@ -132,7 +180,9 @@ class ComplaintSchema(ComplaintItemSchema):
     reporter = ma.fields.Nested(
         ComplaintReporterSchema, allow_none=True, metadata={"description": "only who may see it"}
     )
-    supporters = ma.fields.Integer()
+    supporters = ma.fields.Integer(
+        metadata={"description": '"me too": residents with an account and browsers without one'}
+    )
     history = ma.fields.List(ma.fields.Nested(ComplaintHistorySchema))
     secret = ma.fields.String(metadata={"description": "anonymous filing only: keep it to follow the complaint"})
     photos = ma.fields.List(
@@ -189,6 +239,9 @@ class TrackSchema(Schema):
     updated_at = ma.fields.AwareDateTime()
     steps = ma.fields.List(ma.fields.Nested(StepSchema), metadata={"description": "each change of status"})
     answer = ma.fields.String(allow_none=True, metadata={"description": "the OPD's answer to the complainant"})
+    supporters = ma.fields.Integer(
+        metadata={"description": '"me too": residents with an account and browsers without one'}
+    )
     resolution_photos = ma.fields.List(
         ma.fields.Nested(
             Schema.from_dict(
@@ -328,12 +381,14 @@ class CategoryByCode(MethodView):
 @blp.route("/complaints")
 class Complaints(MethodView):
     @blp.auth(optional=True)
-    @blp.arguments(FileSchema)
+    @blp.arguments(FileSchema, examples=FILE_EXAMPLES)
     @blp.response(201, ComplaintSchema)
     @blp.alt_response(200, schema=ComplaintSchema, description="A retry: the complaint with this client_uuid")
     def post(self, data):
         """File a complaint, aspiration or information request, signed in or anonymously. Anonymous filers get
-        a tracking code and a secret (send it as X-Complaint-Secret to read and answer the complaint)."""
+        a tracking code and a secret (send it as X-Complaint-Secret to read and answer the complaint). Without a
+        point (lat, lon) give desa_code: allowed when the category needs no exact place (not sla_class
+        `lapangan`; otherwise 422 on `lat`); it is then placed at the desa's centre, accuracy_m 2000."""
         data["client_uuid"] = str(data["client_uuid"])
         settings = services().settings
         filed = complaints.file(

@@ -77,6 +77,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "complaints.create": frozenset({RESIDENT, ANONYMOUS, COORDINATOR, ADMIN}),  # staff: complaints by phone/letter
     "complaints.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, OPD_OFFICER, RESIDENT}),  # see visible()
     "complaints.support": frozenset({RESIDENT}),
+    # "Me too" from a public page, counted per browser: residents; staff show their support by handling it.
+    "complaints.support_anonymous": CITIZENS,
     # Who is behind a complaint: the reporter and his contact, the staff behind each step, the original photos
     # (their EXIF place may be the complainant's home) and which other complaints carried the same picture.
     "complaints.identity": COORDINATORS,

@@ -22,7 +22,14 @@ from service.db import insert_once, utcnow
 from service.domain import access, deadlines, lookup, notifications, texts
 from service.domain.access import COORDINATOR, OPD_OFFICER, Principal
 from service.domain.calendar import WIB, deadline
-from service.domain.complaints import record, sla_class_for, supporter_ids, visible, with_secret
+from service.domain.complaints import (
+    move_anonymous_supports,
+    record,
+    sla_class_for,
+    supporter_ids,
+    visible,
+    with_secret,
+)
 from service.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from service.models import Complaint, ComplaintCategory, ComplaintSupporter, Kecamatan, Opd
 from service.models.complaints import (
@@ -237,6 +244,7 @@ def _merge(session, principal, complaint, data, settings, now) -> str:
     for user_id in followers:  # they follow the surviving complaint from now on (a concurrent "me too": once)
         values = {"complaint_id": target.id, "user_id": user_id, "created_at": now}
         insert_once(session, ComplaintSupporter, values, ["complaint_id", "user_id"])
+    move_anonymous_supports(session, complaint.id, target.id, now)
     return data.get("note") or f"Digabung dengan aduan {target.tracking_code}."
 
 

@@ -21,6 +21,7 @@ from service.domain.calendar import deadline
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from service.domain.shown import Shown
 from service.models import (
+    AnonymousSupport,
     Complaint,
     ComplaintCategory,
     ComplaintEvent,
@@ -46,6 +47,7 @@ SYSTEM = "system"  # the actor of automatic steps (a sweep closes an unanswered 
 CONTENT = ("kind", "category_code", "description", "lat", "lon", "accuracy_m", "privacy", "visit_id")
 NEARBY_RADIUS_M = 250
 NEARBY_LIMIT = 20
+ANONYMOUS_SUPPORTS_PER_HOUR = 30  # "me too" clicks from one address: a person follows a few complaints, not dozens
 # A complaint without a point is placed at its desa's centre: "somewhere in this village", to about this much.
 VILLAGE_ACCURACY_M = 2000.0
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud over the phone
@@ -172,7 +174,10 @@ def _place(session: Session, data: dict, category: ComplaintCategory, tolerance_
         if desa is None:
             raise Invalid("Give the point or the desa.", {"lat": ["A point or a desa is required."], "lon": []})
         if catalogue.needs_point(category):
-            raise Invalid("This category needs the exact place.", {"lat": ["A point is required."], "lon": []})
+            raise Invalid(
+                "This category needs the exact place.",
+                {"lat": ["A point (lat and lon) is required for this category; a desa is not enough."], "lon": []},
+            )
         return Place(desa.lat, desa.lon, VILLAGE_ACCURACY_M, desa.kecamatan_code, desa.code)
     try:
         located = geo.locate(session, data["lat"], data["lon"], tolerance_m)
@@ -365,9 +370,7 @@ def view(
             if sees_identity
             else ReporterName(name)
         )
-    supporters = session.scalar(
-        select(func.count()).select_from(ComplaintSupporter).where(ComplaintSupporter.complaint_id == complaint.id)
-    )
+    supporters = supporter_count(session, complaint.id)
     history = session.scalars(
         select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
     )
@@ -420,6 +423,12 @@ def _list_values(complaint: Complaint, principal: Principal, now: dt.datetime) -
 BLUR_DECIMALS = 3  # a grid of 0.001 degree: about 110 m here, a street, not a house
 
 
+def approximate(complaint: Complaint) -> bool:
+    """Whether its point says no more than "somewhere in this desa" (filed without one, or as rough): not a place
+    to draw as a marker on a public map."""
+    return complaint.accuracy_m is not None and complaint.accuracy_m >= VILLAGE_ACCURACY_M
+
+
 def public_point(complaint: Complaint) -> tuple[float, float]:
     """Where other citizens and outside systems see the complaint: exact when its complainant made it public,
     snapped to the grid when anonim (a complaint about one's own house must not point at the house)."""
@@ -454,6 +463,7 @@ class Tracked:
     steps: list[Step]
     answer: str | None
     resolution_photos: list[Photo]
+    supporters: int  # "me too": residents with an account and browsers without one
 
 
 def track(session: Session, tracking_code: str, now: dt.datetime) -> Tracked:
@@ -485,6 +495,7 @@ def tracked(session: Session, complaint: Complaint, now: dt.datetime) -> Tracked
         steps=[Step(at=e.at, status=e.to_status) for e in steps if e.from_status != e.to_status],
         answer=complaint.answer,
         resolution_photos=[p for p in _photos(session, complaint.id, resolution=True) if p.status == READY],
+        supporters=supporter_count(session, complaint.id),
     )
 
 
@@ -614,3 +625,58 @@ def supporter_ids(session: Session, complaint_id: int) -> list[int]:
     return list(
         session.scalars(select(ComplaintSupporter.user_id).where(ComplaintSupporter.complaint_id == complaint_id))
     )
+
+
+def supporter_count(session: Session, complaint_id: int) -> int:
+    """Everyone who said "me too": residents with an account, and browsers without one."""
+    registered = (
+        select(func.count()).select_from(ComplaintSupporter).where(ComplaintSupporter.complaint_id == complaint_id)
+    )
+    anonymous = select(func.count()).select_from(AnonymousSupport).where(AnonymousSupport.complaint_id == complaint_id)
+    return (session.scalar(registered) or 0) + (session.scalar(anonymous) or 0)
+
+
+def browser_hash(browser_token: str) -> str:
+    """What is kept of a browser's random cookie: its hash, so the table cannot be replayed as cookies."""
+    return hashlib.sha256(f"complaint-support:{browser_token}".encode()).hexdigest()
+
+
+def support_anonymously(
+    session: Session, principal: Principal, tracking_code: str, browser_token: str, limiter, limit_key: str
+) -> Complaint:
+    """ "Me too" from a browser without an account: counted once per complaint and browser (`browser_token`, its
+    random long-lived cookie), only for an open complaint the public may see; new supports are rate-limited per
+    address (`limiter`, `limit_key`), a repeated click costs nothing."""
+    access.require(principal, "complaints.support_anonymous")
+    complaint = session.scalar(select(Complaint).where(Complaint.tracking_code == tracking_code.upper()))
+    if complaint is None or complaint.privacy == RAHASIA:
+        raise NotFound("No complaint with this tracking code.")
+    if complaint.status not in OPEN_STATUSES:
+        raise Conflict(f"The complaint is {complaint.status}: nothing to support any more.")
+    digest = browser_hash(browser_token)
+    known = select(AnonymousSupport.id).where(
+        AnonymousSupport.complaint_id == complaint.id, AnonymousSupport.browser_hash == digest
+    )
+    if session.scalar(known) is not None:
+        return complaint
+    taken = limiter.take(limit_key)
+    if not taken.allowed:
+        raise TooManyRequests(
+            "Too many supports from here in the last hour; please try again later.",
+            headers={"Retry-After": str(taken.retry_after)},
+        )
+    values = {"complaint_id": complaint.id, "browser_hash": digest, "created_at": utcnow()}
+    if insert_once(session, AnonymousSupport, values, ["complaint_id", "browser_hash"]) is None:  # a double click
+        limiter.give_back(limit_key)
+    else:
+        audit.record(session, None, "complaint.support_anonymous", "complaint", complaint.id)
+    return complaint
+
+
+def move_anonymous_supports(session: Session, source_id: int, target_id: int, now: dt.datetime) -> None:
+    """A merged complaint's browsers support the surviving one (each browser once)."""
+    for digest in session.scalars(
+        select(AnonymousSupport.browser_hash).where(AnonymousSupport.complaint_id == source_id)
+    ):
+        values = {"complaint_id": target_id, "browser_hash": digest, "created_at": now}
+        insert_once(session, AnonymousSupport, values, ["complaint_id", "browser_hash"])

@@ -54,6 +54,12 @@ COMPLAINT_COLUMNS = [
     _col(Complaint, "sla_class", "text", "deadline class"),
     _col(Complaint, "lat", "number", "latitude (WGS84)"),
     _col(Complaint, "lon", "number", "longitude (WGS84)"),
+    _col(
+        Complaint,
+        "accuracy_m",
+        "number",
+        "how far off the point may be, in metres; 2000: filed without a point, placed at the desa's centre",
+    ),
     _col(Complaint, "created_at", "datetime", "filed (WIB)"),
     _col(Complaint, "verified_at", "datetime", "verified (WIB)"),
     _col(Complaint, "dispatched_at", "datetime", "dispatched to the OPD (WIB)"),

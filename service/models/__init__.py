@@ -3,6 +3,7 @@
 from service.db import Base
 from service.models.audit import AuditEvent
 from service.models.complaints import (
+    AnonymousSupport,
     CannedAnswer,
     Complaint,
     ComplaintCategory,
@@ -20,6 +21,7 @@ from service.models.visits import Finding, FindingEvent, Program, Visit
 from service.models.web_sessions import WebSession
 
 __all__ = [
+    "AnonymousSupport",
     "AuditEvent",
     "Base",
     "Broadcast",

@@ -131,6 +131,20 @@ class ComplaintSupporter(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class AnonymousSupport(Base):
+    """A resident without an account who said "me too" from a browser: counted once per complaint and browser (the
+    hash of a random cookie of that browser: nothing that tells who he is)."""
+
+    __tablename__ = "complaint_anonymous_supports"
+    # Also the index of a complaint's count: complaint_id leads.
+    __table_args__ = (UniqueConstraint("complaint_id", "browser_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Open311Key(Base):
     """An outside system allowed to file through Open311; only the key's hash is kept."""
 

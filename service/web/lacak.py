@@ -3,6 +3,8 @@ posted, never in a URL) the complainant's own view where he rates the result or 
 
 from __future__ import annotations
 
+import secrets
+
 from flask import abort, current_app, redirect, request, url_for
 
 from service.api.auth import client_address
@@ -10,13 +12,18 @@ from service.api.base import services, session
 from service.db import utcnow
 from service.domain import catalogue, complaint_flow, complaints
 from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
-from service.models.complaints import CLOSED, RAHASIA, RESOLVED
+from service.models.complaints import CLOSED, OPEN_STATUSES, RAHASIA, RESOLVED
 from service.web import i18n
 from service.web import session as web
 from service.web.pages import render, site
+from service.web.session import set_cookie
 
 CODE_MAX, SECRET_MAX, TEXT_MAX = 16, 64, 2000
-NOTICES = frozenset({"rated", "reopened"})
+NOTICES = frozenset({"rated", "reopened", "supported"})
+# A random token per browser, so a "me too" from it counts once per complaint; it says nothing about who.
+BROWSER_COOKIE = "sambang_peramban"
+BROWSER_COOKIE_AGE = 2 * 365 * 24 * 3600
+BROWSER_TOKEN_LENGTH = (32, 64)
 
 
 def _code(raw: str) -> str:
@@ -96,7 +103,40 @@ def lacak_kode(code: str):
         category=catalogue.get(session(), tracked.category_code),
         own=None,
         notice=_notice(),
+        can_support=tracked.status in OPEN_STATUSES,
+        form_token=web.public_form_token(),
     )
+
+
+@site.post("/lacak/<code>/dukung")
+def lacak_dukung(code: str):
+    """ "Saya juga mengalami" without an account: counted once per browser, then back to the complaint's page."""
+    token = request.cookies.get(BROWSER_COOKIE, "")
+    fresh = not BROWSER_TOKEN_LENGTH[0] <= len(token) <= BROWSER_TOKEN_LENGTH[1]
+    if fresh:
+        token = secrets.token_urlsafe(BROWSER_TOKEN_LENGTH[0])
+    code = _code(code)
+    try:
+        complaints.support_anonymously(
+            session(), web.principal(), code, token, services().support_throttle, f"ip:{client_address()}"
+        )
+    except NotFound:
+        abort(404)
+    except Conflict:
+        session().rollback()
+        return render("error.html", 409, code=409, title_key="lacak.error.support_title", text_key="lacak.error.closed")
+    except TooManyRequests as exc:
+        session().rollback()
+        refused = current_app.make_response(
+            render("error.html", 429, code=429, title_key="lacak.error.support_title", text_key="lacak.error.busy")
+        )
+        refused.headers["Retry-After"] = (exc.headers or {}).get("Retry-After", "3600")
+        return refused
+    session().commit()
+    response = redirect(url_for("site.lacak_kode", code=code, ok="supported"), 303)
+    if fresh:
+        set_cookie(response, BROWSER_COOKIE, token, max_age=BROWSER_COOKIE_AGE)
+    return response
 
 
 def _act(code: str, action: str, data: dict, field: str, form: dict):
@@ -180,6 +220,15 @@ i18n.add(
             "lacak.ok.rated": "Terima kasih, nilai Anda tersimpan.",
             "lacak.ok.reopened": "Pengaduan dibuka kembali dan akan ditindaklanjuti lagi.",
             "lacak.public_view": "Halaman publik pengaduan ini",
+            "lacak.supporters": "Warga yang juga mengalami",
+            "lacak.supporters_count": "{count} orang",
+            "lacak.support": "Saya juga mengalami",
+            "lacak.support_hint": "Tekan bila masalah ini juga menimpa Anda: dukungan dihitung sekali per peramban, "
+            "tanpa akun dan tanpa data pribadi.",
+            "lacak.ok.supported": "Terima kasih, dukungan Anda tercatat.",
+            "lacak.error.support_title": "Dukungan tidak dapat dicatat",
+            "lacak.error.closed": "Pengaduan ini sudah selesai atau ditutup, jadi tidak dapat didukung lagi.",
+            "lacak.error.busy": "Terlalu banyak dukungan dari jaringan ini dalam satu jam. Coba lagi nanti.",
             "lacak.another": "Lacak pengaduan lain",
             "lacak.error.code": "Masukkan kode lacak.",
             "lacak.error.secret": "Kode lacak atau kode rahasia salah. Periksa lalu coba lagi.",
@@ -227,6 +276,15 @@ i18n.add(
             "lacak.ok.rated": "Thank you, your rating is saved.",
             "lacak.ok.reopened": "The complaint is reopened and will be followed up again.",
             "lacak.public_view": "This complaint's public page",
+            "lacak.supporters": "Residents with the same problem",
+            "lacak.supporters_count": "{count} people",
+            "lacak.support": "Me too",
+            "lacak.support_hint": "Press it if this problem affects you too: it counts once per browser, without an "
+            "account and without anything personal.",
+            "lacak.ok.supported": "Thank you, your support is counted.",
+            "lacak.error.support_title": "Support not counted",
+            "lacak.error.closed": "This complaint is resolved or closed already, so it can no longer be supported.",
+            "lacak.error.busy": "Too many supports from this network in one hour. Please try again later.",
             "lacak.another": "Track another complaint",
             "lacak.error.code": "Enter the tracking code.",
             "lacak.error.secret": "Wrong tracking code or secret code. Check them and try again.",

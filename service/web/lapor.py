@@ -263,7 +263,8 @@ i18n.add(
             "lapor.similar_none": "Belum ada pengaduan serupa yang terbuka di desa ini.",
             "lapor.similar_unverified": "Isi pengaduan belum ditampilkan sampai diverifikasi.",
             "lapor.filed_on": "Diajukan {date}",
-            "lapor.me_too": "Saya juga mengalami: ikuti pengaduan {code}",
+            "lapor.me_too": "Saya juga mengalami: dukung pengaduan {code}",
+            "lapor.follow": "Lihat perkembangan {code}",
             "lapor.describe": "Ceritakan masalahnya",
             "lapor.description": "Uraian",
             "lapor.description_hint": "Apa yang terjadi, sejak kapan, dan di mana tepatnya (nama jalan, RT/RW, "
@@ -365,7 +366,8 @@ i18n.add(
             "lapor.similar_none": "No similar open complaint in this desa yet.",
             "lapor.similar_unverified": "Its text is shown once it is verified.",
             "lapor.filed_on": "Filed {date}",
-            "lapor.me_too": "Me too: follow complaint {code}",
+            "lapor.me_too": "Me too: support complaint {code}",
+            "lapor.follow": "See how {code} is going",
             "lapor.describe": "Describe the problem",
             "lapor.description": "Description",
             "lapor.description_hint": "What happened, since when, and where exactly (street, RT/RW, landmark). "
