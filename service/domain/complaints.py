@@ -423,12 +423,6 @@ def _list_values(complaint: Complaint, principal: Principal, now: dt.datetime) -
 BLUR_DECIMALS = 3  # a grid of 0.001 degree: about 110 m here, a street, not a house
 
 
-def approximate(complaint: Complaint) -> bool:
-    """Whether its point says no more than "somewhere in this desa" (filed without one, or as rough): not a place
-    to draw as a marker on a public map."""
-    return complaint.accuracy_m is not None and complaint.accuracy_m >= VILLAGE_ACCURACY_M
-
-
 def public_point(complaint: Complaint) -> tuple[float, float]:
     """Where other citizens and outside systems see the complaint: exact when its complainant made it public,
     snapped to the grid when anonim (a complaint about one's own house must not point at the house)."""

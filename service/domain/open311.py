@@ -154,7 +154,8 @@ def _w3c(moment: dt.datetime | None) -> str | None:
 
 def as_request(session: Session, complaint: Complaint, media_url: str | None = None) -> dict:
     """A complaint as a GeoReport service request: nothing about the reporter; `media_url` the display image of
-    its first photo, as FixMyStreet gives; no lat/long for one filed without a point (its desa is the address). (Categories, OPD and places are few and stay in the session's identity
+    its first photo, as FixMyStreet gives. GeoReport requires a position: one filed without a point has its desa's
+    centre, which `address` and `address_id` name (only categories needing no exact place are filed so). (Categories, OPD and places are few and stay in the session's identity
     map, so a long list costs no query per item for them.)"""
     category = lookup.get(session, ComplaintCategory, complaint.category_code)
     opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
@@ -164,8 +165,7 @@ def as_request(session: Session, complaint: Complaint, media_url: str | None = N
         filter(None, (f"Desa {desa.name}" if desa else None, f"Kecamatan {kecamatan.name}" if kecamatan else None))
     )
     is_open = complaint.status in OPEN_STATUSES
-    # Filed without a point: its desa (address_id) says where, and no marker at the desa's centre pretends more.
-    point = (None, None) if complaints.approximate(complaint) else complaints.public_point(complaint)
+    point = complaints.public_point(complaint)
     notice = f"Batas waktu tindak lanjut: {_w3c(complaint.due_at)}" if complaint.due_at and is_open else None
     return _present(
         {

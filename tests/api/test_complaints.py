@@ -16,11 +16,21 @@ from service.db import utcnow
 from service.domain import access, complaint_flow, programs
 from service.domain.access import Principal
 from service.domain.calendar import WIB, add_working_days, deadline
-from service.domain.complaints import anonymous_secret, complaints_query
+from service.domain.complaints import VILLAGE_ACCURACY_M, anonymous_secret, complaints_query, support_anonymously
+from service.domain.errors import Conflict, Forbidden
 from service.domain.reference import load_reference_data
 from service.domain.throttle import Throttle
 from service.jobs.sweep import sweep_once
-from service.models import Complaint, ComplaintCategory, ComplaintEvent, Notification, Program, Visit
+from service.models import (
+    AuditEvent,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    Notification,
+    Program,
+    User,
+    Visit,
+)
 from service.settings import PROJECT_DIR
 from tests import images
 from tests.conftest import KRAKSAAN, SUMBER
@@ -226,6 +236,52 @@ def test_nearby_shows_open_complaints_of_the_category_and_me_too_follows_one(cli
     assert resolved.status_code == 200
     kinds = db.scalars(select(Notification.kind).where(Notification.user_id == people["neighbour"].id))
     assert "complaint_resolved_supporter" in list(kinds)
+
+
+def test_browsers_without_an_account_support_once_each_and_follow_a_merge(client, as_, file, db, services):
+    pothole, other = file(category_code="jalan_rusak")["id"], file(who="neighbour", category_code="jalan_rusak")["id"]
+    codes = {c.id: c.tracking_code for c in db.scalars(select(Complaint).where(Complaint.id.in_([pothole, other])))}
+    limiter = services.support_throttle
+    for browser in ("browser-one", "browser-one", "browser-two"):  # the first browser twice: once
+        support_anonymously(db, access.NOBODY, codes[pothole].lower(), browser, limiter, "ip:test")
+    client.post(f"/api/v1/complaints/{pothole}/support", headers=as_("neighbour"))
+    db.commit()
+    assert client.get(f"/api/v1/complaints/{pothole}", headers=as_("coordinator")).json["supporters"] == 3
+    assert client.get(f"/api/v1/track/{codes[pothole]}").json["supporters"] == 3
+    audited = db.scalars(select(AuditEvent).where(AuditEvent.action == "complaint.support_anonymous"))
+    assert [(a.actor_id, a.entity_id) for a in audited] == [(None, str(pothole))] * 2
+    support_anonymously(db, access.NOBODY, codes[other], "browser-two", limiter, "ip:test")
+    db.commit()
+    assert act(client, as_("coordinator"), pothole, "merge", {"into_id": other}).status_code == 200
+    shown = client.get(f"/api/v1/complaints/{other}", headers=as_("coordinator")).json
+    assert shown["supporters"] == 3, "both browsers once each, and the first one's filer (the neighbour filed it)"
+    with pytest.raises(Conflict):
+        support_anonymously(db, access.NOBODY, codes[pothole], "browser-three", limiter, "ip:test")
+    with pytest.raises(Forbidden):
+        support_anonymously(db, Principal.of(people_of(db, "coordinator")), codes[other], "x", limiter, "ip:test")
+
+
+def people_of(db, role: str):
+    return db.scalars(select(User).where(User.role == role)).first()
+
+
+def test_filing_without_a_point_by_the_desa_when_the_category_allows_it(client):
+    desa = "35.13.02.2001"
+    body = complaint_body(category_code="dokumen_kependudukan", desa_code=desa)
+    del body["lat"], body["lon"]
+    filed = client.post("/api/v1/complaints", json=body)
+    assert filed.status_code == 201, filed.json
+    assert filed.json["desa_code"] == desa and filed.json["accuracy_m"] == VILLAGE_ACCURACY_M
+    road = {**body, "client_uuid": str(uuid.uuid4()), "category_code": "jalan_rusak"}
+    refused = client.post("/api/v1/complaints", json=road)
+    assert refused.status_code == 422 and "a desa is not enough" in refused.json["errors"]["lat"][0], refused.json
+    no_place = {k: v for k, v in body.items() if k != "desa_code"} | {"client_uuid": str(uuid.uuid4())}
+    refused = client.post("/api/v1/complaints", json=no_place)
+    assert refused.status_code == 422 and "lat" in refused.json["errors"]["json"], refused.json
+    half = complaint_body(client_uuid=str(uuid.uuid4()))
+    del half["lon"]
+    refused = client.post("/api/v1/complaints", json=half)
+    assert refused.status_code == 422 and "lon" in refused.json["errors"]["json"], refused.json
 
 
 def test_the_whole_way_from_filing_to_rating(client, as_, file, people, db):

@@ -47,6 +47,7 @@ def test_a_coordinators_export_matches_the_list_in_every_format(client, as_, rec
     rows = exported_csv(client, as_("coordinator"), "complaints", **filters)
     assert [int(r["id"]) for r in rows] == expected
     assert "reporter_contact" in rows[0] and rows[0]["created_at"].endswith("+07:00")
+    assert "accuracy_m" in rows[0], "how far off the point may be: 2000 for one placed at its desa"
 
     book = client.get("/api/v1/exports/complaints.xlsx", query_string=filters, headers=as_("coordinator"))
     assert book.status_code == 200 and book.mimetype.endswith("spreadsheetml.sheet")
