@@ -49,7 +49,21 @@ def locate(session: Session, lat: float, lon: float, tolerance_m: float = 0) -> 
             break
     if best is None or best[0] > tolerance_m:
         raise NotFound("The point lies outside the regency.")
-    distance, kec = best
+    return _in_kecamatan(session, best[1], point, lat, best[0])
+
+
+def locate_in(session: Session, kecamatan_code: str, lat: float, lon: float, tolerance_m: float = 0) -> Location:
+    """(lat, lon) within one kecamatan's boundary (or `tolerance_m` of it: a click on its drawn edge), with the
+    nearest desa centroid there; NotFound when outside."""
+    kec = session.get(Kecamatan, kecamatan_code)
+    point = _to_metres(Point(lon, lat), lat)
+    distance = point.distance(_to_metres(shape(kec.boundary), lat)) if kec and kec.boundary else math.inf
+    if kec is None or distance > tolerance_m:
+        raise NotFound("The point lies outside the kecamatan.")
+    return _in_kecamatan(session, kec, point, lat, distance)
+
+
+def _in_kecamatan(session: Session, kec: Kecamatan, point, lat: float, distance: float) -> Location:
     desa = min(
         session.scalars(select(Desa).where(Desa.kecamatan_code == kec.code)),
         key=lambda d: point.distance(_to_metres(Point(d.lon, d.lat), lat)),

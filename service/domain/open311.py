@@ -155,8 +155,9 @@ def _w3c(moment: dt.datetime | None) -> str | None:
 def as_request(session: Session, complaint: Complaint, media_url: str | None = None) -> dict:
     """A complaint as a GeoReport service request: nothing about the reporter; `media_url` the display image of
     its first photo, as FixMyStreet gives. GeoReport requires a position: one filed without a point has its desa's
-    centre, which `address` and `address_id` name (only categories needing no exact place are filed so). (Categories, OPD and places are few and stay in the session's identity
-    map, so a long list costs no query per item for them.)"""
+    centre, which `address` and `address_id` name (only categories needing no exact place are filed so).
+    (Categories, OPD and places are few and stay in the session's identity map, so a long list costs no query per
+    item for them.)"""
     category = lookup.get(session, ComplaintCategory, complaint.category_code)
     opd = session.get(Opd, complaint.opd_code) if complaint.opd_code else None
     desa = session.get(Desa, complaint.desa_code) if complaint.desa_code else None

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from service.api.auth import client_address
 from service.api.base import services, session
-from service.domain import catalogue, complaints, photos, reference
-from service.domain.errors import Conflict, Invalid, TooLarge, TooManyRequests, UnsupportedMedia
+from service.domain import catalogue, complaints, geo, photos, reference
+from service.domain.errors import Conflict, Invalid, NotFound, TooLarge, TooManyRequests, UnsupportedMedia
 from service.models import Desa, Kecamatan
 from service.models.complaints import ANONIM, PRIVACY_LEVELS, RAHASIA
 from service.web import i18n
 from service.web import session as web
 from service.web.pages import render, site, text
+from service.web.pick_map import WIDTH_PX, PickMap, pick_map
 from service.web.session import delete_cookie, set_cookie
-from service.web.svg_map import Categorical, Category, draw_map
+from service.web.svg_map import PADDING, Categorical, Category, draw_map
 
 MAX_PHOTOS = 5  # as photos.MAX_COMPLAINT_PHOTOS: refused before anything is stored
 DESCRIPTION_LENGTH = (10, 5000)
@@ -28,6 +29,7 @@ HONEYPOT = "situs_web"  # hidden from people by CSS and from screen readers; a b
 RESULT_COOKIE = "sambang_lapor"
 RESULT_PATH = "/lapor/terkirim"
 RESULT_AGE = 15 * 60  # seconds the code and secret wait for their one showing
+MAP_FIELD = "peta"  # the map's <input type="image">: a click posts peta.x and peta.y, in the image's pixels
 # Which form field shows a domain error of each field.
 FIELD_OF = {"lat": "titik", "lon": "titik", "desa_code": "desa", "category_code": "kategori"}
 
@@ -84,9 +86,18 @@ def lapor():
 
 def _form_page(choice: dict, status: int = 200, errors: dict | None = None, form: dict | None = None, **extra):
     form = form or {}
+    picked = _map_point(form)
     return render(
         "lapor_form.html",
         status,
+        pick=pick_map(choice["kec"].code),
+        map_src=url_for(
+            "site.lapor_peta", code=choice["kec"].code, titik=f"{picked[0]:.6f},{picked[1]:.6f}" if picked else None
+        ),
+        map_field=MAP_FIELD,
+        pick_width=WIDTH_PX,
+        pick_padding=PADDING,
+        picked=picked,
         similar=complaints.open_in_desa(session(), web.principal(), choice["desa"].code, choice["category"].code),
         needs_point=catalogue.needs_point(choice["category"]),
         privacy_levels=PRIVACY_LEVELS,
@@ -111,9 +122,20 @@ def _point(raw: str) -> tuple[float, float] | None:
     return lat, lon
 
 
+def _map_point(form: dict) -> tuple[float, float] | None:
+    """The point the map gave, while the point field still holds it (a point typed over it is the filer's own)."""
+    if not form.get("titik") or form["titik"] != form.get("peta_titik"):
+        return None
+    try:
+        return _point(form["titik"])
+    except ValueError:
+        return None
+
+
 def _read_form() -> tuple[dict, dict, list]:
     """(what was typed, the field errors, the chosen photo files)."""
-    form = {key: request.form.get(key, "").strip() for key in ("uraian", "privasi", "nama", "telepon", "titik")}
+    fields = ("uraian", "privasi", "nama", "telepon", "titik", "peta_titik")
+    form = {key: request.form.get(key, "").strip() for key in fields}
     form["client_uuid"] = _uuid(request.form.get("client_uuid", ""))
     files = [f for f in request.files.getlist("foto") if f.filename]
     errors = {}
@@ -141,14 +163,52 @@ def _uuid(value: str) -> str:
         return str(uuid.uuid4())
 
 
+def _click() -> tuple[float, float] | None:
+    """The map's click in the image's pixels, when the map was clicked (not the send button)."""
+    try:
+        return float(request.form[f"{MAP_FIELD}.x"]), float(request.form[f"{MAP_FIELD}.y"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _on_map(choice: dict, pick: PickMap, lat: float, lon: float) -> dict | None:
+    """The choice with the desa at (lat, lon), or None when the point is not in the chosen kecamatan (a click on
+    its drawn edge counts: one pixel of leeway)."""
+    try:
+        found = geo.locate_in(session(), choice["kec"].code, lat, lon, tolerance_m=pick.metres_per_px)
+    except NotFound:
+        return None
+    return {**choice, "desa": next((d for d in choice["desas"] if d.code == found.desa_code), choice["desa"])}
+
+
+def _map_clicked(choice: dict, form: dict, click: tuple[float, float]):
+    """A click on the map without JavaScript: the form again with the point, its desa and its accuracy."""
+    pick = pick_map(choice["kec"].code)
+    lat, lon = pick.to_point(*click)
+    placed = _on_map(choice, pick, lat, lon)
+    if placed is None:
+        return _form_page(choice, 422, {"titik": "lapor.error.outside"}, {**form, "peta_titik": ""})
+    point = f"{lat:.6f}, {lon:.6f}"
+    return _form_page(placed, 200, form={**form, "titik": point, "peta_titik": point})
+
+
 @site.post("/lapor")
 def lapor_kirim():
     choice = _choice()
     if not (choice["category"] and choice["desa"]):
         return render("error.html", 422, code=422, title_key="lapor.error.place_title", text_key="lapor.error.place")
     form, errors, files = _read_form()
+    click = _click()
+    if click is not None:
+        return _map_clicked(choice, form, click)
     if request.form.get(HONEYPOT):
         errors = {"uraian": "lapor.error.rejected"}
+    picked = _map_point(form)
+    if picked and not errors:  # set on the map with JavaScript: its desa, as a click without it would
+        placed = _on_map(choice, pick_map(choice["kec"].code), *picked)
+        if placed is None:
+            errors = {"titik": "lapor.error.outside"}
+        choice = placed or choice
     if errors:
         return _form_page(choice, 422, errors, form)
     point = _point(form["titik"])
@@ -160,6 +220,7 @@ def lapor_kirim():
         "description": form["uraian"],
         "lat": point[0] if point else None,
         "lon": point[1] if point else None,
+        "accuracy_m": pick_map(choice["kec"].code).accuracy_m if picked else None,
         "privacy": form["privasi"],
         "reporter_name": form["nama"] or None,
         "reporter_contact": form["telepon"] or None,
@@ -214,6 +275,23 @@ def lapor_kirim():
         {"code": complaint.tracking_code, "secret": filed.secret, "public": complaint.privacy != RAHASIA}
     )
     set_cookie(response, RESULT_COOKIE, shown, max_age=RESULT_AGE, path=RESULT_PATH)
+    return response
+
+
+@site.get("/lapor/peta/<code>.svg")
+def lapor_peta(code: str):
+    """The image of the kecamatan's map to click on, with its desa and the point chosen so far."""
+    kecamatan = session().get(Kecamatan, code)
+    if kecamatan is None or not kecamatan.boundary:
+        abort(404)
+    try:
+        chosen = _point(request.args.get("titik", "")[:60])
+    except ValueError:
+        chosen = None
+    desas = session().scalars(reference.desa_query(session(), code).order_by(Desa.name))
+    svg = pick_map(code).svg(((d.name, d.lat, d.lon) for d in desas), chosen)
+    response = current_app.make_response((svg, 200, {"Content-Type": "image/svg+xml; charset=utf-8"}))
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 
@@ -273,6 +351,16 @@ i18n.add(
             "lapor.point_hint": "Tekan tombol di bawah, atau tempel koordinat dari aplikasi peta, misalnya "
             "-7.7712, 113.2156.",
             "lapor.point_needed": "Untuk kategori ini petugas perlu menemukan tempatnya: isi titik lokasi.",
+            "lapor.map_pick": "Atau klik tempatnya pada peta Kecamatan {kecamatan}",
+            "lapor.map_pick_hint": "Klik pada peta mengisi titik lokasi dan memilih desa terdekat (ketelitian "
+            "kira-kira {metres} m). Titik-titik pada peta adalah desa. Tanpa peta: tulis koordinat di atas, atau "
+            "kosongkan bila tidak wajib.",
+            "lapor.map_pick_alt": "Peta Kecamatan {kecamatan} dengan desa-desanya: klik tempat masalahnya untuk "
+            "mengisi titik lokasi",
+            "lapor.map_picked": "Titik dipilih pada peta: {point}, dekat Desa {desa}, ketelitian kira-kira {metres} m. "
+            "Klik lagi untuk memindahkannya.",
+            "lapor.map_picked_js": "Titik dipilih pada peta: {point}, ketelitian kira-kira {metres} m. Desanya "
+            "disesuaikan dengan titik ini saat dikirim.",
             "lapor.locate": "Gunakan lokasi saya",
             "lapor.locating": "Mencari lokasi…",
             "lapor.located": "Lokasi terisi.",
@@ -303,6 +391,8 @@ i18n.add(
             "lapor.error.phone": "Nomor telepon hanya berisi angka, +, -, tanda kurung dan spasi (paling banyak 40).",
             "lapor.error.point": "Tulis titik lokasi sebagai dua angka: lintang, bujur (misalnya -7.7712, 113.2156).",
             "lapor.error.titik": "Titik lokasi tidak sesuai: harus di wilayah kabupaten, dan wajib untuk kategori ini.",
+            "lapor.error.outside": "Titik pada peta harus di dalam Kecamatan yang dipilih. Klik di dalam batasnya, "
+            "atau ubah kecamatannya.",
             "lapor.error.desa": "Pilih desa dari daftar.",
             "lapor.error.kategori": "Pilih kategori dari daftar.",
             "lapor.error.photo_count": "Paling banyak 5 foto.",
@@ -376,6 +466,16 @@ i18n.add(
             "lapor.point_hint": "Press the button below, or paste coordinates from a map app, for example "
             "-7.7712, 113.2156.",
             "lapor.point_needed": "For this category the officers need to find the place: give the location point.",
+            "lapor.map_pick": "Or click the place on the map of Kecamatan {kecamatan}",
+            "lapor.map_pick_hint": "A click on the map fills in the point and chooses the nearest desa (accurate to "
+            "about {metres} m). The dots on the map are the villages. Without the map: type the coordinates above, or "
+            "leave them empty if optional.",
+            "lapor.map_pick_alt": "Map of Kecamatan {kecamatan} with its villages: click where the problem is to fill "
+            "in the point",
+            "lapor.map_picked": "Point chosen on the map: {point}, near Desa {desa}, accurate to about {metres} m. "
+            "Click again to move it.",
+            "lapor.map_picked_js": "Point chosen on the map: {point}, accurate to about {metres} m. Its desa is set "
+            "from this point when you send.",
             "lapor.locate": "Use my location",
             "lapor.locating": "Finding your location…",
             "lapor.located": "Location filled in.",
@@ -406,6 +506,8 @@ i18n.add(
             "lapor.error.phone": "A phone number has only digits, +, -, brackets and spaces (at most 40).",
             "lapor.error.point": "Write the point as two numbers: latitude, longitude (for example -7.7712, 113.2156).",
             "lapor.error.titik": "The point does not fit: it must lie in the regency, and this category needs one.",
+            "lapor.error.outside": "The point on the map must lie in the chosen kecamatan. Click inside its boundary, "
+            "or change the kecamatan.",
             "lapor.error.desa": "Choose a desa from the list.",
             "lapor.error.kategori": "Choose a category from the list.",
             "lapor.error.photo_count": "At most 5 photos.",

@@ -133,6 +133,10 @@ class MapShapes:
     def project(self, lat: float, lon: float) -> tuple[float, float]:
         return PADDING + (lon - self.west) * self.x_scale, PADDING + (self.north - lat) * self.y_scale
 
+    def unproject(self, x: float, y: float) -> tuple[float, float]:
+        """(lat, lon) of a spot of the viewBox: the inverse of `project`."""
+        return self.north - (y - PADDING) / self.y_scale, self.west + (x - PADDING) / self.x_scale
+
     def contains(self, x: float, y: float) -> bool:
         return 0 <= x <= self.width and 0 <= y <= self.height
 

@@ -11,15 +11,18 @@ import uuid
 
 import pytest
 
-from service.domain import access, complaint_flow, complaints, photos, users
+from service.domain import access, complaint_flow, complaints, geo, photos, users
 from service.domain.throttle import Throttle
 from service.models import Complaint
+from service.web.pick_map import pick_map
 from tests.conftest import SUMBER
 from tests.images import jpeg
 from tests.web.conftest import assert_accessible, assert_fits
 
 PASSWORD = "kata sandi lapor"
 LEDOKOMBO, PANDANSARI = "35.13.02.2001", "35.13.02.2002"
+PANDANSARI_CENTRE = (-7.976890, 113.069072)
+ROAD = "jalan_rusak"  # needs the exact place
 DOCUMENTS = "dokumen_kependudukan"  # needs no exact place
 REPORTER = ("Ibu Pelapor Rahasia", "081299990001", "Pak Pelapor Anonim", "081299990002")
 SECRET_TEXT = "Isi aduan rahasia tentang akta kelahiran"
@@ -80,12 +83,12 @@ def made(web_app, web_db):
         }
 
 
-def _choose(page, desa: str = LEDOKOMBO) -> None:
+def _choose(page, desa: str = LEDOKOMBO, query: str = "KTP", category: str = DOCUMENTS) -> None:
     """Step 1 by the forms: search the category, choose it and the kecamatan, then the desa."""
     page.goto("/lapor")
-    page.fill("#q", "KTP")
+    page.fill("#q", query)
     page.click("form.lapor-search button")
-    page.check(f"#kategori-{DOCUMENTS}")
+    page.check(f"#kategori-{category}")
     page.select_option("#kec", SUMBER)
     page.click("form.lapor-choose button[type=submit]")
     page.select_option("#desa-pilih", desa)
@@ -260,3 +263,101 @@ def test_in_english(page, made):
     assert page.locator("h1").inner_text() == "Track a complaint"
     page.goto("/lapor")
     assert page.locator("h1").inner_text() == "File a complaint"
+
+
+def _click_map(page, lat: float, lon: float) -> None:
+    x, y = pick_map(SUMBER).to_pixel(lat, lon)
+    page.click("#peta", position={"x": x, "y": y})
+
+
+def _stored(web_db, code: str) -> Complaint:
+    with web_db() as session:
+        return session.query(Complaint).filter_by(tracking_code=code).one()
+
+
+def test_a_road_is_filed_by_clicking_the_map_without_javascript(browser, base_url, web_db):
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _choose(page, LEDOKOMBO, "jalan", ROAD)
+        assert "Sumber" in page.get_attribute("#peta", "alt") and page.locator(".lapor-map-status").inner_text() == ""
+        page.fill("#uraian", "Jalan berlubang besar dekat balai desa.")
+        page.click("#peta", position={"x": 1, "y": 1})  # the map's corner, outside Sumber's boundary: refused
+        assert "di dalam Kecamatan" in page.locator("#titik-error").inner_text()
+        assert page.input_value("#uraian").startswith("Jalan berlubang"), "what was typed stays"
+        _click_map(page, *PANDANSARI_CENTRE)
+        assert page.url.endswith("/lapor")
+        status = page.locator(".lapor-map-status").inner_text()
+        assert "Pandansari" in status and page.input_value("#uraian").startswith("Jalan berlubang")
+        assert page.locator(".lapor-facts").inner_text().count("Pandansari") == 1, "the desa follows the point"
+        assert page.request.get(page.get_attribute("#peta", "src")).headers["content-type"].startswith("image/svg")
+        page.click("form.lapor-form button[type=submit]")
+        code, _ = _result(page)
+    finally:
+        context.close()
+    complaint = _stored(web_db, code)
+    pick = pick_map(SUMBER)
+    assert complaint.category_code == ROAD and complaint.desa_code == PANDANSARI
+    assert complaint.accuracy_m == pick.accuracy_m < complaints.VILLAGE_ACCURACY_M
+    assert geo.distance_m(complaint.lat, complaint.lon, *PANDANSARI_CENTRE) < pick.accuracy_m
+    with web_db() as session:
+        assert geo.locate_in(session, SUMBER, complaint.lat, complaint.lon).desa_code == PANDANSARI
+
+
+def test_with_javascript_the_map_fills_the_point_in_place(page, web_db):
+    _choose(page, LEDOKOMBO, "jalan", ROAD)
+    page.fill("#uraian", "Jalan ambles di tikungan dekat sawah.")
+    _click_map(page, *PANDANSARI_CENTRE)
+    assert page.url.endswith(f"desa={LEDOKOMBO}"), "no round trip"
+    assert "Pandansari" not in page.locator(".lapor-facts").inner_text()
+    point = page.input_value("#titik")
+    assert point and page.input_value("#peta_titik") == point and "titik=" in page.get_attribute("#peta", "src")
+    assert point in page.locator(".lapor-map-status").inner_text()
+    assert_accessible(page)
+    assert_fits(page)
+    page.click("form.lapor-form button[type=submit]")
+    complaint = _stored(web_db, _result(page)[0])
+    assert complaint.desa_code == PANDANSARI, "set from the point when sent"
+    assert geo.distance_m(complaint.lat, complaint.lon, *PANDANSARI_CENTRE) < complaint.accuracy_m
+
+
+def _supporters(page) -> str:
+    return page.locator(".lacak-supporters").inner_text()
+
+
+def test_me_too_without_an_account_counts_once_per_browser(browser, base_url, page, made, web_app, web_db):
+    page.goto(f"/lapor?kategori={DOCUMENTS}&kec={SUMBER}&desa={PANDANSARI}")
+    page.click(f"form[action='/lacak/{made['anonim']}/dukung'] button")
+    assert page.url.endswith(f"/lacak/{made['anonim']}?ok=supported")
+    assert "dukungan Anda tercatat" in page.locator(".notice").inner_text() and _supporters(page) == "1 orang"
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sambang_peramban")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["expires"] > 0
+    assert_accessible(page)
+    assert_fits(page)
+    page.click("form.lacak-support button")  # the same browser again: once
+    assert _supporters(page) == "1 orang"
+    other = browser.new_context(base_url=base_url, java_script_enabled=False)
+    try:
+        second = other.new_page()
+        second.goto(f"/lacak/{made['anonim']}")
+        second.click("form.lacak-support button")
+        assert _supporters(second) == "2 orang"
+    finally:
+        other.close()
+
+    token = page.locator("form.lacak-support input[name=csrf_token]").get_attribute("value")
+    refused = page.request.post(f"/lacak/{made['rahasia']}/dukung", form={"csrf_token": token})
+    assert refused.status == 404
+    with web_db() as session:
+        closed = _file(session, web_app.extensions["sambang"].settings, LEDOKOMBO, "public", "Aduan yang selesai.",
+                       None, None)  # fmt: skip
+        settings = web_app.extensions["sambang"].settings
+        for action, body in (("verify", {}), ("dispatch", {}), ("resolve", {"message": "Selesai."})):
+            complaint_flow.act(session, made["coordinator"], closed.id, action, body, settings)
+        session.commit()
+        code = closed.tracking_code
+    page.goto(f"/lacak/{code}")
+    assert page.locator("form.lacak-support").count() == 0 and _supporters(page) == "0 orang"
+    refused = page.request.post(f"/lacak/{code}/dukung", form={"csrf_token": token})
+    assert refused.status == 409 and "tidak dapat didukung lagi" in refused.text()
+    assert page.request.post(f"/lacak/{made['anonim']}/dukung", form={}).status == 403, "CSRF as the other forms"

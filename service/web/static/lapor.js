@@ -20,6 +20,28 @@
       );
     });
   }
+  // The map: a click fills the point here instead of sending the form (without JavaScript the server does it),
+  // by the projection the server drew the map with; the image is drawn again with the point marked.
+  var map = document.querySelector(".lapor-map-image");
+  if (map) {
+    var point = document.getElementById("titik");
+    var fromMap = document.getElementById("peta_titik");
+    var mapStatus = document.querySelector(".lapor-map-status");
+    map.addEventListener("click", function (event) {
+      var d = map.dataset;
+      var unit = Number(d.unit) * Number(map.getAttribute("width")) / map.clientWidth;
+      var x = event.offsetX * unit, y = event.offsetY * unit;
+      var lat = Number(d.north) - (y - Number(d.padding)) / Number(d.yScale);
+      var lon = Number(d.west) + (x - Number(d.padding)) / Number(d.xScale);
+      if (!isFinite(lat) || !isFinite(lon)) { return; }
+      event.preventDefault();
+      var text = lat.toFixed(6) + ", " + lon.toFixed(6);
+      point.value = text;
+      fromMap.value = text;
+      map.src = map.src.split("?")[0] + "?titik=" + encodeURIComponent(lat.toFixed(6) + "," + lon.toFixed(6));
+      mapStatus.textContent = d.picked.replace("{point}", text);
+    });
+  }
   var print = document.querySelector(".lapor-print");
   if (print) {
     print.hidden = false;
