@@ -256,6 +256,8 @@ def test_refusals(page, made, web_app):
     page.click("form.lapor-form button[type=submit]")
     assert "Terlalu banyak pengaduan" in page.locator(".error-summary").inner_text()
     assert page.input_value("#uraian") == "Aduan yang melewati batas per jam."
+    for _ in range(throttle.limit + 1):  # the limit as it was, for the filings of the tests below
+        throttle.give_back("ip:127.0.0.1")
 
 
 def test_in_english(page, made):
