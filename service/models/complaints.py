@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.db import Base, utcnow
@@ -53,6 +53,13 @@ class Complaint(Base):
         Index("ix_complaints_reporter_created", "reporter_id", "created_at", "id"),
         Index("ix_complaints_due", "due_at"),
         Index("ix_complaints_place", "category_code", "lat", "lon"),
+        # Deleting a complaint sets its duplicates' link to NULL: without this index each deletion reads them all.
+        Index(
+            "ix_complaints_merged_into",
+            "merged_into_id",
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
