@@ -45,10 +45,14 @@ run: seed
 # differ between the two, so they run once, in the SQLite pass. The passes own separate databases and Redis DBs
 # (tests/isolation.py) and write their output to $(TEST_LOGS)/<pass>.log; each one's summary line is printed, a
 # failing pass's whole log too, and `make test` fails if either pass fails.
+# Each pass also runs on two processes (pytest-xdist), a test file at a time on one of them (a file's browser and
+# server are shared by its tests): most of a test's time is waiting on a browser, a server or a sleep, not the CPU.
+# Each process owns its databases and Redis DB as a run of its own does.
 TEST_LOGS ?= instance/test-logs
-PG_PASS = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest \
+PARALLEL ?= -n 2 --dist loadfile
+PG_PASS = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PARALLEL) \
 	-m "not faults and not engine_neutral"
-SQLITE_PASS = TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not postgres_only and not faults"
+SQLITE_PASS = TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PARALLEL) -m "not postgres_only and not faults"
 test: system-deps install-dev
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
