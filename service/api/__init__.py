@@ -35,6 +35,10 @@ API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/api/docs/assets/"
 
 
+class SambangApi(Api):
+    ERROR_SCHEMA = errors.ErrorSchema  # documents the details some errors carry beside code, status and message
+
+
 def configure(app: Flask) -> None:
     regency = app.extensions["sambang"].settings.regency_name
     app.config.update(
@@ -58,7 +62,7 @@ def configure(app: Flask) -> None:
         app.json.default = json_default
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["string"] = TextConverter
-    api = Api(app)
+    api = SambangApi(app)
     api.register_converter(IdConverter, id_param_schema)
     api.register_blueprint(platform.blp)
     for module in (

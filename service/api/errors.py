@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+import marshmallow as ma
 import redis
 from flask import Flask, jsonify, request
+from flask_smorest.error_handler import ErrorSchema as BaseErrorSchema
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
@@ -18,6 +20,17 @@ log = logging.getLogger(__name__)
 
 
 EXTRA_PHRASES = {460: "Checksum Mismatch"}  # tus's checksum extension
+
+
+class ErrorSchema(BaseErrorSchema):
+    """The error body as documented: flask-smorest's, with the top-level details some refusals add."""
+
+    existing_id = ma.fields.Integer(
+        metadata={"description": "409 for a client_uuid already used with other content: the object it names"}
+    )
+    review_state = ma.fields.String(metadata={"description": "409 on a field report: its review state now"})
+    allowed = ma.fields.List(ma.fields.String(), metadata={"description": "409 on a review: the states it may take"})
+    withdrawn_at = ma.fields.String(metadata={"description": "409 on a withdrawn field report: when (ISO 8601)"})
 
 
 def error_response(code: int, message: str, errors=None, headers=None, details=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -63,7 +64,8 @@ def kill_tree(pid: int) -> None:
     for parent in victims:
         victims += [int(e) for e in os.listdir("/proc") if e.isdigit() and _stat(int(e))[1] == parent]
     for victim in victims:
-        os.kill(victim, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it ended by itself meanwhile (a work horse that finished)
+            os.kill(victim, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while any(_stat(v)[0] not in (None, "Z") for v in victims) and time.monotonic() < deadline:
         time.sleep(0.05)
