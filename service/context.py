@@ -8,6 +8,7 @@ from functools import cached_property
 import redis
 
 from service.db import Database
+from service.domain import activation
 from service.domain.complaints import ANONYMOUS_SUPPORTS_PER_HOUR
 from service.domain.throttle import LoginThrottle, Store, Throttle
 from service.domain.tokens import TokenConfig
@@ -22,7 +23,9 @@ class Services:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url, info={"dispatcher": self.dispatcher})
+        # The secret key keys the hashes of activation and reset codes (service.domain.activation).
+        info = {"dispatcher": self.dispatcher, activation.KEY: self.settings.secret_key}
+        return Database(self.settings.database_url, info=info)
 
     @cached_property
     def dispatcher(self):

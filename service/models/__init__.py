@@ -16,11 +16,12 @@ from service.models.notifications import Broadcast, Delivery, Device, Notificati
 from service.models.photos import Photo, Upload
 from service.models.reference import Desa, Kecamatan, Opd
 from service.models.reports import Report, ReportComment
-from service.models.users import RefreshToken, User
+from service.models.users import ActivationCode, RefreshToken, User
 from service.models.visits import Finding, FindingEvent, Program, Visit
 from service.models.web_sessions import WebSession
 
 __all__ = [
+    "ActivationCode",
     "AnonymousSupport",
     "AuditEvent",
     "Base",

@@ -1,4 +1,4 @@
-"""People who use the backend, and their refresh-token families."""
+"""People who use the backend, their refresh-token families and their one-time activation and reset codes."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     firebase_uid: Mapped[str | None] = mapped_column(String(128), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # When an admin (or the user, with a code sent to it) confirmed that the phone reaches its owner: only then may
+    # the self-service password reset send a code to it. A new phone number clears it.
+    phone_verified_at: Mapped[dt.datetime | None]
+    email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(16), default="id")  # id | en: language of the inbox texts
     is_active: Mapped[bool] = mapped_column(default=True)
     is_head: Mapped[bool] = mapped_column(
@@ -49,3 +53,19 @@ class RefreshToken(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class ActivationCode(Base):
+    """A one-time code that lets a user set his own password: a first one (activation) or a new one (reset).
+    Only a keyed hash of the code is kept; issuing a new code for a purpose ends the unused one."""
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # activation | reset
+    code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 hex under the app's secret key
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]  # used, or ended by a newer code
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
