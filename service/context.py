@@ -10,11 +10,16 @@ import redis
 from service.db import Database
 from service.domain import activation
 from service.domain.complaints import ANONYMOUS_SUPPORTS_PER_HOUR
+from service.domain.messaging import MessageSender
 from service.domain.throttle import LoginThrottle, Store, Throttle
 from service.domain.tokens import TokenConfig
 from service.notify.firebase import Firebase
+from service.notify.messaging import make_sender
 from service.settings import Settings
 from service.storage import Storage, make_storage
+
+RESET_REQUESTS_PER_USER = 3  # reset codes sent per hour for one username from one address
+RESET_REQUESTS_PER_ADDRESS = 10  # and per hour from one address, any usernames
 
 
 @dataclass
@@ -55,6 +60,17 @@ class Services:
         return LoginThrottle(
             self.rate_counts, s.login_max_failures, s.login_max_failures_per_address, s.login_failure_window
         )
+
+    @cached_property
+    def reset_request_throttle(self) -> LoginThrottle:
+        """Requests for a reset code by message: every request counts (each may cost a message)."""
+        return LoginThrottle(
+            self.rate_counts, RESET_REQUESTS_PER_USER, RESET_REQUESTS_PER_ADDRESS, 3600, namespace="sambang-reset"
+        )
+
+    @cached_property
+    def message_sender(self) -> MessageSender | None:
+        return make_sender(self.settings)
 
     @cached_property
     def firebase(self) -> Firebase:

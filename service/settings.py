@@ -103,6 +103,12 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
 
 
 IPNetwork = IPv4Network | IPv6Network
+MESSAGE_SENDERS = ("none", "whatsapp", "sms")
+SENDER_NEEDS = {
+    "none": (),
+    "whatsapp": ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN"),
+    "sms": ("SMS_GATEWAY_URL", "SMS_GATEWAY_TOKEN"),
+}
 
 
 def _networks(raw: str, default: tuple[IPNetwork, ...]) -> tuple[IPNetwork, ...]:
@@ -254,6 +260,16 @@ class Settings:
     calendar_name: str = "Ngantor di Kecamatan"
     # The calendar events' UIDs end in it: changing it makes subscribed calendars see every visit as a new event.
     calendar_uid_domain: str = "sambang.probolinggokab.go.id"
+    # How the self-service password reset sends its code to a verified phone (service.domain.messaging): "none"
+    # turns the self-service reset off; "whatsapp" (WhatsApp Business Cloud API) and "sms" (a gateway) need
+    # their URL, id and token below.
+    message_sender: str = "none"
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"  # the Graph API with its version
+    whatsapp_phone_number_id: str = ""
+    whatsapp_token: str = ""
+    whatsapp_template: str = ""  # an approved template with one body parameter, which carries the text
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
 
     @property
     def testing(self) -> bool:
@@ -294,6 +310,10 @@ class Settings:
         bucket = env.get("S3_BUCKET", "").strip()
         if backend == "s3" and not bucket:
             raise SettingsError("S3_BUCKET is required when STORAGE_BACKEND=s3")
+        sender = _choice(env, "MESSAGE_SENDER", MESSAGE_SENDERS, cls.message_sender, str.lower)
+        for name in SENDER_NEEDS[sender]:
+            if not env.get(name, "").strip():
+                raise SettingsError(f"{name} is required when MESSAGE_SENDER={sender}")
         return cls(
             env=app_env,
             database_url=_database_url(env.get("DATABASE_URL") or cls.database_url),
@@ -354,4 +374,11 @@ class Settings:
             calendar_uid_domain=_matching(
                 env, "CALENDAR_UID_DOMAIN", cls.calendar_uid_domain, _DOMAIN, "a domain name in lower case"
             ),
+            message_sender=sender,
+            whatsapp_api_url=(env.get("WHATSAPP_API_URL", "").strip() or cls.whatsapp_api_url).rstrip("/"),
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+            whatsapp_token=env.get("WHATSAPP_TOKEN", "").strip(),
+            whatsapp_template=env.get("WHATSAPP_TEMPLATE", "").strip(),
+            sms_gateway_url=env.get("SMS_GATEWAY_URL", "").strip(),
+            sms_gateway_token=env.get("SMS_GATEWAY_TOKEN", "").strip(),
         )

@@ -1,8 +1,9 @@
-"""Password hashing with argon2id."""
+"""Password hashing with argon2id, and the rules a new password must meet."""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,7 +17,32 @@ def _dummy_hash() -> str:
     return _hasher.hash("not-a-real-password")
 
 
-MIN_LENGTH = 8
+MIN_LENGTH = 10
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
+# Why a password is refused: the API's message (English, as all its errors), and the reason code a client or the
+# console turns into its own words.
+RULES = {
+    "short": f"At least {MIN_LENGTH} characters.",
+    "username": "Must not contain the username.",
+    "common": "Too common: it is on a list of passwords tried first by attackers.",
+}
+
+
+@cache
+def _common() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def weakness(password: str, username: str) -> str | None:
+    """Which rule a new password breaks (a key of RULES), or None when it may be used."""
+    if len(password) < MIN_LENGTH:
+        return "short"
+    if username and username.lower() in password.lower():
+        return "username"
+    if password.strip().lower() in _common():
+        return "common"
+    return None
 
 
 def hash_password(password: str) -> str:

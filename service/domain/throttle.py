@@ -150,10 +150,13 @@ class LoginThrottle:
     """Sign-in attempts, per username from one address and per address: someone guessing from one address
     neither gets more than a few tries nor locks the account's owner out from another."""
 
-    def __init__(self, storage: str | Store, per_user: int, per_address: int, window: int):
+    def __init__(
+        self, storage: str | Store, per_user: int, per_address: int, window: int, namespace: str = "sambang-login"
+    ):
+        """`namespace`: another one counts other attempts apart (requests for a reset code)."""
         store = storage if isinstance(storage, Store) else Store(storage)
-        self.per_user = Throttle(store, per_user, window, "sambang-login")
-        self.per_address = Throttle(store, per_address, window, "sambang-login-address")
+        self.per_user = Throttle(store, per_user, window, namespace)
+        self.per_address = Throttle(store, per_address, window, f"{namespace}-address")
 
     def take(self, username: str, address: str) -> tuple[str, int] | None:
         """Count an attempt before checking it; None when allowed, else (which limit, seconds to wait)."""

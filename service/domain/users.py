@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from service.db import utcnow
 from service.domain import access, audit, devices, lookup, tokens
 from service.domain.access import ROLES, SCOPE_OF_ROLE, Principal
 from service.domain.errors import Conflict, Forbidden, Invalid
-from service.domain.passwords import MIN_LENGTH, hash_password
+from service.domain.passwords import RULES, hash_password, weakness
 from service.models import Desa, Device, Kecamatan, Opd, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -51,9 +52,11 @@ def _scope(session: Session, role: str, codes: dict) -> dict:
     return scope
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_LENGTH:
-        raise Invalid("Password too short.", {"password": [f"At least {MIN_LENGTH} characters."]})
+def check_password(password: str, username: str) -> None:
+    """Refuse a new password that breaks a rule (passwords.RULES), naming the rule in `reason`."""
+    reason = weakness(password, username)
+    if reason is not None:
+        raise Invalid("Password refused.", {"password": [RULES[reason]]}, details={"reason": reason})
 
 
 def create_user(session: Session, principal: Principal, data: dict) -> User:
@@ -66,7 +69,7 @@ def create_user(session: Session, principal: Principal, data: dict) -> User:
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"Username {username!r} is taken.")
-    _check_password(data["password"])
+    check_password(data["password"], username)
     scope = _scope(session, data["role"], data)
     user = User(
         username=username,
@@ -155,7 +158,8 @@ def new_password() -> str:
 
 
 def update_user(session: Session, principal: Principal, user_id: int, changes: dict) -> User:
-    """Change role/scope, name, active flag or password. Deactivation or a new password ends all sessions."""
+    """Change role/scope, name, active flag, phone, e-mail or password. Deactivation or a new password ends all
+    sessions."""
     access.require(principal, "users.manage")
     actor_id = principal.user_id
     user = _user(session, user_id)
@@ -172,11 +176,12 @@ def update_user(session: Session, principal: Principal, user_id: int, changes: d
             setattr(user, name, value)
         for device in session.scalars(select(Device).where(Device.user_id == user.id)):
             devices.want_topic(session, device, user)
-    for name in ("display_name", "is_head"):
+    for name in ("display_name", "is_head", "email"):
         if name in changes:
             setattr(user, name, changes[name])
+    _set_phone(user, changes)
     if "password" in changes:
-        _check_password(changes["password"])
+        check_password(changes["password"], user.username)
         user.password_hash = hash_password(changes["password"])
         recorded["password"] = "changed"
     if "is_active" in changes:
@@ -185,6 +190,19 @@ def update_user(session: Session, principal: Principal, user_id: int, changes: d
         tokens.revoke_user(session, user.id)
     audit.record(session, actor_id, "user.update", "user", user.id, recorded)
     return user
+
+
+def _set_phone(user: User, changes: dict) -> None:
+    """A new number is unverified until the admin says it reaches its owner (in the same change or later)."""
+    if "phone" in changes and changes["phone"] != user.phone:
+        user.phone = changes["phone"]
+        user.phone_verified_at = None
+    if changes.get("phone_verified") is True and user.phone_verified_at is None:
+        if not user.phone:
+            raise Invalid("No phone to verify.", {"phone_verified": ["Give the phone number first."]})
+        user.phone_verified_at = utcnow()
+    elif changes.get("phone_verified") is False:
+        user.phone_verified_at = None
 
 
 def update_profile(session: Session, principal: Principal, changes: dict) -> User:

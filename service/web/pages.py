@@ -77,24 +77,27 @@ def render(template: str, status: int = 200, **values):
 # --- sign-in and sign-out
 
 
-def _sign_in_page(status: int = 200, error: str | None = None, username: str = "", **params):
+def pre_session_page(template: str, status: int = 200, **values):
+    """A form posted before any session exists (sign-in, activation): its token, and the cookie it is bound to."""
     token, fresh_nonce = web.login_form_token()
-    response = current_app.make_response(
-        render(
-            "masuk.html",
-            status,
-            login_token=token,
-            error=error,
-            error_params=params,
-            username=username,
-            next=web.local_path(request.values.get("next"), ""),
-            signed_out=request.args.get("keluar") == "1",
-            ended=request.args.get("ended") == "1",
-        )
-    )
+    response = current_app.make_response(render(template, status, login_token=token, **values))
     if fresh_nonce:
         web.set_cookie(response, web.LOGIN_COOKIE, fresh_nonce, max_age=None)
     return response
+
+
+def _sign_in_page(status: int = 200, error: str | None = None, username: str = "", **params):
+    return pre_session_page(
+        "masuk.html",
+        status,
+        error=error,
+        error_params=params,
+        username=username,
+        next=web.local_path(request.values.get("next"), ""),
+        signed_out=request.args.get("keluar") == "1",
+        ended=request.args.get("ended") == "1",
+        activated=request.args.get("aktif") == "1",
+    )
 
 
 @bp.get("/masuk")
@@ -200,6 +203,7 @@ site.after_request(web.keep_public_nonce)  # the public forms' CSRF cookie, when
 def register(app: Flask) -> None:
     # The page modules add their views to `bp` when imported (here: they import this module).
     from service.web import (  # noqa: F401
+        aktivasi,
         angka,
         jadwal,
         kunjungan,

@@ -204,7 +204,10 @@ i18n.add(
             "pengguna.display_name": "Nama lengkap",
             "pengguna.username_hint": "3 sampai 64 karakter: huruf kecil, angka, titik, tanda hubung, garis bawah.",
             "pengguna.password_new": "Kata sandi awal",
-            "pengguna.password_hint": "Paling sedikit 8 karakter. Kosongkan agar sistem membuatkan satu.",
+            "pengguna.password_hint": (
+                "Paling sedikit 10 karakter, tanpa nama pengguna, bukan kata "
+                "sandi umum. Kosongkan agar sistem membuatkan satu."
+            ),
             "pengguna.scope": "Wilayah kerja",
             "pengguna.scope_hint": (
                 "Camat: pilih kecamatan. Kepala desa: pilih desa. Petugas OPD: pilih OPD. Peran lain tidak "
@@ -237,7 +240,9 @@ i18n.add(
             "pengguna.ok.aktif": "Pengguna telah diaktifkan kembali.",
             "pengguna.error.username": "Nama pengguna 3 sampai 64 karakter: huruf kecil, angka, titik, tanda hubung.",
             "pengguna.error.taken": "Nama pengguna ini sudah dipakai. Pilih yang lain.",
-            "pengguna.error.password": "Kata sandi paling sedikit 8 karakter.",
+            "pengguna.error.password": (
+                "Kata sandi paling sedikit 10 karakter, tidak memuat nama pengguna, dan bukan kata sandi yang umum."
+            ),
             "pengguna.error.role": "Pilih peran.",
             "pengguna.error.area": "Pilih wilayah atau OPD yang sesuai dengan peran (desa harus di kecamatan itu).",
             "pengguna.error.name": "Nama lengkap paling panjang 120 karakter.",
@@ -265,7 +270,10 @@ i18n.add(
             "pengguna.display_name": "Full name",
             "pengguna.username_hint": "3 sampai 64 characters: lowercase letters, digits, dot, dash, underscore.",
             "pengguna.password_new": "First password",
-            "pengguna.password_hint": "At least 8 characters. Leave it empty and the system makes one.",
+            "pengguna.password_hint": (
+                "At least 10 characters, without the username, not a common "
+                "password. Leave it empty and the system makes one."
+            ),
             "pengguna.scope": "Area",
             "pengguna.scope_hint": (
                 "Camat: choose the kecamatan. Village head: choose the desa. OPD officer: choose the OPD. Other "
@@ -294,7 +302,7 @@ i18n.add(
             "pengguna.ok.aktif": "The user is active again.",
             "pengguna.error.username": "A username of 3 sampai 64 characters: lowercase letters, digits, dot, dash.",
             "pengguna.error.taken": "This username is taken. Choose another.",
-            "pengguna.error.password": "A password of at least 8 characters.",
+            "pengguna.error.password": "A password of at least 10 characters, without the username, not a common one.",
             "pengguna.error.role": "Choose a role.",
             "pengguna.error.area": "Choose the area or OPD the role needs (the desa must lie in that kecamatan).",
             "pengguna.error.name": "A full name of at most 120 characters.",

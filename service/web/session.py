@@ -32,6 +32,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 SIGN_IN_ENDPOINT = "web.sign_in"
+# Forms posted before any session exists: the sign-in and the activation by code, guarded by the pre-session token.
+PRE_SESSION_ENDPOINTS = frozenset({SIGN_IN_ENDPOINT, "web.activate"})
 
 
 class CsrfRefused(Forbidden):
@@ -60,7 +62,7 @@ def load() -> BaseResponse | None:
     if request.blueprint == "site":  # the public forms (filing, tracking): nobody signs in there
         _check_csrf()
         return None
-    if g.web is None and request.endpoint != SIGN_IN_ENDPOINT:
+    if g.web is None and request.endpoint not in PRE_SESSION_ENDPOINTS:
         return to_sign_in()  # a change by nobody (the session ended meanwhile): nothing runs, sign in again
     _check_csrf()
     return None
@@ -112,7 +114,7 @@ def keep_public_nonce(response: BaseResponse) -> BaseResponse:
 
 def _check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if request.endpoint == SIGN_IN_ENDPOINT or request.blueprint == "site":
+    if request.endpoint in PRE_SESSION_ENDPOINTS or request.blueprint == "site":
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         purpose = PUBLIC_PURPOSE if request.blueprint == "site" else "web-login"
         expected = _login_token(nonce, purpose) if len(nonce) >= 32 else ""
