@@ -28,10 +28,15 @@ def test_users_create_reads_the_password_from_stdin(app, db):
 
 def test_users_create_explains_what_is_wrong(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "kades", "--role", "kepala_desa"], input="pw123456\n"
+        args=["users", "create", "kades", "--role", "kepala_desa"], input="pohon-mangga-9\n"
     )
     assert result.exit_code != 0
     assert "desa_code" in result.output and "Required for role 'kepala_desa'" in result.output
+
+
+def test_users_create_applies_the_password_rules(app):
+    result = app.test_cli_runner().invoke(args=["users", "create", "kantor", "--role", "admin"], input="pw123456\n")
+    assert result.exit_code != 0 and "At least 10 characters." in result.output
 
 
 def test_seed_command_reports_nothing_changed(app):

@@ -37,6 +37,16 @@ TABLE = {
     ("POST", "/api/v1/auth/refresh"): ({"json": {"refresh_token": "unknown"}}, dict.fromkeys(ROLES, 401)),
     ("POST", "/api/v1/auth/logout"): ({"json": {"refresh_token": "unknown"}}, dict.fromkeys(ROLES, 204)),
     ("POST", "/api/v1/auth/firebase"): ({"json": {"id_token": "x.y.z"}}, dict.fromkeys(ROLES, 401)),
+    ("POST", "/api/v1/auth/activate"): (
+        {"json": {"username": "x", "code": "ABCDEFGHJK", "password": "a long new password"}},
+        dict.fromkeys(ROLES, 401),
+    ),
+    ("POST", "/api/v1/auth/reset"): (
+        {"json": {"username": "x", "code": "12345678", "password": "a long new password"}},
+        dict.fromkeys(ROLES, 401),
+    ),
+    # The test settings set up no message sender: the self-service reset is off for everyone.
+    ("POST", "/api/v1/auth/reset-request"): ({"json": {"username": "x"}}, dict.fromkeys(ROLES, 503)),
     ("GET", "/api/v1/me"): ({}, SIGNED_IN),
     ("PATCH", "/api/v1/me"): ({"json": {"display_name": "Pak Camat"}}, SIGNED_IN),
     ("POST", "/api/v1/devices"): (
@@ -58,6 +68,7 @@ TABLE = {
     ),
     ("GET", "/api/v1/users/{user_id}"): ({}, ADMIN_ONLY),
     ("PATCH", "/api/v1/users/{user_id}"): ({"json": {"display_name": "Pak Lurah"}}, ADMIN_ONLY),
+    ("POST", "/api/v1/users/{user_id}/activation-code"): ({"json": {}}, only({"admin": 201}, 403)),
     ("GET", "/api/v1/kecamatan"): ({}, OPEN),
     ("GET", "/api/v1/kecamatan/{code}"): ({}, OPEN),
     ("GET", "/api/v1/kecamatan/{code}/desa"): ({}, OPEN),

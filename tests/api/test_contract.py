@@ -281,7 +281,7 @@ INTERNAL = {
     },
     (Open311Key, open311_api.KeySchema): {"key_hash", "created_by"},
     (User, users_api.UserSchema): {
-        "password_hash", "firebase_uid", "calendar_token", "phone", "token_version", "updated_at",
+        "password_hash", "firebase_uid", "calendar_token", "token_version", "updated_at",
     },
     (Photo, PhotoSchema): {
         "complaint_id", "finding_event_id", "uploader_id", "resolution", "original_key", "sha256", "phash",
