@@ -194,8 +194,8 @@ class ResetRequest(MethodView):
         whether or not the username exists or has a verified phone (nothing is revealed); without one nothing is
         sent and an admin issues the code instead.
 
-        503 when this installation has no message sender (MESSAGE_SENDER=none): `{"code": 503, "status": "Service
-        Unavailable", "message": "Self-service password reset is off here (no message sender is set up); ask an
+        403 when this installation has no message sender (MESSAGE_SENDER=none): `{"code": 403, "status":
+        "Forbidden", "message": "Self-service password reset is off here (no message sender is set up); ask an
         admin for a reset code."}`. 429 after 3 requests an hour for a username from one address, or 10 from one
         address (Retry-After)."""
         activation.request_reset(

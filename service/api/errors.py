@@ -31,6 +31,12 @@ class ErrorSchema(BaseErrorSchema):
     review_state = ma.fields.String(metadata={"description": "409 on a field report: its review state now"})
     allowed = ma.fields.List(ma.fields.String(), metadata={"description": "409 on a review: the states it may take"})
     withdrawn_at = ma.fields.String(metadata={"description": "409 on a withdrawn field report: when (ISO 8601)"})
+    reason = ma.fields.String(
+        metadata={
+            "description": "why a code or password was refused: 401/410 wrong, used or expired (activation and "
+            "reset codes); 422 short, username or common (the password rules)"
+        }
+    )
 
 
 def error_response(code: int, message: str, errors=None, headers=None, details=None):

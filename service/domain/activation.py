@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.db import rowcount, utcnow
 from service.domain import access, audit, lookup, tokens, users
 from service.domain.access import Principal
-from service.domain.errors import Gone, Invalid, TooManyRequests, Unauthorized, Unavailable
+from service.domain.errors import Forbidden, Gone, Invalid, TooManyRequests, Unauthorized
 from service.domain.messaging import MessageNotSent, MessageSender
 from service.domain.passwords import hash_password
 from service.domain.throttle import LoginThrottle
@@ -206,7 +206,7 @@ def request_reset(
     """Send a reset code to the user's verified phone, if he has one. Says nothing of whether he exists or has
     such a phone: the caller answers the same either way. Every request counts (each may cost a message)."""
     if sender is None:
-        raise Unavailable(RESET_OFF)
+        raise Forbidden(RESET_OFF)
     key = username.strip().lower()
     refused = throttle.take(key, address)
     if refused is not None:

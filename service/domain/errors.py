@@ -64,9 +64,3 @@ class InsufficientStorage(DomainError):
 
     def __init__(self, message: str = "The photo storage is full; nothing was stored. Try again later."):
         super().__init__(message, headers={"Retry-After": str(self.RETRY_AFTER)})
-
-
-class Unavailable(DomainError):
-    """A feature this installation has not set up (no message sender for self-service resets)."""
-
-    status = 503

@@ -134,7 +134,7 @@ def test_admin_reset_code_ends_every_sign_in(client, auth_header, admin, kades, 
 
 def test_self_service_reset_is_off_without_a_sender(client, kades):
     response = client.post(RESET_REQUEST, json={"username": "kades.sumber"})
-    assert response.status_code == 503 and "Self-service password reset is off" in response.json["message"]
+    assert response.status_code == 403 and "Self-service password reset is off" in response.json["message"]
 
 
 @pytest.fixture
