@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from service.domain import access
 from service.domain import users as users_domain
 from service.domain.errors import DomainError
 from service.domain.reference import load_reference_data
+from service.models import Kecamatan
 
 
 def _services():
@@ -90,6 +92,52 @@ def create_user_command(username, role, kecamatan_code, desa_code, opd_code, dis
             raise click.ClickException(f"{exc.message} {detail}".strip()) from None
         session.commit()
         click.echo(f"created user {user.id} {user.username} ({user.role})")
+
+
+@users_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what each line would do; change nothing.")
+@click.option(
+    "--sheet",
+    "sheet_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the printable activation sheets (one HTML page per kecamatan) into this folder.",
+)
+def import_users_command(file: Path, dry_run: bool, sheet_dir: Path | None):
+    """Create or update officials from a CSV or XLSX file (all lines or none); new users get activation codes."""
+    from service.domain import user_import
+
+    services = _services()
+    with services.db.session() as session:
+        try:
+            outcome = user_import.import_users(
+                session, access.OPERATOR, lambda: (file.read_bytes(), file.name), dry_run=dry_run
+            )
+        except DomainError as exc:
+            lines = (exc.errors or {}).get("lines", {})
+            for number, problems in lines.items():
+                click.echo(f"line {number}: " + "; ".join(problems), err=True)
+            raise click.ClickException(exc.message) from None
+        session.commit()
+        kecamatan = dict(session.execute(select(Kecamatan.code, Kecamatan.name)).tuples())
+    for line in outcome.lines:
+        said = "; ".join(line.problems or line.changes)
+        code = f" code {line.activation_code}" if line.activation_code else ""
+        click.echo(f"line {line.line}: {line.username} {line.action}{code}" + (f" ({said})" if said else ""))
+    click.echo(", ".join(f"{n} {action}" for action, n in outcome.counts.items()) + ("; dry run" if dry_run else ""))
+    if sheet_dir is not None and not dry_run:
+        _write_sheets(services, outcome.lines, kecamatan, sheet_dir)
+
+
+def _write_sheets(services, lines, kecamatan: dict[str, str], directory: Path) -> None:
+    from service.web.lembar_aktivasi import sheets
+
+    settings = services.settings
+    pages = sheets(lines, kecamatan, f"{settings.public_base_url}/app/aktivasi", settings.regency_name)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, html in pages.items():
+        (directory / name).write_text(html, encoding="utf-8")
+        click.echo(f"sheet {directory / name}")
 
 
 visits_group = AppGroup("visits", help="The visit rotation.")

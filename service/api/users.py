@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 
 from service.api.base import (
@@ -18,9 +19,10 @@ from service.api.base import (
     principal,
     session,
 )
-from service.domain import access, activation
+from service.domain import access, activation, user_import
 from service.domain import users as domain
 from service.domain.activation import PURPOSES
+from service.domain.errors import UnsupportedMedia
 from service.domain.passwords import MIN_LENGTH
 from service.models import User
 
@@ -185,3 +187,112 @@ class UserCode(MethodView):
         issued = activation.issued(session(), principal(), user_id, purpose)
         session().commit()
         return {"code": issued.code, "expires_at": issued.expires_at, "purpose": purpose}
+
+
+class ImportArgs(Schema):
+    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "1: say what each line would do"})
+
+
+class ImportLineSchema(Schema):
+    line = ma.fields.Integer(metadata={"description": "the row's number in the spreadsheet (the header is 1)"})
+    username = ma.fields.String()
+    action = ma.fields.String(metadata={"description": "created, updated, unchanged or refused"})
+    role = ma.fields.String()
+    kecamatan_code = ma.fields.String(allow_none=True)
+    desa_code = ma.fields.String(allow_none=True)
+    opd_code = ma.fields.String(allow_none=True)
+    full_name = ma.fields.String(attribute="display_name")
+    phone = ma.fields.String(allow_none=True, metadata={"description": "E.164"})
+    email = ma.fields.String(allow_none=True)
+    changes = ma.fields.List(ma.fields.String(), metadata={"description": "the fields an update changes"})
+    problems = ma.fields.List(ma.fields.String(), metadata={"description": "why the line is refused"})
+    user_id = ma.fields.Integer(allow_none=True)
+    activation_code = ma.fields.String(
+        allow_none=True, metadata={"description": "new users only, in this answer only (only its hash is kept)"}
+    )
+    expires_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ImportOutcomeSchema(Schema):
+    dry_run = ma.fields.Boolean()
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    lines = ma.fields.List(ma.fields.Nested(ImportLineSchema))
+
+
+IMPORT_BODY = {
+    "required": True,
+    "description": "The spreadsheet as the file part `file`: XLSX (first sheet) or CSV (UTF-8, comma or semicolon), "
+    f"at most {user_import.MAX_BYTES // (1024 * 1024)} MB and {user_import.MAX_ROWS} rows. The header row names the "
+    f"columns: {', '.join(user_import.COLUMNS)} (or nama_pengguna, nama, peran, kecamatan, desa, opd, no_hp, "
+    "surel). Kecamatan, desa and OPD by code or by name; phones as 0812..., 62812... or +62812....",
+    "content": {
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        }
+    },
+}
+IMPORT_EXAMPLE = {
+    "dry_run": False,
+    "counts": {"created": 1, "updated": 1, "unchanged": 0, "refused": 0},
+    "lines": [
+        {
+            "line": 2,
+            "username": "kades.gemito",
+            "action": "created",
+            "role": "kepala_desa",
+            "kecamatan_code": "35.13.02",
+            "desa_code": "35.13.02.2005",
+            "opd_code": None,
+            "full_name": "Siti Aminah",
+            "phone": "+6281234567890",
+            "email": None,
+            "changes": [],
+            "problems": [],
+            "user_id": 41,
+            "activation_code": "K7MXP3RA9Q",
+            "expires_at": "2026-12-24T08:00:00+00:00",
+        },
+        {
+            "line": 3,
+            "username": "camat.sumber",
+            "action": "updated",
+            "role": "camat",
+            "kecamatan_code": "35.13.02",
+            "desa_code": None,
+            "opd_code": None,
+            "full_name": "Drs. Hadi Purnomo",
+            "phone": "+6281298765432",
+            "email": "camat.sumber@probolinggokab.go.id",
+            "changes": ["phone"],
+            "problems": [],
+            "user_id": 7,
+            "activation_code": None,
+            "expires_at": None,
+        },
+    ],
+}
+
+
+@blp.route("/users/import")
+class UsersImport(MethodView):
+    @blp.auth()
+    @blp.arguments(ImportArgs, location="query")
+    @blp.doc(requestBody=IMPORT_BODY)
+    @blp.response(200, ImportOutcomeSchema, example=IMPORT_EXAMPLE)
+    def post(self, args):
+        """Create or update officials from a spreadsheet (admin): all lines in one transaction, or none.
+
+        Each line by username: `created` (no password; its one-time activation code is in this answer only),
+        `updated` (role, scope, name, phone or e-mail differ), `unchanged`, or `refused` with its problems. One
+        refused line: 422 naming every bad line in `errors.lines`, nothing stored. `?dry_run=1` answers the plan
+        and stores nothing. 413 over the size limit, 415 for a file that is neither CSV nor XLSX."""
+        outcome = user_import.import_users(session(), principal(), _import_file, dry_run=args["dry_run"])
+        session().commit()
+        return outcome
+
+
+def _import_file() -> tuple[bytes, str]:
+    upload = request.files.get("file")
+    if upload is None:
+        raise UnsupportedMedia("Send the spreadsheet as a multipart form part named 'file'.")
+    return upload.stream.read(user_import.MAX_BYTES + 1), upload.filename or ""

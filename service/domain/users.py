@@ -60,6 +60,7 @@ def check_password(password: str, username: str) -> None:
 
 
 def create_user(session: Session, principal: Principal, data: dict) -> User:
+    """A new user with the scope his role needs; without a password he signs in only after activation."""
     access.require(principal, "users.manage")
     actor_id = principal.user_id
     username = data["username"].strip().lower()
@@ -69,14 +70,18 @@ def create_user(session: Session, principal: Principal, data: dict) -> User:
         )
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"Username {username!r} is taken.")
-    check_password(data["password"], username)
+    password = data.get("password")  # None: he sets his own with an activation code (activation.issue)
+    if password is not None:
+        check_password(password, username)
     scope = _scope(session, data["role"], data)
     user = User(
         username=username,
-        password_hash=hash_password(data["password"]),
+        password_hash=hash_password(password) if password is not None else None,
         role=data["role"],
         display_name=data.get("display_name") or "",
         is_head=bool(data.get("is_head")),
+        phone=data.get("phone"),
+        email=data.get("email"),
         **scope,
     )
     session.add(user)
