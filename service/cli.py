@@ -119,7 +119,7 @@ def import_users_command(file: Path, dry_run: bool, sheet_dir: Path | None):
                 click.echo(f"line {number}: " + "; ".join(problems), err=True)
             raise click.ClickException(exc.message) from None
         session.commit()
-        kecamatan = dict(session.execute(select(Kecamatan.code, Kecamatan.name)).tuples())
+        kecamatan = {code: name for code, name in session.execute(select(Kecamatan.code, Kecamatan.name))}
     for line in outcome.lines:
         said = "; ".join(line.problems or line.changes)
         code = f" code {line.activation_code}" if line.activation_code else ""
