@@ -69,6 +69,14 @@ TABLE = {
     ("GET", "/api/v1/users/{user_id}"): ({}, ADMIN_ONLY),
     ("PATCH", "/api/v1/users/{user_id}"): ({"json": {"display_name": "Pak Lurah"}}, ADMIN_ONLY),
     ("POST", "/api/v1/users/{user_id}/activation-code"): ({"json": {}}, only({"admin": 201}, 403)),
+    ("POST", "/api/v1/users/import"): (
+        lambda role: {
+            "data": {"file": (io.BytesIO(b"username,role\r\nimported.user,admin\r\n"), "pejabat.csv")},
+            "query_string": {"dry_run": "1"},
+            "content_type": "multipart/form-data",
+        },
+        ADMIN_ONLY,
+    ),
     ("GET", "/api/v1/kecamatan"): ({}, OPEN),
     ("GET", "/api/v1/kecamatan/{code}"): ({}, OPEN),
     ("GET", "/api/v1/kecamatan/{code}/desa"): ({}, OPEN),
