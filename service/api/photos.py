@@ -54,7 +54,9 @@ class ExifSchema(Schema):
 
 class PhotoSchema(Schema):
     id = ma.fields.Integer()
-    report_id = ma.fields.Integer()
+    report_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the field report it belongs to; null for a complaint's photo"}
+    )
     client_uuid = ma.fields.String()
     status = ma.fields.String(metadata={"enum": list(PHOTO_STATUSES)})
     error = ma.fields.String(allow_none=True, metadata={"description": "why the photo failed"})
