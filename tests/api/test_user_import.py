@@ -80,6 +80,19 @@ def test_four_hundred_officials_in_one_call_then_no_change(client, admin, db):
     assert [(e.data["created"], e.data["unchanged"]) for e in imports] == [(400, 0), (0, 400)]
 
 
+def test_an_imported_village_head_activates_signs_in_and_his_code_is_spent(client, admin):
+    data = csv_file([",".join(HEADER), "kades.ledokombo,Pak Kades,kepala_desa,,35.13.02.2001,,0812 3456 7891,"])
+    answer = upload(client, admin, data, "kades.csv")
+    assert answer.status_code == 200, answer.json
+    code = answer.json["lines"][0]["activation_code"]
+    body = {"username": "kades.ledokombo", "code": code, "password": "sandi panjang pak kades"}
+    assert client.post("/api/v1/auth/activate", json=body).status_code == 200
+    signed_in = client.post("/api/v1/auth/login", json={"username": body["username"], "password": body["password"]})
+    assert signed_in.status_code == 200 and signed_in.json["user"]["desa_code"] == "35.13.02.2001"
+    again = client.post("/api/v1/auth/activate", json={**body, "password": "another long passphrase"})
+    assert again.status_code == 410 and again.json["reason"] == "used"
+
+
 def test_three_bad_lines_create_nothing_and_are_named(client, admin, db):
     data = csv_file(
         [
