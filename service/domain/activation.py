@@ -74,11 +74,13 @@ def issued(session: Session, principal: Principal, user_id: int, purpose: str = 
 
 
 def grant(session: Session, user_id: int, purpose: str, ttl: dt.timedelta, code: str, actor_id: int | None) -> Issued:
-    """Store `code` (hashed) as the user's one live code for `purpose`, ending the one before; audited."""
+    """Store `code` (hashed) as the user's live code for `purpose`, ending the one before; audited. A code sent on
+    the user's own request (no actor) ends only earlier such codes: anyone may ask in his name, and must not be able
+    to void the code an admin gave him."""
     if purpose not in PURPOSES:
         raise Invalid("Unknown purpose.", {"purpose": [f"Must be one of: {', '.join(PURPOSES)}."]})
     now = utcnow()
-    end_codes(session, user_id, purpose, now)
+    end_codes(session, user_id, purpose, now, self_service_only=actor_id is None)
     row = ActivationCode(
         user_id=user_id,
         purpose=purpose,
@@ -100,11 +102,15 @@ def grant(session: Session, user_id: int, purpose: str, ttl: dt.timedelta, code:
     return Issued(code, row.expires_at)
 
 
-def end_codes(session: Session, user_id: int, purpose: str | None, now: dt.datetime) -> None:
-    """End the user's unused codes (of one purpose, or all)."""
+def end_codes(
+    session: Session, user_id: int, purpose: str | None, now: dt.datetime, self_service_only: bool = False
+) -> None:
+    """End the user's unused codes (of one purpose, or all; only those he asked for himself, or every one)."""
     stmt = update(ActivationCode).where(ActivationCode.user_id == user_id, ActivationCode.used_at.is_(None))
     if purpose is not None:
         stmt = stmt.where(ActivationCode.purpose == purpose)
+    if self_service_only:
+        stmt = stmt.where(ActivationCode.created_by.is_(None))
     session.execute(stmt.values(used_at=now).execution_options(synchronize_session=False))
 
 

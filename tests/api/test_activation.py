@@ -186,6 +186,15 @@ def test_self_service_reset_by_a_code_sent_to_the_verified_phone(
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "user.reset_request")).data == {"sent": True}
 
 
+def test_asking_for_a_code_in_his_name_does_not_void_the_admins(sms_client, client, auth_header, admin, kades, gateway):
+    patch = {"phone": "+6281234567890", "phone_verified": True}
+    client.patch(f"/api/v1/users/{kades.id}", json=patch, headers=auth_header(admin))
+    given = issue(client, auth_header, admin, kades, purpose="reset")["code"]
+    assert sms_client.post(RESET_REQUEST, json={"username": "kades.sumber"}).status_code == 202
+    assert len(gateway.received) == 1, "a code was sent to the phone as well"
+    assert redeem(client, given, path=RESET).status_code == 200, "the admin's code still works"
+
+
 def test_no_message_for_an_unverified_phone_and_requests_are_throttled(sms_client, kades, gateway, db):
     db.execute(update(User).where(User.id == kades.id).values(phone="+6281234567890"))
     db.commit()
