@@ -1,8 +1,10 @@
 """tus 1.0 resumable uploads of photos (core, creation, expiration, checksum, termination).
 
 A protocol of headers, not JSON, so it lives outside the OpenAPI document; the tus clients for Android, iOS and
-Python speak it as is. Metadata: `client_uuid` and either `report_id` (a field report's photo) or `finding_id` and
-`finding_update_id` (a photo on an update of a finding's timeline); `filename` is ignored.
+Python speak it as is. Metadata: `client_uuid` and one of `report_id` (a field report's photo), `finding_id` and
+`finding_update_id` (a photo on an update of a finding's timeline) or `complaint_id` (a complaint's photo: an OPD
+officer's result photo); `filename` is ignored. Callers send a bearer token, or, from the console in a browser, its
+session cookie with the page's CSRF token in `X-CSRF-Token` (service/web/static/tugas-upload.js).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from werkzeug.http import http_date
 from service.api.base import authenticate, principal, services, session
 from service.domain import uploads
 from service.domain.errors import DomainError, PreconditionFailed, UnsupportedMedia
+from service.web import session as web
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,expiration,checksum,termination"
@@ -31,7 +34,12 @@ def speak_tus():
     if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
         raise PreconditionFailed(f"Send Tus-Resumable: {TUS_VERSION}.", headers={"Tus-Version": TUS_VERSION})
     if request.method != "OPTIONS":
-        g.principal = authenticate(optional=False)
+        g.principal = web.script_principal() if _from_console() else authenticate(optional=False)
+
+
+def _from_console() -> bool:
+    """A console page's script: the session cookie and no bearer token (a token, when sent, is what counts)."""
+    return not request.headers.get("Authorization") and bool(request.cookies.get(web.COOKIE))
 
 
 @bp.after_request

@@ -130,6 +130,25 @@ def add_to_complaint(
     """The complainant (or the staff member who filed it for him) adds a photo, up to five, while it is open; an
     officer of the assigned OPD adds up to five photos of the result (`resolution`) while it is his to answer and
     once resolved (the phone sends them after the answer)."""
+    complaint, resolution = open_complaint_for_photos(session, principal, complaint_id, client_uuid, secret)
+    complaint_id = complaint.id
+
+    def locked_check() -> None:
+        # Concurrent uploads each saw room above; counted again under the complaint's row lock (PostgreSQL),
+        # held until the photo row commits, they take the last places one at a time. SQLite runs one writer.
+        locked = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+        complaint = session.scalars(locked.execution_options(populate_existing=True)).one()
+        _room_for_a_photo(session, complaint, client_uuid, resolution)
+
+    owner = {"complaint_id": complaint_id, "resolution": resolution}
+    return store(session, storage, principal, owner, client_uuid, stream, max_bytes, before_insert=locked_check)
+
+
+def open_complaint_for_photos(
+    session: Session, principal: Principal, complaint_id: int, client_uuid: str, secret: str | None = None
+) -> tuple[Complaint, bool]:
+    """The complaint a photo may be added to by this caller, and whether it is a result photo; refused (before any
+    file is stored) when it is not his to add to, or it takes no more photos of that side."""
     resolution = access.can(principal, "complaints.result_photos")
     if not principal.authenticated:
         if not secret:
@@ -144,18 +163,8 @@ def add_to_complaint(
         complaint = complaints.get(session, principal, complaint_id)
         if principal.user_id not in (complaint.reporter_id, complaint.filed_by_id):
             raise Forbidden("Only the complainant adds photos to a complaint.")
-    complaint_id = complaint.id
-    _room_for_a_photo(session, complaint, client_uuid, resolution)  # refuse early, before the file is stored
-
-    def locked_check() -> None:
-        # Concurrent uploads each saw room above; counted again under the complaint's row lock (PostgreSQL),
-        # held until the photo row commits, they take the last places one at a time. SQLite runs one writer.
-        locked = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
-        complaint = session.scalars(locked.execution_options(populate_existing=True)).one()
-        _room_for_a_photo(session, complaint, client_uuid, resolution)
-
-    owner = {"complaint_id": complaint_id, "resolution": resolution}
-    return store(session, storage, principal, owner, client_uuid, stream, max_bytes, before_insert=locked_check)
+    _room_for_a_photo(session, complaint, client_uuid, resolution)
+    return complaint, resolution
 
 
 def _room_for_a_photo(session: Session, complaint: Complaint, client_uuid: str, resolution: bool) -> None:

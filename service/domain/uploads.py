@@ -27,6 +27,7 @@ CHECKSUM_ALGORITHMS = ("sha1",)
 COPY_BLOCK = 64 * 1024
 MAX_PARTS = 2000  # pieces one upload may arrive in (a client sending 1-byte chunks would fill storage with objects)
 MAX_ID = 2**31 - 1
+OWNER_FIELDS = ("report_id", "finding_id", "finding_update_id", "complaint_id")  # what an upload's photo belongs to
 
 
 class ChecksumMismatch(DomainError):
@@ -46,13 +47,16 @@ def parse_metadata(header: str) -> dict[str, str]:
 
 
 def create(session: Session, principal: Principal, length: int, metadata: dict, settings: Settings) -> Upload:
-    """A new upload of one photo for a report (`report_id`) or for an update on a finding's timeline
-    (`finding_id` and `finding_update_id`). A second upload of the same client_uuid ends as the same photo."""
+    """A new upload of one photo for a report (`report_id`), for an update on a finding's timeline (`finding_id`
+    and `finding_update_id`) or for a complaint (`complaint_id`: an OPD officer's result photo, or the
+    complainant's). A second upload of the same client_uuid ends as the same photo."""
     access.require(principal, "uploads.create")
     errors = {}
-    owner = {name: _id(metadata.get(name, "")) for name in ("report_id", "finding_id", "finding_update_id")}
-    if not owner["report_id"] and not (owner["finding_id"] and owner["finding_update_id"]):
-        errors["report_id"] = ["Give the report's id, or finding_id and finding_update_id, in the metadata."]
+    owner = {name: _id(metadata.get(name, "")) for name in OWNER_FIELDS}
+    if not (owner["report_id"] or owner["complaint_id"] or (owner["finding_id"] and owner["finding_update_id"])):
+        errors["report_id"] = [
+            "Give the report's id, the complaint's id, or finding_id and finding_update_id, in the metadata."
+        ]
     try:
         client_uuid = str(uuid.UUID(metadata.get("client_uuid", "")))
     except ValueError:
@@ -70,6 +74,9 @@ def create(session: Session, principal: Principal, length: int, metadata: dict, 
         report = reports.get(session, principal, owner["report_id"])
         photos.open_for_photos(session, report, client_uuid)  # refused now, not after the last byte
         target = {"report_id": report.id}
+    elif owner["complaint_id"]:
+        complaint, _ = photos.open_complaint_for_photos(session, principal, owner["complaint_id"], client_uuid)
+        target = {"complaint_id": complaint.id}
     else:
         event = findings.event_of(session, principal, owner["finding_id"], owner["finding_update_id"])
         target = {"finding_event_id": event.id}
@@ -217,6 +224,10 @@ def _complete(session: Session, storage: Storage, principal: Principal, upload: 
     stream, limit = _Parts(storage, upload.parts), settings.max_upload_bytes
     if upload.report_id:
         accepted = photos.accept(session, storage, principal, upload.report_id, upload.client_uuid, stream, limit)
+    elif upload.complaint_id:
+        accepted = photos.add_to_complaint(
+            session, storage, principal, upload.complaint_id, upload.client_uuid, stream, limit
+        )
     else:
         event = lookup.get(session, FindingEvent, upload.finding_event_id)
         accepted = photos.add_to_finding_update(

@@ -20,8 +20,10 @@ from flask import Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response as BaseResponse
 
+from service import logs
 from service.api.base import services, session
 from service.domain import access, web_sessions
+from service.domain.errors import Unauthorized
 from service.web import i18n
 
 COOKIE = "sambang_web"
@@ -66,6 +68,22 @@ def load() -> BaseResponse | None:
         return to_sign_in()  # a change by nobody (the session ended meanwhile): nothing runs, sign in again
     _check_csrf()
     return None
+
+
+def script_principal() -> access.Principal:
+    """The signed-in user behind a console page's script calling the API (the tus uploads): his session cookie
+    counts only with the page's CSRF token in X-CSRF-Token, so another site cannot send requests in his name."""
+    g.web = web_sessions.authenticate(session(), lifetimes(), request.cookies.get(COOKIE, ""))
+    if g.web is None:
+        session().commit()
+        raise Unauthorized("Your console session has ended: sign in again.")
+    expected, caller = csrf_token(), access.Principal.of(g.web.user)
+    # Commit the "last seen" mark and give the connection back before a chunk's body is read (as a bearer token).
+    session().commit()
+    if not hmac.compare_digest(request.headers.get(CSRF_HEADER, "").encode(), expected.encode()):
+        raise CsrfRefused()
+    logs.bind(user_id=caller.user_id, role=caller.role)
+    return caller
 
 
 def signed_in_user():
