@@ -84,6 +84,9 @@ i18n.add(
             "tugas.reroute_hint": "Pengaduan kembali ke koordinator untuk diteruskan ke OPD lain. Alasan hanya dibaca "
             "petugas.",
             "tugas.reroute_button": "Kembalikan ke koordinator",
+            "tugas.upload.done": "terkirim.",
+            "tugas.upload.failed": "tidak terkirim:",
+            "tugas.upload.network": "koneksi terputus; pilih foto ini lagi untuk melanjutkan.",
             "tugas.add_photos": "Tambah foto hasil",
             "tugas.add_photos_button": "Unggah foto",
             "tugas.no_room": "Batas {count} foto hasil sudah tercapai.",
@@ -197,6 +200,9 @@ i18n.add(
             "tugas.reroute_hint": "The complaint goes back to the coordinators, who send it to another OPD. Only staff "
             "read the reason.",
             "tugas.reroute_button": "Hand back to the coordinators",
+            "tugas.upload.done": "sent.",
+            "tugas.upload.failed": "not sent:",
+            "tugas.upload.network": "the connection dropped; choose this photo again to resume.",
             "tugas.add_photos": "Add photos of the result",
             "tugas.add_photos_button": "Upload",
             "tugas.no_room": "The limit of {count} result photos is reached.",
