@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import select, update
 from tusclient.client import TusClient
 
+from service.domain import web_sessions
 from service.jobs.sweep import sweep_once
 from service.models import Photo, Upload
 from tests import images
@@ -24,6 +25,7 @@ from tests.conftest import SUMBER
 from tests.tus import CHUNK, TUS, metadata
 
 GEMITO = "35.13.02.2005"
+OFFICER_PASSWORD = "kata sandi petugas"
 
 
 @pytest.fixture
@@ -288,3 +290,87 @@ def test_a_patch_over_the_request_limit_is_413_not_500(settings, connection, red
     refused = client.patch(location, data=body, headers={**headers, "Content-Type": CHUNK, "Upload-Offset": "0"})
     assert refused.status_code == 413 and refused.headers["Connection"] == "close"
     assert client.head(location, headers=headers).headers["Upload-Offset"] == "0"
+
+
+# --- a complaint's result photos (an OPD officer's, from the app or from the console in a browser)
+
+
+@pytest.fixture
+def dispatched(client, make_user, auth_header) -> tuple[int, object]:
+    """A complaint dispatched to DLH, and an officer of DLH."""
+    resident, coordinator = make_user("resident"), make_user("coordinator")
+    body = {
+        "client_uuid": str(uuid.uuid4()),
+        "category_code": "sampah",
+        "description": "Sampah menumpuk di pinggir jalan desa sejak seminggu.",
+        "privacy": "public",
+        "lat": -7.955629,
+        "lon": 113.087587,
+    }
+    cid = client.post("/api/v1/complaints", json=body, headers=auth_header(resident)).json["id"]
+    for step in ("verify", "dispatch"):
+        assert (
+            client.post(f"/api/v1/complaints/{cid}/{step}", json={}, headers=auth_header(coordinator)).status_code
+            == 200
+        )
+    return cid, make_user("opd_officer", password=OFFICER_PASSWORD, opd_code="dlh")
+
+
+def send_result_photo(client, headers: dict, complaint_id: int, data: bytes):
+    """Create, then append in two chunks; the answer to the last one (or to the refused creation)."""
+    created = client.post(
+        "/api/v1/uploads",
+        headers={
+            **TUS,
+            **headers,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": metadata(complaint_id=complaint_id, client_uuid=uuid.uuid4(), filename="hasil.jpg"),
+        },
+    )
+    if created.status_code != 201:
+        return created
+    half = len(data) // 2
+    for start, end in ((0, half), (half, len(data))):
+        sent = client.patch(
+            created.headers["Location"],
+            data=data[start:end],
+            headers={**TUS, **headers, "Upload-Offset": str(start), "Content-Type": CHUNK},
+        )
+        if sent.status_code != 204:
+            return sent
+    return sent
+
+
+def test_an_officer_uploads_result_photos_to_his_opds_complaint(client, dispatched, make_user, auth_header, db):
+    cid, officer = dispatched
+    other_opd = auth_header(make_user("opd_officer", opd_code="dpupr"))
+    assert send_result_photo(client, other_opd, cid, images.jpeg(320, 240)).status_code == 404
+    for seed in range(5):
+        sent = send_result_photo(client, auth_header(officer), cid, images.jpeg(320, 240, seed=seed))
+        assert sent.status_code == 204 and sent.headers["Upload-Offset"] == str(len(images.jpeg(320, 240, seed=seed)))
+        assert sent.headers["Photo-Location"].startswith("/api/v1/photos/")
+    photos = db.scalars(select(Photo).where(Photo.complaint_id == cid)).all()
+    assert len(photos) == 5 and all(photo.resolution for photo in photos)
+    assert all(photo.uploader_id == officer.id for photo in photos)
+    sixth = send_result_photo(client, auth_header(officer), cid, images.jpeg(320, 240, seed=9))
+    assert sixth.status_code == 409 and "at most 5" in sixth.json["message"], "refused at creation"
+    assert db.scalar(select(Upload).where(Upload.complaint_id == cid, Upload.photo_id.is_(None))) is None
+
+
+def test_the_consoles_session_cookie_counts_only_with_its_csrf_token(client, app, dispatched, services, db):
+    from service.web.session import COOKIE  # here: imported first, service.web.session starts an import cycle
+
+    cid, officer = dispatched
+    lifetimes = web_sessions.Lifetimes(idle=3600, absolute=7200)
+    signed = web_sessions.sign_in(db, services.login_throttle, lifetimes, officer.username, OFFICER_PASSWORD, "::1")
+    db.commit()
+    client.set_cookie(COOKIE, signed.token)
+    token = web_sessions.csrf_token(app.config["SECRET_KEY"], signed.record)
+    assert send_result_photo(client, {}, cid, images.jpeg(320, 240)).status_code == 403, "a cookie alone"
+    assert send_result_photo(client, {"X-CSRF-Token": "0" * 64}, cid, images.jpeg(320, 240)).status_code == 403
+    sent = send_result_photo(client, {"X-CSRF-Token": token}, cid, images.jpeg(320, 240, seed=3))
+    assert sent.status_code == 204
+    photo = db.scalar(select(Photo).where(Photo.complaint_id == cid))
+    assert photo.resolution and photo.uploader_id == officer.id
+    client.set_cookie(COOKIE, "ended")
+    assert send_result_photo(client, {"X-CSRF-Token": token}, cid, images.jpeg(320, 240)).status_code == 401
