@@ -201,7 +201,8 @@ def resolve(
     complaint = _complaint(session, principal, complaint_id)
     _check(uploads, _photo_room(session, complaint), settings.max_upload_bytes)
     complaint_flow.act(session, principal, complaint.id, "resolve", {"message": message}, settings)
-    return add_result_photos(session, storage, principal, complaint.id, uploads, settings)
+    # No photo now is no refusal (as over the API): the console's script sends them resumably once resolved.
+    return add_result_photos(session, storage, principal, complaint.id, uploads, settings) if uploads else []
 
 
 def add_result_photos(

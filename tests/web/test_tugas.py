@@ -249,7 +249,43 @@ def test_an_officer_answers_and_resolves_with_an_after_photo(page, made, web_app
     assert page.locator(f"#pengaduan-{made['road']}").count() == 0
 
 
+def test_result_photos_resume_after_a_dropped_chunk(page, made, web_app, web_db, tmp_path):
+    """With JavaScript the photos go over tus in 1 MB chunks after the answer; a PATCH cut off is resumed from the
+    server's offset, and the page reloads once the photo is in."""
+    with web_db() as session:
+        cid = _complaint(session, "Saluran Gemito meluap", "dpupr", "in_progress", dt.timedelta(days=2))
+        session.commit()
+    sign_in(page, "tugas.officer", PASSWORD)
+    page.goto(f"/app/tugas/pengaduan/{cid}")
+    dropped, patches = [], []
+
+    def drop_the_first_patch(route):
+        if route.request.method == "PATCH":
+            patches.append(route.request.headers["upload-offset"])
+            if not dropped:
+                dropped.append(route.request.url)
+                return route.abort("connectionreset")
+        return route.continue_()
+
+    page.route("**/api/v1/uploads/*", drop_the_first_patch)
+    big = jpeg(1600, 1200, quality=100)  # over 1 MB: two chunks
+    page.fill("#resolve-message", "Saluran sudah dibersihkan.")
+    page.set_input_files("#resolve-foto", str(_photo_file(tmp_path, "saluran.jpg", big)))
+    page.click("button:has-text('Tandai selesai')")
+    page.wait_for_url(re.compile(r"ok=resolved"))
+    assert dropped and patches == ["0", "0", str(1024 * 1024)], "the dropped chunk sent again, then the next"
+    assert _status(web_db, cid) == "resolved"
+    with web_db() as session:
+        kept = session.scalars(select(Photo).filter_by(complaint_id=cid)).all()
+        assert [(photo.resolution, photo.size_bytes) for photo in kept] == [(True, len(big))]
+    assert page.evaluate("localStorage.length") == 0, "nothing left to resume"
+    assert "Foto sedang diproses" in page.locator("#hasil").inner_text()
+    assert_accessible(page)
+
+
 def test_refused_photos_say_which_and_keep_what_was_accepted(page, made, web_app, web_db, tmp_path, monkeypatch):
+    # Without the script (JavaScript off, or no fetch) the forms post their files as multipart.
+    page.route("**/tugas-upload.js*", lambda route: route.abort())
     sign_in(page, "tugas.officer", PASSWORD)
     page.goto(f"/app/tugas/pengaduan/{made['pavement']}")
 
