@@ -337,21 +337,26 @@ def _done(endpoint: str, ok: str | None, refused: list[Refused], **ids):
 # --- a complaint
 
 
-def _complaint_page(complaint_id: int, status: int = 200, errors: dict | None = None, form: dict | None = None):
-    data = task_queue.complaint_page(session(), web.principal(), complaint_id, utcnow())
+def _task_page(template: str, data, status: int, errors: dict | None, form: dict | None, **item):
+    """A task's page (a complaint's or a finding's), with its notices and the form as typed."""
     ok = request.args.get("ok")
     return render(
-        "tugas_pengaduan.html",
+        template,
         status,
         page=data,
-        complaint=data.complaint,
         ok=ok if ok in SUCCESS else None,
         refused=_refused_shown(),
         errors=errors or {},
         form=form or {},
         mb=_megabytes(),
         max_photos=task_queue.MAX_UPDATE_PHOTOS,
+        **item,
     )
+
+
+def _complaint_page(complaint_id: int, status: int = 200, errors: dict | None = None, form: dict | None = None):
+    data = task_queue.complaint_page(session(), web.principal(), complaint_id, utcnow())
+    return _task_page("tugas_pengaduan.html", data, status, errors, form, complaint=data.complaint)
 
 
 @bp.get("/tugas/pengaduan/<int:complaint_id>")
@@ -444,19 +449,7 @@ def tugas_photos(complaint_id: int):
 
 def _finding_page(finding_id: int, status: int = 200, errors: dict | None = None, form: dict | None = None):
     data = task_queue.finding_page(session(), web.principal(), finding_id, utcnow())
-    ok = request.args.get("ok")
-    return render(
-        "tugas_temuan.html",
-        status,
-        page=data,
-        finding=data.finding,
-        ok=ok if ok in SUCCESS else None,
-        refused=_refused_shown(),
-        errors=errors or {},
-        form=form or {},
-        mb=_megabytes(),
-        max_photos=task_queue.MAX_UPDATE_PHOTOS,
-    )
+    return _task_page("tugas_temuan.html", data, status, errors, form, finding=data.finding)
 
 
 @bp.get("/tugas/temuan/<int:finding_id>")
