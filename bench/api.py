@@ -28,7 +28,6 @@ import logging
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -170,7 +169,8 @@ def wrk(port: int, script_args: dict, seconds: float, rate: float = 0.0) -> Run:
     think_ms = CONNECTIONS * 1000 / rate if rate else 0
     body = json.dumps(script_args["body"]) if "body" in script_args else ""
     command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{round(seconds)}s", "-s", str(LUA)]
-    command += [f"http://127.0.0.1:{port}", "--", script_args["path"], script_args.get("token", ""), str(think_ms), body]
+    token = script_args.get("token", "")
+    command += [f"http://127.0.0.1:{port}", "--", script_args["path"], token, str(think_ms), body]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(out[out.index("{") :])
     if result["errors"]:
@@ -205,7 +205,7 @@ def main(seconds: float) -> None:
 def run(url: str, folder: Path, lat: float, lon: float, seconds: float) -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env |= {"DATABASE_URL": url, "REDIS_URL": redis_url, "APP_ENV": "production", "LOG_LEVEL": "WARNING"}
+    env |= {"DATABASE_URL": url, "REDIS_URL": redis_url, "APP_ENV": "production"}
     env |= {"SECRET_KEY": "bench-api-secret-key-0123456789-abcdefghij", "STORAGE_DIR": str(folder / "media")}
     env |= {"COMPLAINT_RATE_LIMIT": str(10**9), "PYTHONPATH": str(PROJECT_DIR)}
     ports = {"service": pages_free_port(), "baseline": pages_free_port()}
@@ -268,7 +268,7 @@ def pairs(url: str, ports: dict, lat: float, lon: float) -> list[Pair]:
 
 
 def measure_pairs(url: str, ports: dict, lat: float, lon: float, seconds: float) -> None:
-    print(f"wrk: {THREADS} threads, {CONNECTIONS} connections, {ROUNDS} rounds of {seconds:g} s per server, alternating")
+    print(f"wrk: {THREADS} threads, {CONNECTIONS} connections, {ROUNDS} rounds of {seconds:g} s a server, alternating")
     header = f"{'pair':<28} {'service r/s':>11} {'baseline r/s':>12} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7}"
     print(header + f" {'base p99':>8}  {'p99 at half load':>18}  verdict")
     failed = 0
@@ -288,8 +288,10 @@ def measure_pairs(url: str, ports: dict, lat: float, lon: float, seconds: float)
         goal = READ_GOAL if pair.kind == "read" else CREATE_GOAL
         ok = ratio >= goal and half.p99_ms < P99_GOAL_MS and not errors
         failed += not ok
-        verdict = "meets" if ok else f"MISSED (goal {goal}x, p99 < {P99_GOAL_MS:g} ms" + (
-            f"; {errors} error answers)" if errors else ")"
+        verdict = (
+            "meets"
+            if ok
+            else f"MISSED (goal {goal}x, p99 < {P99_GOAL_MS:g} ms" + (f"; {errors} error answers)" if errors else ")")
         )
         print(
             f"{pair.name:<28} {service.rps:>11.0f} {baseline.rps:>12.0f} {ratio:>5.2f}x {service.p50_ms:>7.1f} "

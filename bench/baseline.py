@@ -16,9 +16,7 @@ from sqlalchemy import create_engine, text
 engine = create_engine(os.environ["DATABASE_URL"], pool_size=8, max_overflow=8, pool_pre_ping=False)
 app = Flask(__name__)
 
-VISITS = text(
-    "SELECT id, program_id, kecamatan_code, date, status, rank, updated_at FROM visits ORDER BY id LIMIT 50"
-)
+VISITS = text("SELECT id, program_id, kecamatan_code, date, status, rank, updated_at FROM visits ORDER BY id LIMIT 50")
 COMPLAINTS = text(
     "SELECT id, tracking_code, kind, category_code, description, lat, lon, kecamatan_code, desa_code, privacy, "
     "status, opd_code, due_at, created_at, updated_at FROM complaints "

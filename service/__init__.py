@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -15,6 +16,21 @@ BODY_MARGIN = 1024 * 1024
 class JSONProvider(DefaultJSONProvider):
     sort_keys = False  # fields in the order the schemas declare them
     ensure_ascii = False  # Indonesian names as they are, not as \u escapes
+
+    def dumps(self, obj, **kwargs) -> str:
+        """Response bodies through orjson (several times faster than the json module, the same text but for
+        spacing); times and dataclasses still go to `default`, as with json. Anything orjson refuses (an integer
+        beyond 64 bits, keys that are not text) and pretty-printing (debug) take the json module. (Flask's
+        response() always passes compact `separators`, which is orjson's only spacing.)"""
+        if kwargs.keys() <= {"separators"} and kwargs.get("separators", (",", ":")) == (",", ":"):
+            try:
+                return orjson.dumps(obj, default=self.default, option=PASS_THROUGH).decode()
+            except orjson.JSONEncodeError:
+                pass
+        return super().dumps(obj, **kwargs)
+
+
+PASS_THROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, make_url
@@ -64,7 +68,7 @@ def make_engine(url: str) -> Engine:
         connect_args: dict[str, Any] = {"check_same_thread": False}
         if "timeout" not in parsed.query:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT
-        engine = create_engine(url, connect_args=connect_args)
+        engine = create_engine(url, connect_args=connect_args, json_deserializer=json_loads)
         event.listen(engine, "connect", _sqlite_connect)
         # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself.
         event.listen(engine, "begin", _sqlite_begin)
@@ -72,7 +76,40 @@ def make_engine(url: str) -> Engine:
         return engine
     # A server that does not answer fails a connection within seconds (an outage answers 503), not the OS's minutes.
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
+    engine = create_engine(url, pool_size=5, max_overflow=10, connect_args=connect_args, json_deserializer=json_loads)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection is pinged before use only if it sat idle longer than this. One given back a moment ago was
+# working a moment ago; under load that is nearly every checkout, and a ping each time (SQLAlchemy's pool_pre_ping)
+# was a round trip per request for the database too. An idle one may have been cut by a restart or a firewall.
+PING_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    def returned(_dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    def taken(dbapi_connection, record, _proxy) -> None:
+        if time.monotonic() - record.info.get("returned_at", -math.inf) <= PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops this connection and takes another (three tries)
+            raise exc.DisconnectionError(f"ping failed: {error}") from error
+
+    event.listen(engine.pool, "checkin", returned)
+    event.listen(engine.pool, "checkout", taken)
+
+
+def json_loads(text: str | bytes):
+    """JSON columns read by orjson (a visit list reads two per row); what orjson refuses but the json module
+    wrote or reads (NaN, a lone surrogate's escape) by the json module."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 # SQLSTATEs that mean "not now" rather than "wrong": connection exceptions (class 08), the server shutting down or

@@ -14,6 +14,10 @@ import os
 import threading
 from collections.abc import Iterator
 
+# Every compiled response dump is checked against marshmallow's own (service.api.dumping), here and in the servers
+# the tests start (they inherit the environment); set before the service is imported.
+os.environ["VERIFY_COMPILED_DUMP"] = "1"
+
 import psycopg
 import pytest
 import redis

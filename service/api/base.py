@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Mapping
 
 import flask_smorest
 import marshmallow as ma
+import orjson
 from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from service import logs
+from service.api import dumping
 from service.context import Services
 from service.domain import access, tokens
 from service.domain.errors import Unauthorized
@@ -96,10 +99,22 @@ def authenticate(optional: bool) -> access.Principal:
 def principal_of(token: str) -> access.Principal:
     """The caller an access token belongs to (Unauthorized when it no longer works)."""
     caller = access.Principal.of(tokens.authenticate(session(), services().tokens, token))
-    # Give the connection back before the body is read: a photo from a weak network may take minutes to arrive,
-    # and must not hold a database connection meanwhile. The view's own work starts a new transaction.
-    session().rollback()
+    if _body_may_be_arriving():
+        # Give the connection back before the body is read: a photo from a weak network may take minutes to
+        # arrive, and must not hold a database connection meanwhile. The view's own work starts a new transaction.
+        session().rollback()
     return caller
+
+
+# A body up to this size is in memory before the app runs: behind the buffering proxy production requires (nginx)
+# and under `make run` (waitress buffers too). Keeping the connection for it spares a rollback, a second checkout
+# and its ping on every small request.
+SMALL_BODY = 64 * 1024
+
+
+def _body_may_be_arriving() -> bool:
+    length = request.content_length
+    return length > SMALL_BODY if length is not None else "chunked" in request.headers.get("Transfer-Encoding", "")
 
 
 class StrictParser(FlaskParser):
@@ -136,6 +151,15 @@ class Blueprint(flask_smorest.Blueprint):
         **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
         "form_and_files": "multipart/form-data",
     }
+
+    @staticmethod
+    def _generate_etag(etag_data, extra_data=None):
+        """flask-smorest's ETag (SHA-1 of the dumped data with sorted keys), encoded by orjson rather than the json
+        module: a list's ETag is a second encoding of the whole body on every GET."""
+        if extra_data:
+            etag_data = (etag_data, extra_data)
+        option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+        return hashlib.sha1(orjson.dumps(etag_data, default=json_default, option=option)).hexdigest()
 
     def auth(self, optional: bool = False):
         """Identify the caller from the bearer token before anything else runs (401 when required and absent).
@@ -179,7 +203,11 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class Schema(ma.Schema):
-    """Base of every API schema: text must be storable Unicode, numbers in query strings ASCII."""
+    """Base of every API schema: text must be storable Unicode, numbers in query strings ASCII; dumped by a
+    compiled dumper (service.api.dumping)."""
+
+    def dump(self, obj, *, many: bool | None = None):
+        return dumping.dump(self, obj, many)
 
     @ma.pre_load
     def valid_text(self, data, **kwargs):

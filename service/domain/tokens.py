@@ -94,12 +94,16 @@ def sign_in_of(config: TokenConfig, token: str) -> str:
 def authenticate(session: Session, config: TokenConfig, token: str) -> User:
     """The user of a valid access token whose sign-in was not ended (logout, new password, deactivation)."""
     claims = _claims(config, token)
-    user = session.get(User, int(claims["sub"]))
-    if user is None or not user.is_active:
+    user_id = int(claims["sub"])
+    # One round trip for both checks: this runs before every signed-in request.
+    found = session.execute(
+        select(User, _live_family(claims["sid"], user_id).label("live")).where(User.id == user_id)
+    ).first()
+    if found is None or not found.User.is_active:
         raise Unauthorized("Account disabled or removed.")
-    if claims["ver"] != user.token_version or not session.scalar(select(_live_family(claims["sid"], user.id))):
+    if claims["ver"] != found.User.token_version or not found.live:
         raise Unauthorized("This sign-in has ended; sign in again.")
-    return user
+    return found.User
 
 
 def _live_family(family: str, user_id: int):
