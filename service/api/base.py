@@ -98,7 +98,11 @@ def authenticate(optional: bool) -> access.Principal:
 
 def principal_of(token: str) -> access.Principal:
     """The caller an access token belongs to (Unauthorized when it no longer works)."""
-    caller = access.Principal.of(tokens.authenticate(session(), services().tokens, token))
+    user = tokens.authenticate(session(), services().tokens, token)
+    caller = access.Principal.of(user)
+    # Held for the request: the session's identity map holds rows weakly, and a view that reads the caller's own
+    # row (the account, a report's author) then finds it there instead of asking the database again.
+    g.caller_row = user
     if _body_may_be_arriving():
         # Give the connection back before the body is read: a photo from a weak network may take minutes to
         # arrive, and must not hold a database connection meanwhile. The view's own work starts a new transaction.
