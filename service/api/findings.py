@@ -118,9 +118,12 @@ class EventSchema(Schema):
     photos = ma.fields.List(ma.fields.Nested(PhotoBriefSchema))
 
 
+EVENTS = EventSchema(many=True)  # made once, not per finding shown
+
+
 class FindingDetailSchema(FindingSchema):
     timeline = ma.fields.Function(
-        lambda f: EventSchema(many=True).dump(findings.timeline(session(), principal(), f)),
+        lambda f: EVENTS.dump(findings.timeline(session(), principal(), f)),
         dump_only=True,
         metadata={"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
     )

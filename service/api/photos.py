@@ -52,6 +52,9 @@ class ExifSchema(Schema):
     taken_at = ma.fields.AwareDateTime(allow_none=True)
 
 
+EXIF = ExifSchema()  # made once: a schema's construction copies its fields, per photo it was a cost of its own
+
+
 class PhotoSchema(Schema):
     id = ma.fields.Integer()
     report_id = ma.fields.Integer(
@@ -64,7 +67,7 @@ class PhotoSchema(Schema):
     size_bytes = ma.fields.Integer()
     width = ma.fields.Integer(allow_none=True)
     height = ma.fields.Integer(allow_none=True)
-    exif = ma.fields.Function(lambda photo: ExifSchema().dump(photo), metadata={"description": "lat, lon, taken_at"})
+    exif = ma.fields.Function(lambda photo: EXIF.dump(photo), metadata={"description": "lat, lon, taken_at"})
     flags = ma.fields.List(ma.fields.String())
     dismissed_flags = ma.fields.Dict(
         keys=ma.fields.String(),
