@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from shapely.geometry import Point, shape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -65,13 +65,14 @@ class _Index:
     position: dict[str, int]
 
 
-# Changes whenever an operator re-seeds (load_reference_data stamps updated_at) or rows are added or removed.
-_VERSION = select(
-    select(func.count()).select_from(Kecamatan).scalar_subquery(),
-    select(func.max(Kecamatan.updated_at)).scalar_subquery(),
-    select(func.count()).select_from(Desa).scalar_subquery(),
-    select(func.max(Desa.updated_at)).scalar_subquery(),
-)
+def _rows_and_latest(model):
+    return select(func.count().label("rows"), func.max(model.updated_at).label("latest")).subquery()
+
+
+# Changes whenever an operator re-seeds (load_reference_data stamps updated_at) or rows are added or removed. One
+# statement, one pass over each table: it runs on every call.
+_kec, _desa = _rows_and_latest(Kecamatan), _rows_and_latest(Desa)
+_VERSION = select(_kec.c.rows, _kec.c.latest, _desa.c.rows, _desa.c.latest).select_from(_kec.join(_desa, true()))
 # Per engine, not per URL: two in-memory SQLite databases share a URL. Weak, so a disposed engine takes its index.
 _indexes: weakref.WeakKeyDictionary[Engine, _Index] = weakref.WeakKeyDictionary()
 _building = threading.Lock()
@@ -96,33 +97,45 @@ def _index(session: Session) -> _Index:
 
 
 def _build(session: Session, version: tuple) -> _Index:
-    rows = session.execute(select(Kecamatan.code, Kecamatan.name, Kecamatan.boundary).order_by(Kecamatan.code))
-    kecamatan = [(code, name, shape(boundary)) for code, name, boundary in rows if boundary]
-    position = {code: i for i, (code, _, _) in enumerate(kecamatan)}
+    kecamatan = [
+        (code, name, shape(boundary))
+        for code, name, boundary in session.execute(
+            select(Kecamatan.code, Kecamatan.name, Kecamatan.boundary).order_by(Kecamatan.code)
+        )
+        if boundary  # without one, no point can be in it
+    ]
+    position = {code: at for at, (code, _, _) in enumerate(kecamatan)}
     members: list[list] = [[] for _ in kecamatan]
-    for row in session.execute(
+    # By code, so the first of equally near desa is always the same one.
+    for desa in session.execute(
         select(Desa.kecamatan_code, Desa.code, Desa.name, Desa.lon, Desa.lat).order_by(Desa.code)
     ):
-        if row.kecamatan_code in position:
-            members[position[row.kecamatan_code]].append(row)
-    boundaries = np.array([geom for _, _, geom in kecamatan], dtype=object)
+        if desa.kecamatan_code in position:
+            members[position[desa.kecamatan_code]].append(desa)
+    boundaries = _read_only(np.array([geom for _, _, geom in kecamatan], dtype=object))
     tree = shapely.STRtree(boundaries)
     tree.query(Point(0, 0))  # GEOS builds its tree on the first query: here, not in two request threads at once
-    desas = []
-    for rows_of_one in members:
-        lonlat = np.array([(d.lon, d.lat) for d in rows_of_one], dtype=float).reshape(-1, 2)
-        lonlat.flags.writeable = False
-        desas.append(_Desas(tuple(d.code for d in rows_of_one), tuple(d.name for d in rows_of_one), lonlat))
-    boundaries.flags.writeable = False
     return _Index(
         version=version,
         codes=tuple(code for code, _, _ in kecamatan),
         names=tuple(name for _, name, _ in kecamatan),
         boundaries=boundaries,
         tree=tree,
-        desas=tuple(desas),
+        desas=tuple(
+            _Desas(
+                codes=tuple(d.code for d in rows),
+                names=tuple(d.name for d in rows),
+                lonlat=_read_only(np.array([(d.lon, d.lat) for d in rows], dtype=float).reshape(-1, 2)),
+            )
+            for rows in members
+        ),
         position=position,
     )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def locate(session: Session, lat: float, lon: float, tolerance_m: float = 0) -> Location:
