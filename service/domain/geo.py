@@ -148,8 +148,8 @@ def locate(session: Session, lat: float, lon: float, tolerance_m: float = 0) -> 
     reach = (tolerance_m + 0.001) / scale.min()
     near = np.sort(index.tree.query(Point(lon, lat), predicate="dwithin", distance=reach))
     if len(near):
-        # Measured in metres like the boundaries outside (not decided in degrees): a point on an edge rounds
-        # differently in the two, and the answer must not depend on that.
+        # Measured in metres as before, not decided by containment in degrees: on an edge the two round apart
+        # (about one edge point in seven), and an answer must not change with the index.
         distances = shapely.distance(_to_metres(Point(lon, lat), scale), _to_metres(index.boundaries[near], scale))
         best = int(np.argmin(distances))  # the first of equals: the lowest code
         if distances[best] <= tolerance_m:
