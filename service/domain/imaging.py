@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import importlib
 import io
 import logging
 import os
@@ -28,6 +29,11 @@ from service.settings import Settings
 
 log = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
+# Pillow imports its plugins on first use (TIFF for EXIF; all of them to open a WebP). Imported here, they are
+# imported once in the worker, and every decoding child it forks finds them there (~20 ms a photo otherwise).
+Image.preinit()  # JPEG, PNG, and the three others Image.open() would import
+for _plugin in ("WebPImagePlugin", "TiffImagePlugin"):
+    importlib.import_module(f"PIL.{_plugin}")
 # derive() checks the configured pixel limit itself, from the header, before anything is decoded; Pillow's own
 # process-wide guard (a warning, then an error at twice its default) would apply a different, fixed limit.
 Image.MAX_IMAGE_PIXELS = None
@@ -370,7 +376,9 @@ def phash(image: Image.Image) -> str:
     grey = image.convert("L").resize((PHASH_SIDE, PHASH_SIDE), Image.Resampling.LANCZOS)
     pixels = np.asarray(grey, dtype=np.float64)
     low = np.round(np.einsum("kn,nm,lm->kl", _DCT_ROWS, pixels, _DCT_ROWS), 6)  # einsum: numpy's loops, no BLAS
-    return np.packbits(low > np.median(low)).tobytes().hex()
+    # np.median's value, without its first-use import of numpy.ma (15 ms in every child).
+    middle = np.sort(low, axis=None)[PHASH_BITS**2 // 2 - 1 : PHASH_BITS**2 // 2 + 1].mean()
+    return np.packbits(low > middle).tobytes().hex()
 
 
 def _rgb_or_rgba(image: Image.Image) -> Image.Image:
