@@ -14,17 +14,18 @@ and EXIF as a HEIC made with pillow-heif. Paths, each given the bytes of one pho
 - decode floor: the decode alone at the scale the display needs (JPEG: draft() to the smallest DCT scale still
   covering DISPLAY_EDGE, then load(); HEIC has no scaled decode: the full decode), nothing else;
 - naive: decode at full size, rotate (exif_transpose), both sizes with LANCZOS from the full image, two JPEGs.
-Rounds alternate all the paths so machine noise hits them alike; medians are what to read. CPU ms counts every
-thread and the forked child, so a path that is faster only by using more cores shows it. Peak memory: the rise of
-the caller's peak RSS over one photo, in a fresh process warmed with a small photo. `isolated, cold` is
-derive_isolated in a fresh process that has run nothing else, as the photo job in an RQ work horse: what each
-decoding child has to load itself shows there.
+Every round runs every path once, in a new (seeded) order, so machine noise and what one path leaves behind for
+the next hit them all alike; medians are what to read. CPU ms counts every thread and the forked child, so a path
+that is faster only by using more cores shows it. Peak memory: the rise of the caller's peak RSS over one photo, in
+a fresh process warmed with a small photo. `isolated, cold` is derive_isolated in a fresh process that has run
+nothing else, as the photo job in an RQ work horse: what each decoding child has to load itself shows there.
 pyvips is a dev dependency: without it the libvips rows are left out.
 """
 
 from __future__ import annotations
 
 import io
+import random
 import resource
 import statistics
 import subprocess
@@ -207,7 +208,11 @@ def main(rounds: int = 15) -> None:
     cpu: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
     for kind, name in runs:  # warm-up
         PATHS[name](inputs[kind], INPUTS[kind])
+    shuffle = random.Random(1).shuffle
     for _ in range(rounds):
+        # A new order every round: what one path leaves behind (a heap grown by a big decode, pages that a fork
+        # made copy-on-write) must not always fall on the same next path.
+        shuffle(runs)
         for kind, name in runs:
             began, began_cpu = time.perf_counter(), _cpu()
             PATHS[name](inputs[kind], INPUTS[kind])
