@@ -30,7 +30,7 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 pillow_heif.register_heif_opener()
 # Pillow imports its plugins on first use (TIFF for EXIF; all of them to open a WebP). Imported here, they are
-# imported once in the worker, and every decoding child it forks finds them there (~20 ms a photo otherwise).
+# imported once in the worker, and every decoding child it forks finds them there (20 to 60 ms a photo otherwise).
 Image.preinit()  # JPEG, PNG, and the three others Image.open() would import
 for _plugin in ("WebPImagePlugin", "TiffImagePlugin"):
     importlib.import_module(f"PIL.{_plugin}")
