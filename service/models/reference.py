@@ -21,7 +21,9 @@ class Kecamatan(Base):
     lon: Mapped[float] = mapped_column(Float)
     bps_code: Mapped[str | None] = mapped_column(String(16))
     area_km2: Mapped[float | None] = mapped_column(Float)
-    boundary: Mapped[dict | None] = mapped_column(JSON)  # GeoJSON geometry, WGS84 lon/lat
+    # GeoJSON geometry, WGS84 lon/lat. Deferred: a visit or complaint joins its kecamatan for the name, and loading
+    # (and parsing) the polygon with every row was a tenth of a visit list's time. Loaded when first read.
+    boundary: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
