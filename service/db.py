@@ -8,16 +8,18 @@ import math
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import orjson
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, lazyload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
+Row = TypeVar("Row")
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -209,14 +211,31 @@ class Database:
         return self.session_factory()
 
 
+def _insert_unless_exists(session: Session, model, values: dict, unique: str | list[str]):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    columns = [unique] if isinstance(unique, str) else unique
+    return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
+
+
 def insert_once(session: Session, model, values: dict, unique: str | list[str]) -> int | None:
     """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING id: the new row's id, or None when a row with that
     key exists already (also one a concurrent transaction just inserted). The database decides; no
     check-then-insert race. (The ORM's rowcount cannot tell these apart; RETURNING can.)"""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    columns = [unique] if isinstance(unique, str) else unique
-    statement = dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
-    return session.execute(statement.returning(model.id)).scalar()
+    return session.execute(_insert_unless_exists(session, model, values, unique).returning(model.id)).scalar()
+
+
+def insert_new(
+    session: Session, model: type[Row], values: dict, unique: str | list[str], empty: tuple[str, ...] = ()
+) -> Row | None:
+    """insert_once returning the whole row as a persistent object (its defaults filled in by the database) in
+    the same round trip, or None when a row with that key exists already. `empty`: collections of the row
+    (relationships) set to empty instead of loaded, since nothing can refer to a row before it exists."""
+    statement = _insert_unless_exists(session, model, values, unique).returning(model)
+    statement = statement.options(*(lazyload(getattr(model, name)) for name in empty))
+    row = session.scalars(statement).one_or_none()
+    for name in empty if row is not None else ():
+        set_committed_value(row, name, [])
+    return row
 
 
 def rowcount(session: Session, statement: UpdateBase) -> int:

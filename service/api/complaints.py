@@ -342,8 +342,8 @@ def _client_key() -> str:
     return f"user:{who.user_id}" if who.user_id else f"ip:{client_address()}"
 
 
-def _shown(complaint: Complaint, complainant: bool = False):
-    return complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant)
+def _shown(complaint: Complaint, complainant: bool = False, related: complaints.Related | None = None):
+    return complaints.view(session(), principal(), complaint, utcnow(), complainant=complainant, related=related)
 
 
 @blp.route("/complaint-categories")
@@ -403,7 +403,7 @@ class Complaints(MethodView):
             tracking_prefix=settings.tracking_prefix,
         )
         session().commit()
-        shown = _shown(filed.complaint, complainant=True)
+        shown = _shown(filed.complaint, complainant=True, related=filed.related)
         if filed.secret:
             shown.secret = filed.secret
         return shown, 201 if filed.created else 200

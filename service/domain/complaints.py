@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.db import insert_once, utcnow
+from service.db import insert_new, insert_once, utcnow
 from service.domain import access, audit, calendar, catalogue, deadlines, geo
 from service.domain.access import Principal
 from service.domain.calendar import deadline
-from service.domain.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
 from service.domain.shown import Shown
 from service.models import (
     AnonymousSupport,
@@ -58,6 +58,8 @@ class Filed:
     complaint: Complaint
     created: bool
     secret: str | None  # only for anonymous filing; given again on a retry of the same filing
+    # A complaint this filing created: what it has around it as filed (not after, say, a photo is added to it).
+    related: Related | None = None
 
 
 def content_hash(data: dict) -> str:
@@ -98,19 +100,24 @@ def file(
     access.require(principal, "complaints.create")
     digest = content_hash(data)
     secret = anonymous_secret(server_key, data["client_uuid"]) if not principal.authenticated else None
-    existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
-    if existing is not None:
-        return Filed(_same_or_conflict(existing, digest, principal, secret), created=False, secret=secret)
-    category = session.get(ComplaintCategory, data["category_code"])
-    if category is None or not category.active:
-        raise Invalid("Unknown category.", {"category_code": [f"No active category {data['category_code']!r}."]})
-    place = _place(session, data, category, tolerance_m)
+    try:
+        category = session.get(ComplaintCategory, data["category_code"])
+        if category is None or not category.active:
+            raise Invalid("Unknown category.", {"category_code": [f"No active category {data['category_code']!r}."]})
+        place = _place(session, data, category, tolerance_m)
+        if data.get("visit_id"):
+            _check_visit(session, data["visit_id"], place.kecamatan_code)
+    except DomainError:
+        if (filed := _retried(session, principal, data, digest, secret)) is None:
+            raise
+        return filed
     kind = data.get("kind") or category.kind
-    if data.get("visit_id"):
-        _check_visit(session, data["visit_id"], place.kecamatan_code)
     # Counted and checked in one step, so a burst of parallel filings cannot slip past the limit.
     taken = limiter.take(limit_key)
     if not taken.allowed:
+        if (filed := _retried(session, principal, data, digest, secret)) is not None:
+            limiter.give_back(limit_key)  # a retry does not count (its first filing did)
+            return filed
         raise TooManyRequests(
             "Too many complaints from here in the last hour; please try again later.",
             headers={"Retry-After": str(taken.retry_after)},
@@ -143,13 +150,25 @@ def file(
         "created_at": now,
         "updated_at": now,
     }
-    inserted = insert_once(session, Complaint, values, "client_uuid")
-    complaint = session.scalars(select(Complaint).where(Complaint.client_uuid == data["client_uuid"])).one()
-    if inserted is None:  # a concurrent copy of this filing won: it is the one that counts
+    complaint = insert_new(session, Complaint, values, "client_uuid")
+    if complaint is None:  # a retry, or a concurrent copy of this filing that won: the first one counts
         limiter.give_back(limit_key)
-        return Filed(_same_or_conflict(complaint, digest, principal, secret), created=False, secret=secret)
-    record(session, complaint, principal, "submit", None, SUBMITTED)
-    return Filed(complaint, created=True, secret=secret)
+        first = session.scalars(select(Complaint).where(Complaint.client_uuid == data["client_uuid"])).one()
+        return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
+    event = record(session, complaint, principal, "submit", None, SUBMITTED)
+    # All a new complaint has around it is this first step: nobody can have supported it or sent a photo for it
+    # before it existed, so showing it needs no query for them.
+    return Filed(complaint, created=True, secret=secret, related=Related(0, [event], [], []))
+
+
+def _retried(session: Session, principal: Principal, data: dict, digest: str, secret: str | None) -> Filed | None:
+    """The answer to a retry of a filing made before (None: there was none). Asked only when a filing is refused,
+    so a retry is answered as its first filing was even when its content would no longer pass (a category
+    closed, a visit held, the hour's limit reached), and a new filing costs no look for a first one."""
+    first = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
+    if first is None:
+        return None
+    return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
 
 
 @dataclass(frozen=True)
@@ -353,12 +372,40 @@ class Reporter(ReporterName):
     contact: str | None
 
 
+@dataclass(frozen=True)
+class Related:
+    """What a complaint's page shows besides the row itself."""
+
+    supporters: int
+    history: list[ComplaintEvent]
+    photos: list[Photo]
+    resolution_photos: list[Photo]
+
+
+def related_of(session: Session, complaint_id: int) -> Related:
+    history = session.scalars(
+        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id).order_by(ComplaintEvent.id)
+    )
+    return Related(
+        supporters=supporter_count(session, complaint_id),
+        history=list(history),
+        photos=_photos(session, complaint_id, resolution=False),
+        resolution_photos=_photos(session, complaint_id, resolution=True),
+    )
+
+
 def view(
-    session: Session, principal: Principal, complaint: Complaint, now: dt.datetime, complainant: bool = False
+    session: Session,
+    principal: Principal,
+    complaint: Complaint,
+    now: dt.datetime,
+    complainant: bool = False,
+    related: Related | None = None,
 ) -> Shown:
     """The complaint as this viewer may see it: the reporter's identity for the reporter and the coordinators;
     his name also for the government staff who see a `public` complaint; contact details for the first only.
-    Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential)."""
+    Other citizens never see who complained (Perpres 76/2013 keeps complainants' identity confidential).
+    `related`: what is around the complaint when the caller knows it already (Filed.related), else read here."""
     own = complainant or (principal.user_id is not None and principal.user_id == complaint.reporter_id)
     sees_identity = own or access.can(principal, "complaints.identity")
     reporter: ReporterName | None = None
@@ -370,26 +417,23 @@ def view(
             if sees_identity
             else ReporterName(name)
         )
-    supporters = supporter_count(session, complaint.id)
-    history = session.scalars(
-        select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id).order_by(ComplaintEvent.id)
-    )
+    around = related or related_of(session, complaint.id)
     sees_actors = access.can(principal, "complaints.identity")
     return Shown(
         complaint,
         **_list_values(complaint, principal, now),
         reporter=reporter,
-        supporters=supporters,
+        supporters=around.supporters,
         history=[
             Shown(
                 event,
                 note=note_for(event, principal, own),
                 actor_id=event.actor_id if sees_actors else None,
             )
-            for event in history
+            for event in around.history
         ],
-        photos=_photos(session, complaint.id, resolution=False),
-        resolution_photos=_photos(session, complaint.id, resolution=True),
+        photos=around.photos,
+        resolution_photos=around.resolution_photos,
     )
 
 

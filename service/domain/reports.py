@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.db import insert_once, utcnow
+from service.db import insert_new, utcnow
 from service.domain import access, audit, findings, geo, lookup
 from service.domain.access import Principal
-from service.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from service.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from service.domain.shown import Shown
 from service.models import Desa, Finding, Kecamatan, Report, Visit
 
@@ -48,11 +48,16 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
     wins, the others find its row (no check-then-insert race)."""
     access.require(principal, "reports.create")
     digest = content_hash(data)
-    existing = session.scalar(select(Report).where(Report.client_uuid == data["client_uuid"]))
-    if existing is not None:
-        return Submission(_same_or_conflict(existing, digest, principal), created=False)
-    kecamatan_code, desa_code, flags = _area(session, principal, data, tolerance_m)
-    _check_links(session, data, kecamatan_code)
+    try:
+        kecamatan_code, desa_code, flags = _area(session, principal, data, tolerance_m)
+        finding = _check_links(session, data, kecamatan_code)
+    except DomainError:
+        # A retry is answered by the report it repeats, even when its content would no longer pass (the author
+        # moved, a linked finding was corrected): only a refusal looks for a first copy, not every submission.
+        first = _by_uuid(session, data["client_uuid"])
+        if first is None:
+            raise
+        return Submission(_same_or_conflict(first, digest, principal), created=False)
     values = {
         **{key: data.get(key) for key in CONTENT},
         "client_uuid": data["client_uuid"],
@@ -64,14 +69,18 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
         "received_at": utcnow(),
         "updated_at": utcnow(),
     }
-    inserted = insert_once(session, Report, values, "client_uuid")
-    report = session.scalars(select(Report).where(Report.client_uuid == data["client_uuid"])).one()
-    if inserted is None:
-        return Submission(_same_or_conflict(report, digest, principal), created=False)
+    report = insert_new(session, Report, values, "client_uuid", empty=("photos",))
+    if report is None:  # a retry, or a concurrent copy that won: the first copy answers
+        first = session.scalars(select(Report).where(Report.client_uuid == data["client_uuid"])).one()
+        return Submission(_same_or_conflict(first, digest, principal), created=False)
     audit.record(session, principal.user_id, "report.create", "report", report.id, {"flags": flags})
-    if report.finding_id:
-        findings.on_report(session, report)  # the report shows on the finding's timeline
+    if finding is not None:  # the report shows on the finding's timeline (the session has the finding loaded)
+        findings.on_report(session, report)
     return Submission(report, created=True)
+
+
+def _by_uuid(session: Session, client_uuid: str) -> Report | None:
+    return session.scalar(select(Report).where(Report.client_uuid == client_uuid))
 
 
 def _same_or_conflict(report: Report, digest: str, principal: Principal) -> Report:
@@ -87,7 +96,8 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
     """The kecamatan and desa of a report, from the author's scope, what was given, and the point."""
     located = locate(session, data["lat"], data["lon"], tolerance_m)
     given_kec, given_desa = data.get("kecamatan_code"), data.get("desa_code")
-    if given_desa is not None and session.get(Desa, given_desa) is None:
+    given_desa_row = session.get(Desa, given_desa) if given_desa is not None else None  # kept: asked again below
+    if given_desa is not None and given_desa_row is None:
         raise Invalid("Unknown desa.", {"desa_code": [f"Unknown code {given_desa!r}."]})
     if given_kec is not None and session.get(Kecamatan, given_kec) is None:
         raise Invalid("Unknown kecamatan.", {"kecamatan_code": [f"Unknown code {given_kec!r}."]})
@@ -109,7 +119,9 @@ def _area(session: Session, principal: Principal, data: dict, tolerance_m: float
         desa_code = given_desa or (located.desa_code if located and located.kecamatan_code == kecamatan_code else None)
     if kecamatan_code is None:  # staff gave none for a point outside (a camat's and a village head's is their own)
         raise Invalid("The point is outside the regency.", {"kecamatan_code": ["Give it for such a point."]})
-    if desa_code and lookup.get(session, Desa, desa_code).kecamatan_code != kecamatan_code:
+    # The locator's desa lies in its kecamatan by construction; any other (given, or the author's own) is checked.
+    located_desa = located is not None and located.kecamatan_code == kecamatan_code and desa_code == located.desa_code
+    if desa_code and not located_desa and lookup.get(session, Desa, desa_code).kecamatan_code != kecamatan_code:
         raise Invalid("The desa lies in another kecamatan.", {"desa_code": ["Not in this kecamatan."]})
     return kecamatan_code, desa_code, place_flags(located, kecamatan_code)
 
@@ -128,24 +140,25 @@ def place_flags(located: geo.Location | None, kecamatan_code: str) -> list[str]:
     return [OUTSIDE_AUTHOR_AREA] if located.kecamatan_code != kecamatan_code else []
 
 
-def _check_links(session: Session, data: dict, kecamatan_code: str) -> None:
+def _check_links(session: Session, data: dict, kecamatan_code: str) -> Finding | None:
     """A report names a visit or a finding of its own kecamatan (for a camat or village head, his own). Any other
-    id gets the answer of an id that does not exist, so nobody learns which ids exist elsewhere."""
+    id gets the answer of an id that does not exist, so nobody learns which ids exist elsewhere. Gives the
+    finding, if any."""
     visit_id, finding_id = data.get("visit_id"), data.get("finding_id")
     if visit_id:
         visit = session.get(Visit, visit_id)
         if visit is None or visit.kecamatan_code != kecamatan_code:
             raise Invalid("Unknown visit.", {"visit_id": ["No such visit in the report's kecamatan."]})
-    if finding_id:
-        finding = session.get(Finding, finding_id)
-        if (
-            finding is None
-            or finding.kecamatan_code != kecamatan_code
-            or (visit_id is not None and finding.visit_id != visit_id)
-        ):
-            raise Invalid(
-                "Unknown finding.", {"finding_id": ["No such finding in the report's kecamatan (and visit)."]}
-            )
+    if not finding_id:
+        return None
+    finding = session.get(Finding, finding_id)
+    if (
+        finding is None
+        or finding.kecamatan_code != kecamatan_code
+        or (visit_id is not None and finding.visit_id != visit_id)
+    ):
+        raise Invalid("Unknown finding.", {"finding_id": ["No such finding in the report's kecamatan (and visit)."]})
+    return finding
 
 
 def visible(principal: Principal) -> Select:
