@@ -108,20 +108,20 @@ def file(
         if data.get("visit_id"):
             _check_visit(session, data["visit_id"], place.kecamatan_code)
     except DomainError:
-        if (filed := _retried(session, principal, data, digest, secret)) is None:
+        if (first := _first_filing(session, data["client_uuid"])) is None:
             raise
-        return filed
+        return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
     kind = data.get("kind") or category.kind
     # Counted and checked in one step, so a burst of parallel filings cannot slip past the limit.
     taken = limiter.take(limit_key)
     if not taken.allowed:
-        if (filed := _retried(session, principal, data, digest, secret)) is not None:
-            limiter.give_back(limit_key)  # a retry does not count (its first filing did)
-            return filed
-        raise TooManyRequests(
-            "Too many complaints from here in the last hour; please try again later.",
-            headers={"Retry-After": str(taken.retry_after)},
-        )
+        if (first := _first_filing(session, data["client_uuid"])) is None:
+            raise TooManyRequests(
+                "Too many complaints from here in the last hour; please try again later.",
+                headers={"Retry-After": str(taken.retry_after)},
+            )
+        limiter.give_back(limit_key)  # a retry does not count (its first filing did)
+        return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
     now = utcnow()
     due = deadline(now, verify_days)
     values = {
@@ -161,14 +161,11 @@ def file(
     return Filed(complaint, created=True, secret=secret, related=Related(0, [event], [], []))
 
 
-def _retried(session: Session, principal: Principal, data: dict, digest: str, secret: str | None) -> Filed | None:
-    """The answer to a retry of a filing made before (None: there was none). Asked only when a filing is refused,
-    so a retry is answered as its first filing was even when its content would no longer pass (a category
-    closed, a visit held, the hour's limit reached), and a new filing costs no look for a first one."""
-    first = session.scalar(select(Complaint).where(Complaint.client_uuid == data["client_uuid"]))
-    if first is None:
-        return None
-    return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
+def _first_filing(session: Session, client_uuid: str) -> Complaint | None:
+    """The complaint filed before with this uuid, if any. Looked for only when a filing is refused, so a retry is
+    answered as its first filing was even when its content would no longer pass (a category closed, a visit
+    held, the hour's limit reached), and a new filing costs no look for a first one."""
+    return session.scalar(select(Complaint).where(Complaint.client_uuid == client_uuid))
 
 
 @dataclass(frozen=True)
