@@ -3,15 +3,18 @@ cell by cell, working-day deadlines, escalation, privacy per level and role, tra
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import json
+import threading
 import uuid
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, select, text, update
 
+from service import create_app
 from service.db import utcnow
 from service.domain import access, complaint_flow, programs
 from service.domain.access import Principal
@@ -33,7 +36,7 @@ from service.models import (
 )
 from service.settings import PROJECT_DIR
 from tests import images
-from tests.conftest import KRAKSAAN, SUMBER
+from tests.conftest import KRAKSAAN, SUMBER, bearer
 
 GEMITO_POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
 ROLES = ("anonymous", "admin", "bupati_office", "camat", "kepala_desa", "opd_officer", "coordinator", "resident")
@@ -209,6 +212,68 @@ def test_filing_is_rate_limited_per_user_and_per_address(client, services, as_, 
     assert client.post("/api/v1/complaints", json=outside, headers=as_("neighbour")).status_code == 422
     assert [client.post("/api/v1/complaints", json=complaint_body(), headers=as_("neighbour")).status_code
             for _ in range(2)] == [201, 429]  # fmt: skip
+
+
+def test_a_retry_is_answered_as_its_first_filing_and_never_counts(client, services, as_, db, redis_client):
+    """A retry is recognised even when its content would no longer pass: the hour's limit reached, the category
+    closed since. It does not count against the limit, whether it is answered 200 or 409."""
+    services.__dict__["complaint_throttle"] = Throttle(services.settings.redis_url, 2, 3600, namespace="test-retry")
+    body = complaint_body()
+    first = client.post("/api/v1/complaints", json=body, headers=as_("resident"))
+    assert first.status_code == 201
+    retries = [client.post("/api/v1/complaints", json=body, headers=as_("resident")) for _ in range(3)]
+    assert [(r.status_code, r.json["id"]) for r in retries] == [(200, first.json["id"])] * 3
+    assert client.post("/api/v1/complaints", json=complaint_body(), headers=as_("resident")).status_code == 201
+    at_limit = client.post("/api/v1/complaints", json=body, headers=as_("resident"))
+    assert at_limit.status_code == 200 and at_limit.json == first.json
+    changed = client.post("/api/v1/complaints", json={**body, "privacy": "anonim"}, headers=as_("resident"))
+    assert changed.status_code == 409 and changed.json["existing_id"] == first.json["id"]
+    db.get(ComplaintCategory, "sampah").active = False
+    db.commit()
+    assert client.post("/api/v1/complaints", json=body, headers=as_("resident")).status_code == 200
+    services.__dict__["complaint_throttle"] = Throttle(services.settings.redis_url, 3, 3600, namespace="test-retry")
+    assert [client.post("/api/v1/complaints", json=complaint_body(category_code="jalan_rusak"),
+                        headers=as_("resident")).status_code for _ in range(2)] == [201, 429]  # fmt: skip
+
+
+@pytest.mark.postgres_only
+def test_twenty_concurrent_identical_filings_make_one_complaint_counted_once(settings, engine, redis_client):
+    app = create_app(dataclasses.replace(settings, complaint_rate_limit=20))  # real commits: a connection each
+    services = app.extensions["sambang"]
+    with services.db.session() as session:
+        resident = User(username="resident.concurrent", role="resident")
+        session.add(resident)
+        session.commit()
+    header = bearer(services, resident)
+    body = complaint_body()
+    statuses, barrier = [], threading.Barrier(20)
+
+    def post():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/complaints", json=body, headers=header).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(statuses) == [200] * 19 + [201]
+        with services.db.session() as session:
+            assert session.scalar(select(func.count()).where(Complaint.client_uuid == body["client_uuid"])) == 1
+        # The copies took the limit at once (so none slipped past it) and gave back all but the one that counts.
+        services.__dict__["complaint_throttle"] = Throttle(services.rate_counts, 2, 3600, "sambang-complaints")
+        other = [app.test_client().post("/api/v1/complaints", json=complaint_body(), headers=header).status_code
+                 for _ in range(2)]  # fmt: skip
+        assert other == [201, 429], "the twenty copies counted once against the hour's limit"
+    finally:
+        with services.db.session() as session:
+            session.execute(delete(Complaint).where(Complaint.filed_by_id == resident.id))
+            session.execute(delete(AuditEvent).where(AuditEvent.actor_id == resident.id))
+            session.execute(delete(User).where(User.id == resident.id))
+            session.commit()
+        services.db.engine.dispose()
 
 
 def test_nearby_shows_open_complaints_of_the_category_and_me_too_follows_one(client, as_, file, db, people):

@@ -46,6 +46,19 @@ def test_same_uuid_same_content_is_the_same_report(client, kades, auth_header):
     assert changed.status_code == 409 and changed.json["existing_id"] == first.json["id"]
 
 
+def test_a_retry_is_answered_as_its_first_copy_even_when_it_would_no_longer_pass(client, kades, auth_header, db):
+    body = report(desa_code=GEMITO)
+    first = client.post("/api/v1/reports", json=body, headers=auth_header(kades))
+    assert first.status_code == 201
+    kades.desa_code = "35.13.02.2001"  # moved to another desa of Sumber: GEMITO is no longer his to report for
+    db.commit()
+    retry = client.post("/api/v1/reports", json=body, headers=auth_header(kades))
+    assert retry.status_code == 200 and retry.json == first.json
+    changed = client.post("/api/v1/reports", json={**body, "title": "Jembatan putus"}, headers=auth_header(kades))
+    assert changed.status_code == 409 and changed.json["existing_id"] == first.json["id"]
+    assert client.post("/api/v1/reports", json=report(desa_code=GEMITO), headers=auth_header(kades)).status_code == 403
+
+
 def test_a_point_outside_the_authors_area_is_accepted_and_flagged(client, kades, auth_header):
     kraksaan = {"lat": -7.758, "lon": 113.41}
     response = client.post("/api/v1/reports", json=report(**kraksaan), headers=auth_header(kades))
