@@ -53,9 +53,10 @@ function done(summary, latency, requests)
     if text and text ~= "" then error_text = text end
   end
   local seconds = summary.duration / 1e6
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout
-  io.write(string.format('{"rps": %.2f, "p50_us": %d, "p99_us": %d, "errors": %d, "requests": %d, "first_error": %q}\n',
-    summary.requests / seconds, latency:percentile(50), latency:percentile(99), errors, summary.requests,
-    error_text))
+  -- Answers with an error status and requests that timed out are failures; a socket error (a keep-alive
+  -- connection closed as the run stops) is counted apart.
+  local e = summary.errors
+  io.write(string.format('{"rps": %.2f, "p50_us": %d, "p99_us": %d, "errors": %d, "socket_errors": %d, '
+    .. '"requests": %d, "first_error": %q}\n', summary.requests / seconds, latency:percentile(50),
+    latency:percentile(99), e.status + e.timeout, e.connect + e.read + e.write, summary.requests, error_text))
 end

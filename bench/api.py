@@ -173,8 +173,12 @@ def wrk(port: int, script_args: dict, seconds: float, rate: float = 0.0) -> Run:
     command += [f"http://127.0.0.1:{port}", "--", script_args["path"], token, str(think_ms), body]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(out[out.index("{") :])
-    if result["errors"]:
-        print(f"  {result['errors']} errors, the first: {result['first_error']}", flush=True)
+    if result["errors"] or result["socket_errors"]:
+        print(
+            f"  {result['errors']} error answers or timeouts ({result['first_error'] or 'no status'}), "
+            f"{result['socket_errors']} socket errors of {result['requests']} requests",
+            flush=True,
+        )
     return Run(result["rps"], result["p50_us"] / 1000, result["p99_us"] / 1000, result["errors"])
 
 

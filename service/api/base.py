@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping
 
@@ -14,6 +15,7 @@ import marshmallow as ma
 import orjson
 from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
@@ -22,10 +24,12 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 from service import logs
 from service.api import dumping
 from service.context import Services
+from service.db import database_unavailable
 from service.domain import access, tokens
 from service.domain.errors import Unauthorized
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
 
+log = logging.getLogger(__name__)
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on every database
 
@@ -74,8 +78,17 @@ def session() -> Session:
 
 def close_session(_exc=None) -> None:
     db_session = g.pop("db_session", None)
-    if db_session is not None:
+    if db_session is None:
+        return
+    try:
         db_session.close()
+    except SQLAlchemyError as error:
+        # The database went away during or just after the request: its answer is made (a 503 logged as such, or
+        # a success), and an error raised here, after it, would replace it with a 500. The pool has dropped the
+        # broken connection; nothing more to report than the request's own line.
+        if not database_unavailable(error):
+            raise
+        log.info("the database went away before this request's session closed: %s", type(error).__name__)
 
 
 def principal() -> access.Principal:
