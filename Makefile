@@ -86,7 +86,8 @@ faults: system-deps install-dev
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
 
 # nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn; chromium: tests/web drives the
-# console in a real browser (Playwright with Debian's chromium, no browser download). Installed when we can.
+# console in a real browser (Playwright with Debian's chromium, no browser download); wrk: the load of `python -m
+# bench.api` (only a warning when it cannot be installed: no test needs it). Installed when we can.
 system-deps:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -99,6 +100,12 @@ system-deps:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else \
 	    echo "chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null; \
+	  else \
+	    echo "wrk is missing (python -m bench.api drives the servers with it): sudo apt-get install wrk" >&2; \
 	  fi; }
 
 lint: install-dev
