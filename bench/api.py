@@ -22,7 +22,6 @@ creates at least 0.4x, p99 under 50 ms at half load.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -37,12 +36,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench import data, pages
@@ -78,24 +76,6 @@ class Pair:
     kind: str  # read | create
     service: dict  # wrk script arguments against the service
     baseline: dict  # ... against the baseline
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    given = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE))
-    if given.get_backend_name() != "postgresql":
-        sys.exit("bench.api measures on PostgreSQL: set TEST_DATABASE_URL to a postgresql+psycopg:// URL")
-    name = f"{given.database}_api"
-    admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield given.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str) -> tuple[float, float]:
@@ -203,7 +183,10 @@ def median_run(runs: list[Run]) -> Run:
 def main(seconds: float) -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: `make system-deps` (as root) or `apt-get install wrk`")
-    with fresh_database() as url, tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
+    if make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE)).get_backend_name() != "postgresql":
+        sys.exit("bench.api measures on PostgreSQL: set TEST_DATABASE_URL to a postgresql+psycopg:// URL")
+    database = pages.fresh_database("api", default=DEFAULT_DATABASE)
+    with database as url, tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         began = time.perf_counter()
         lat, lon = prepare(url)
         print(f"data: a year plus 100,000 complaints in PostgreSQL, made in {time.perf_counter() - began:.0f} s")

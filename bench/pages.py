@@ -54,15 +54,15 @@ PASSWORD = "bench password"
 
 
 @contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new SQLite file in a temporary folder; or, when TEST_DATABASE_URL names a PostgreSQL server, a new database
-    `<its name>_pages` there (as the tests make one per run), dropped afterwards."""
-    given = make_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+def fresh_database(suffix: str = "pages", default: str = "sqlite://") -> Iterator[str]:
+    """A new SQLite file in a temporary folder; or, when TEST_DATABASE_URL (else `default`) names a PostgreSQL
+    server, a new database `<its name>_<suffix>` there (as the tests make one per run), dropped afterwards."""
+    given = make_url(os.environ.get("TEST_DATABASE_URL", default))
     if given.get_backend_name() == "sqlite":
         with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
             yield f"sqlite:///{Path(folder) / 'pages.db'}"
         return
-    name = f"{given.database}_pages"
+    name = f"{given.database}_{suffix}"
     admin = create_engine(given.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
