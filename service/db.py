@@ -106,8 +106,8 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def json_loads(text: str | bytes):
-    """JSON columns read by orjson (a visit list reads two per row); what orjson refuses but the json module
-    wrote or reads (NaN, a lone surrogate's escape) by the json module."""
+    """JSON columns read by orjson (a visit's agenda, a report's flags: one or more on every row of a list); what
+    orjson refuses but the json module wrote or reads (NaN, a lone surrogate's escape) by the json module."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
