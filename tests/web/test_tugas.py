@@ -202,6 +202,7 @@ def test_an_officer_answers_and_resolves_with_an_after_photo(page, made, web_app
     page.goto("/app/tugas")
     page.click(f"#pengaduan-{made['road']} a")
     page.wait_for_url(f"**/app/tugas/pengaduan/{made['road']}")
+    assert "· Tugas OPD ·" in page.title() and "<" not in page.title(), page.title()
     facts = page.locator(".tugas-facts").inner_text()
     assert "Bu Warga" in facts, "a public complaint: the staff may know the complainant's name"
     assert "0812" not in page.content(), "never his contact"
