@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -40,15 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from sqlalchemy import make_url, select, text
+from sqlalchemy import make_url, select
 from sqlalchemy.orm import Session
 
 from bench import data, pages
 from service.db import make_engine
 from service.domain import access, users
 from service.domain.calendar import WIB
-from service.domain.reference import load_reference_data
-from service.migrate import upgrade
 from service.models import Complaint, Desa
 from service.settings import PROJECT_DIR
 from tests.isolation import RedisLease
@@ -80,14 +76,7 @@ class Pair:
 
 def prepare(url: str) -> tuple[float, float]:
     """The year of data and the users; returns a point inside the camat's kecamatan (a desa's centre)."""
-    year = dt.datetime.now(WIB).year
-    logging.disable(logging.INFO)  # the migrations' step-by-step lines
-    upgrade(url)
-    logging.disable(logging.NOTSET)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
-        pages.fill(session, year, random.Random(18))
+    with pages.filled(url, seed=18) as (session, year):
         data.complaints(session.connection(), 100_000, dt.datetime(year - 1, 1, 1, tzinfo=dt.UTC), 365, seed=18)
         for username, role, scope in (
             ("bench.office", access.BUPATI_OFFICE, {}),
@@ -98,9 +87,6 @@ def prepare(url: str) -> tuple[float, float]:
                 session, access.OPERATOR, {"username": username, "password": PASSWORD, "role": role, **scope}
             )
         desa = session.execute(select(Desa.lat, Desa.lon).where(Desa.kecamatan_code == KECAMATAN).limit(1)).one()
-        session.commit()
-        session.execute(text("ANALYZE"))
-    engine.dispose()
     return desa.lat, desa.lon
 
 

@@ -249,18 +249,30 @@ def main(renders: int) -> None:
         run(url, renders)
 
 
-def run(url: str, renders: int) -> None:
+@contextlib.contextmanager
+def filled(url: str, seed: int) -> Iterator[tuple[Session, int]]:
+    """The database migrated, seeded with the reference data and filled with this year: a session to add more in the
+    same transaction (committed at the end), and the year."""
     year = dt.datetime.now(WIB).year
-    began = time.perf_counter()
     logging.disable(logging.INFO)  # the migrations' step-by-step lines
     upgrade(url)
     logging.disable(logging.NOTSET)
     engine = make_engine(url)
-    with Session(engine) as session:
-        load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
-        fill(session, year, random.Random(15))
-        session.commit()
-    engine.dispose()
+    try:
+        with Session(engine) as session:
+            load_reference_data(session, PROJECT_DIR / "data" / "probolinggo")
+            fill(session, year, random.Random(seed))
+            yield session, year
+            session.commit()
+            session.execute(text("ANALYZE"))  # the planner's statistics of the rows just made
+    finally:
+        engine.dispose()
+
+
+def run(url: str, renders: int) -> None:
+    began = time.perf_counter()
+    with filled(url, seed=15) as (_, year):
+        pass
     print(f"data: a year ({year}) in {url.split('://')[0]}, made in {time.perf_counter() - began:.1f} s")
 
     settings = dataclasses.replace(

@@ -11,6 +11,8 @@ from service.settings import Settings
 
 # Requests larger than the upload limit are refused with 413 before they are read; the margin is for form fields.
 BODY_MARGIN = 1024 * 1024
+# orjson hands times and dataclasses to the provider's `default`, so they come out as with the json module.
+PASS_THROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -28,9 +30,6 @@ class JSONProvider(DefaultJSONProvider):
             except orjson.JSONEncodeError:
                 pass
         return super().dumps(obj, **kwargs)
-
-
-PASS_THROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -153,7 +153,8 @@ def file(
     complaint = insert_new(session, Complaint, values, "client_uuid")
     if complaint is None:  # a retry, or a concurrent copy of this filing that won: the first one counts
         limiter.give_back(limit_key)
-        first = session.scalars(select(Complaint).where(Complaint.client_uuid == data["client_uuid"])).one()
+        first = _first_filing(session, data["client_uuid"])
+        assert first is not None  # the insert found it
         return Filed(_same_or_conflict(first, digest, principal, secret), created=False, secret=secret)
     event = record(session, complaint, principal, "submit", None, SUBMITTED)
     # All a new complaint has around it is this first step: nobody can have supported it or sent a photo for it

@@ -71,7 +71,8 @@ def submit(session: Session, principal: Principal, data: dict, tolerance_m: floa
     }
     report = insert_new(session, Report, values, "client_uuid", empty=("photos",))
     if report is None:  # a retry, or a concurrent copy that won: the first copy answers
-        first = session.scalars(select(Report).where(Report.client_uuid == data["client_uuid"])).one()
+        first = _by_uuid(session, data["client_uuid"])
+        assert first is not None  # the insert found it
         return Submission(_same_or_conflict(first, digest, principal), created=False)
     audit.record(session, principal.user_id, "report.create", "report", report.id, {"flags": flags})
     if finding is not None:  # the report shows on the finding's timeline (the session has the finding loaded)

@@ -253,12 +253,7 @@ class Places:
         }
 
     def kecamatan_code(self, text: str) -> str:
-        if text in self.kecamatan:
-            return text
-        code = self.kecamatan_by_name.get(_key(text))
-        if code is None:
-            raise Invalid(f"Unknown kecamatan {text!r}.")
-        return code
+        return _code_or_name(text, self.kecamatan, self.kecamatan_by_name, "kecamatan")
 
     def desa_code(self, text: str, kecamatan: str | None) -> str:
         if text in self.desa:
@@ -275,12 +270,17 @@ class Places:
         return found[0]
 
     def opd_code(self, text: str) -> str:
-        if text in self.opd:
-            return text
-        code = self.opd_by_name.get(_key(text))
-        if code is None:
-            raise Invalid(f"Unknown OPD {text!r}.")
-        return code
+        return _code_or_name(text, self.opd, self.opd_by_name, "OPD")
+
+
+def _code_or_name(text: str, codes, by_name: dict[str, str], what: str) -> str:
+    """The code `text` is, or the one whose name it is (case and spacing aside)."""
+    if text in codes:
+        return text
+    code = by_name.get(_key(text))
+    if code is None:
+        raise Invalid(f"Unknown {what} {text!r}.")
+    return code
 
 
 def _key(name: str) -> str:
