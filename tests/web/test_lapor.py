@@ -159,6 +159,10 @@ def test_a_resident_files_tracks_and_rates(page, made, web_app, web_db):
 
     page.goto(f"/lacak/{code.lower()}")
     main = page.locator("main")
+    page.set_viewport_size({"width": 360, "height": 800})
+    lines = page.evaluate("document.querySelector('h1 .kode').getClientRects().length")
+    assert main.locator("h1 .kode").inner_text() == code and lines == 1, "the code on one line on a phone"
+    page.set_viewport_size({"width": 1366, "height": 900})
     assert "KTP sudah dicetak." in main.locator(".lacak-answer").inner_text()
     assert "Selesai" in main.locator(".lacak-status").inner_text()
     assert main.locator(".lacak-steps li").count() == 4
