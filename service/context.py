@@ -89,3 +89,7 @@ class Services:
     def complaint_throttle(self) -> Throttle:
         s = self.settings
         return Throttle(self.rate_counts, s.complaint_rate_limit, 3600, "sambang-complaints")
+
+    @cached_property
+    def skm_throttle(self) -> Throttle:
+        return Throttle(self.rate_counts, self.settings.skm_rate_limit, 3600, "sambang-skm")

@@ -211,7 +211,8 @@ class Database:
         return self.session_factory()
 
 
-def _insert_unless_exists(session: Session, model, values: dict, unique: str | list[str]):
+def _insert_unless_exists(session: Session, model, values: dict, unique: str | list[str] | None):
+    """`unique` None: no row is inserted when any of the table's unique keys is taken."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     columns = [unique] if isinstance(unique, str) else unique
     return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=columns)
@@ -225,7 +226,7 @@ def insert_once(session: Session, model, values: dict, unique: str | list[str]) 
 
 
 def insert_new(
-    session: Session, model: type[Row], values: dict, unique: str | list[str], empty: tuple[str, ...] = ()
+    session: Session, model: type[Row], values: dict, unique: str | list[str] | None, empty: tuple[str, ...] = ()
 ) -> Row | None:
     """insert_once returning the whole row as a persistent object (its defaults filled in by the database) in
     the same round trip, or None when a row with that key exists already. `empty`: collections of the row

@@ -237,6 +237,7 @@ class Settings:
     )
     complaint_feedback_days: int = 14  # after resolve: rate or reopen within this; then it closes itself
     complaint_rate_limit: int = 10  # complaints per hour per signed-in user or IP address
+    skm_rate_limit: int = 60  # new survey answers per hour per IP address (a puskesmas' wifi serves many)
     # Where clients reach the API: absolute links (calendar feed, Open311 discovery) start here, never from the
     # request's Host header, which any client can forge.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -353,6 +354,7 @@ class Settings:
             sla_days=_sla_days(env.get("SLA_DAYS", ""), cls.sla_days),
             complaint_feedback_days=_int(env, "COMPLAINT_FEEDBACK_DAYS", cls.complaint_feedback_days, 1),
             complaint_rate_limit=_int(env, "COMPLAINT_RATE_LIMIT", cls.complaint_rate_limit, 1),
+            skm_rate_limit=_int(env, "SKM_RATE_LIMIT", cls.skm_rate_limit, 1),
             public_base_url=_public_base_url(env),
             # PROXY_HOPS: this setting's name before TRUSTED_PROXIES.
             trusted_proxies=_int(env, "TRUSTED_PROXIES" if env.get("TRUSTED_PROXIES") else "PROXY_HOPS", 0, 0),

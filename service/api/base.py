@@ -28,6 +28,7 @@ from service.db import database_unavailable
 from service.domain import access, tokens
 from service.domain.errors import Unauthorized
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
+from service.domain.plain_text import unstorable
 
 log = logging.getLogger(__name__)
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -193,27 +194,6 @@ class Blueprint(flask_smorest.Blueprint):
             return self.doc(security=BEARER + ([{}] if optional else []))(wrapper)
 
         return decorator
-
-
-_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-
-
-def unstorable(value) -> bool:
-    """Text we refuse: NUL (no database stores it), other control characters but tab and line breaks (XML 1.0,
-    the format Open311 clients read, cannot carry them), and halves of surrogate pairs that JSON escapes carry.
-    Walked with a stack, not recursion: a body nested hundreds deep must not end in a RecursionError."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if _UNSTORABLE.search(item) is not None:
-                return True
-        elif isinstance(item, Mapping):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -30,6 +30,7 @@ from service.domain.calendar import today
 from service.domain.paging import Page
 from service.models import Complaint, ComplaintCategory
 from service.models.complaints import KINDS, PRIVACY_LEVELS, SLA_CLASSES, STATUSES
+from service.models.skm import UNIT_TYPES
 
 blp = Blueprint("complaints", __name__, description="Citizen complaints and aspirations, and their workflow")
 SECRET_HEADER = "X-Complaint-Secret"
@@ -50,6 +51,12 @@ class CategorySchema(Schema):
     )
     sla_class = ma.fields.String(required=True, validate=ma.validate.OneOf(SLA_CLASSES))
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    unit_type = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=ma.validate.OneOf(UNIT_TYPES),
+        metadata={"description": "the kind of service unit it is about: closing invites to that unit's survey"},
+    )
     active = JsonBoolean(load_default=True)
 
 
@@ -60,6 +67,7 @@ class CategoryPatchSchema(PatchSchema):
     opd_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 40))
     sla_class = ma.fields.String(validate=ma.validate.OneOf(SLA_CLASSES))
     description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    unit_type = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(UNIT_TYPES))
     active = JsonBoolean()
 
 

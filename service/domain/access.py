@@ -108,6 +108,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Exports: staff only; each dataset's own read permission and scope apply on top.
     "exports.read": frozenset({ADMIN, BUPATI_OFFICE, COORDINATOR, CAMAT, KEPALA_DESA, OPD_OFFICER}),
     "catalogue.manage": frozenset({ADMIN}),
+    "service_units.manage": frozenset({ADMIN}),  # the units of the satisfaction survey (SKM)
     "open311.keys": frozenset({ADMIN}),
     "reference.read": EVERYONE,
     "users.read": frozenset({ADMIN}),

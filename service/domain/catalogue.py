@@ -13,10 +13,11 @@ from service.domain.access import Principal
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.models import ComplaintCategory, Opd
 from service.models.complaints import KINDS, SLA_CLASSES
+from service.models.skm import UNIT_TYPES
 
 FILE = "complaint_categories.csv"
 FIELD_CHECK = "lapangan"
-FIELDS = ("name", "name_en", "kind", "opd_code", "sla_class", "description", "active")
+FIELDS = ("name", "name_en", "kind", "opd_code", "sla_class", "description", "unit_type", "active")
 
 
 def _check(session: Session, values: dict) -> None:
@@ -25,6 +26,8 @@ def _check(session: Session, values: dict) -> None:
         errors["kind"] = [f"One of {', '.join(KINDS)}."]
     if "sla_class" in values and values["sla_class"] not in SLA_CLASSES:
         errors["sla_class"] = [f"One of {', '.join(SLA_CLASSES)}."]
+    if values.get("unit_type") and values["unit_type"] not in UNIT_TYPES:
+        errors["unit_type"] = [f"One of {', '.join(UNIT_TYPES)}, or empty."]
     if values.get("opd_code") and session.get(Opd, values["opd_code"]) is None:
         errors["opd_code"] = [f"Unknown OPD {values['opd_code']!r}."]
     if errors:
@@ -48,6 +51,7 @@ def load(session: Session, directory: Path) -> dict[str, int]:
             "opd_code": row.get("opd_code") or None,
             "sla_class": row["sla_class"],
             "description": row.get("description") or "",
+            "unit_type": row.get("unit_type") or None,
         }
         try:
             _check(session, values)

@@ -11,7 +11,7 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import audit, catalogue
+from service.domain import audit, catalogue, service_units
 from service.domain.errors import Invalid, NotFound
 from service.domain.shown import Shown
 from service.models import Desa, Kecamatan, Opd
@@ -51,8 +51,9 @@ def _upsert(session: Session, report: SeedReport, model, key: str, values: dict)
 
 
 def load_reference_data(session: Session, directory: Path) -> SeedReport:
-    """Upsert kecamatan (with boundaries), desa, OPD and the complaint catalogue from `directory`. Rows are never
-    deleted: other records refer to them. Running it twice changes nothing the second time."""
+    """Upsert kecamatan (with boundaries), desa, OPD, the complaint catalogue and the service units from
+    `directory`. Rows are never deleted: other records refer to them.
+    Running it twice changes nothing the second time."""
     missing = [name for name in FILES if not (directory / name).is_file()]
     if missing:
         raise Invalid(f"Reference data incomplete in {directory}: missing {', '.join(missing)}")
@@ -102,6 +103,7 @@ def load_reference_data(session: Session, directory: Path) -> SeedReport:
         _upsert(session, report, Opd, "code", values)
     session.flush()
     report.counts["complaint_categories"] = catalogue.load(session, directory)  # optional file
+    report.counts["service_units"] = service_units.load(session, directory)  # optional file
     if report.changed:
         audit.record(session, None, "reference.seed", "reference_data", directory.name, report.counts)
     session.flush()

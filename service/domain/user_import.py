@@ -148,7 +148,7 @@ def parse(raw: bytes, filename: str = "") -> list[tuple[int, dict[str, str]]]:
     columns (COLUMNS or their Indonesian names)."""
     if len(raw) > MAX_BYTES:
         raise TooLarge(f"An import file holds at most {MAX_BYTES // (1024 * 1024)} MB.")
-    cells = _xlsx_rows(raw) if raw.startswith(b"PK\x03\x04") else _csv_rows(raw, filename)
+    cells = _xlsx_rows(raw) if raw.startswith(b"PK\x03\x04") else csv_rows(raw, filename)
     header: list[str | None] = []
     rows: list[tuple[int, dict[str, str]]] = []
     for number, row in cells:
@@ -210,7 +210,7 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _csv_rows(raw: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(raw: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     """Rows of a CSV as spreadsheets save it: UTF-8 with or without a byte-order mark, comma or semicolon."""
     if b"\x00" in raw or filename.lower().endswith((".xls", ".xlsx", ".ods")):
         raise UnsupportedMedia("Not a CSV or XLSX file: save the sheet as XLSX or as 'CSV UTF-8'.")

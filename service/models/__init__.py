@@ -16,6 +16,7 @@ from service.models.notifications import Broadcast, Delivery, Device, Notificati
 from service.models.photos import Photo, Upload
 from service.models.reference import Desa, Kecamatan, Opd
 from service.models.reports import Report, ReportComment
+from service.models.skm import ServiceUnit, SkmResponse
 from service.models.users import ActivationCode, RefreshToken, User
 from service.models.visits import Finding, FindingEvent, Program, Visit
 from service.models.web_sessions import WebSession
@@ -46,6 +47,8 @@ __all__ = [
     "RefreshToken",
     "Report",
     "ReportComment",
+    "ServiceUnit",
+    "SkmResponse",
     "Upload",
     "User",
     "Visit",

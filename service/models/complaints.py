@@ -35,6 +35,9 @@ class ComplaintCategory(Base):
     opd_code: Mapped[str | None] = mapped_column(ForeignKey("opd.code"))
     sla_class: Mapped[str] = mapped_column(String(24))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The kind of service unit a complaint of this category is about (e.g. puskesmas): its closing invites the
+    # complainant to that unit's satisfaction survey.
+    unit_type: Mapped[str | None] = mapped_column(String(24))
     active: Mapped[bool] = mapped_column(default=True)
     managed_by: Mapped[str] = mapped_column(String(8), default="file")  # file | admin: the seed leaves admin edits
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,234 @@
+"""The public service units surveyed by the SKM: loaded from the reference file, managed by admins (one at a time or
+by a CSV import, all or nothing), and the nearest unit of a type for a place."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.domain import access, audit
+from service.domain.access import Principal
+from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.user_import import csv_rows
+from service.models import Desa, Kecamatan, Opd, ServiceUnit
+from service.models.skm import UNIT_TYPES
+
+FILE = "service_units.csv"
+COLUMNS = ("code", "name", "type", "opd_code", "kecamatan_code", "desa_code", "lat", "lon", "served_per_month")
+REQUIRED = ("code", "name", "type", "kecamatan_code", "lat", "lon")
+FIELDS = (*COLUMNS[1:], "active")
+CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_ROWS = 5000
+# The regency's extent with a margin: a point outside it is a typo (swapped or unsigned coordinates).
+LAT_RANGE, LON_RANGE = (-8.3, -7.5), (112.9, 113.7)
+
+
+def problems(session: Session, values: dict) -> dict[str, list[str]]:
+    """What is wrong with a unit's values (the complete set, or the changed fields of an update)."""
+    errors: dict[str, list[str]] = {}
+    if "code" in values and not (values["code"] and set(values["code"]) <= CODE_CHARS and len(values["code"]) <= 40):
+        errors["code"] = ["1-40 characters: lowercase letters, digits and '-'."]
+    if "name" in values and not 1 <= len(values["name"] or "") <= 200:
+        errors["name"] = ["1-200 characters."]
+    if "type" in values and values["type"] not in UNIT_TYPES:
+        errors["type"] = [f"One of {', '.join(UNIT_TYPES)}."]
+    if values.get("opd_code") and session.get(Opd, values["opd_code"]) is None:
+        errors["opd_code"] = [f"Unknown OPD {values['opd_code']!r}."]
+    if "kecamatan_code" in values and session.get(Kecamatan, values["kecamatan_code"] or "") is None:
+        errors["kecamatan_code"] = [f"Unknown kecamatan {values['kecamatan_code']!r}."]
+    if values.get("desa_code"):
+        desa = session.get(Desa, values["desa_code"])
+        if desa is None:
+            errors["desa_code"] = [f"Unknown desa {values['desa_code']!r}."]
+        elif "kecamatan_code" in values and desa.kecamatan_code != values["kecamatan_code"]:
+            errors["desa_code"] = [f"Desa {desa.code} is not in kecamatan {values['kecamatan_code']}."]
+    for name, (low, high) in (("lat", LAT_RANGE), ("lon", LON_RANGE)):
+        if name in values and not (isinstance(values[name], float) and low <= values[name] <= high):
+            errors[name] = [f"A number from {low} to {high} (Kabupaten Probolinggo)."]
+    served = values.get("served_per_month")
+    if served is not None and not (isinstance(served, int) and 0 < served <= 10_000_000):
+        errors["served_per_month"] = ["A whole number of people a month, above 0."]
+    return errors
+
+
+def _from_cells(cells: dict[str, str]) -> tuple[dict, dict[str, list[str]]]:
+    """A file row's text cells as typed values (and the cells that are not numbers)."""
+    values: dict = {name: (cells.get(name) or "").strip() or None for name in COLUMNS}
+    values["name"] = values["name"] or ""
+    errors: dict[str, list[str]] = {}
+    for name, kind in (("lat", float), ("lon", float), ("served_per_month", int)):
+        if values[name] is not None:
+            try:
+                values[name] = kind(values[name])
+            except ValueError:
+                errors[name] = [f"Not a number: {values[name]!r}."]
+    for name in REQUIRED:
+        if values[name] is None:
+            errors[name] = ["Required."]
+    return values, errors
+
+
+def load(session: Session, directory: Path) -> dict[str, int]:
+    """Upsert the reference file (optional). A unit an admin edited keeps the admin's version; none is deleted
+    (answers refer to them)."""
+    path = directory / FILE
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "kept_admin_edit": 0}
+    if not path.is_file():
+        return counts
+    for number, cells in _rows(path.read_bytes(), path.name):
+        values, errors = _from_cells(cells)
+        errors = errors or problems(session, values)
+        if errors:
+            raise Invalid(f"{FILE}, line {number}: {errors}")
+        unit = session.get(ServiceUnit, values["code"])
+        if unit is None:
+            session.add(ServiceUnit(**values))
+            counts["inserted"] += 1
+        elif unit.managed_by == "admin":
+            counts["kept_admin_edit"] += 1
+        elif any(getattr(unit, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(unit, key, value)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+        session.flush()
+    return counts
+
+
+def _rows(raw: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
+    """The file's rows as {column: text} with their line numbers; the header names the columns (any order;
+    columns the file has beyond COLUMNS, like a source or a note, are ignored)."""
+    rows = list(csv_rows(raw, filename))
+    rows = [(number, cells) for number, cells in rows if any(cells)]
+    if not rows:
+        raise Invalid("The file lists no service units.", {"file": [f"A header row ({', '.join(COLUMNS)}) and rows."]})
+    (header_line, header), body = rows[0], rows[1:]
+    names = [cell.strip().lower() for cell in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise Invalid(
+            f"The header row does not name the columns: use {', '.join(COLUMNS)}.",
+            {"lines": {str(header_line): [f"Column {name!r} is missing." for name in missing]}},
+        )
+    if len(body) > MAX_IMPORT_ROWS:
+        raise Invalid(f"At most {MAX_IMPORT_ROWS} units per file.", {"file": ["Too many lines."]})
+    return [(number, dict(zip(names, cells, strict=False))) for number, cells in body]
+
+
+def import_units(session: Session, principal: Principal, raw: bytes, filename: str) -> dict[str, int]:
+    """Create or update the units a CSV lists (by code), all in the caller's transaction or, when any line is
+    wrong, none: Invalid naming every bad line in `errors.lines`. Imported units count as admin-managed (the
+    seed leaves them as they are)."""
+    access.require(principal, "service_units.manage")
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise Invalid(f"An import file holds at most {MAX_IMPORT_BYTES // 1024} KB.", {"file": ["Too large."]})
+    lines: dict[str, list[str]] = {}
+    planned: list[dict] = []
+    seen: dict[str, int] = {}
+    for number, cells in _rows(raw, filename):
+        values, errors = _from_cells(cells)
+        errors = errors or problems(session, values)
+        if values["code"] in seen:
+            errors.setdefault("code", []).append(f"Also on line {seen[values['code']]}.")
+        seen.setdefault(values["code"], number)
+        if errors:
+            lines[str(number)] = [f"{field}: {text}" for field, texts in errors.items() for text in texts]
+        planned.append(values)
+    if lines:
+        raise Invalid(f"{len(lines)} line(s) cannot be imported; nothing was created or changed.", {"lines": lines})
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for values in planned:
+        unit = session.get(ServiceUnit, values["code"])
+        if unit is None:
+            session.add(ServiceUnit(**values, managed_by="admin"))
+            counts["created"] += 1
+        elif any(getattr(unit, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(unit, key, value)
+            unit.managed_by = "admin"
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    session.flush()
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    audit.record(session, principal.user_id, "service_unit.import", "service_unit_import", digest, counts)
+    return counts
+
+
+def units_query(filters: dict | None = None) -> Select:
+    """Units in code order, filtered by type, OPD, kecamatan and whether active (public reference data)."""
+    stmt = select(ServiceUnit).order_by(ServiceUnit.code)
+    for name in ("type", "opd_code", "kecamatan_code", "active"):
+        if (filters or {}).get(name) is not None:
+            stmt = stmt.where(getattr(ServiceUnit, name) == filters[name])
+    return stmt
+
+
+def get(session: Session, code: str) -> ServiceUnit:
+    unit = session.get(ServiceUnit, code)
+    if unit is None:
+        raise NotFound(f"No service unit {code!r}.")
+    return unit
+
+
+def get_active(session: Session, code: str) -> ServiceUnit:
+    """A unit that takes survey answers (an inactive one is as unknown to the public)."""
+    unit = session.get(ServiceUnit, code)
+    if unit is None or not unit.active:
+        raise NotFound(f"No service unit {code!r}.")
+    return unit
+
+
+def create(session: Session, principal: Principal, data: dict) -> ServiceUnit:
+    access.require(principal, "service_units.manage")
+    if session.get(ServiceUnit, data["code"]) is not None:
+        raise Conflict(f"Service unit {data['code']!r} exists.")
+    if errors := problems(session, data):
+        raise Invalid("Invalid service unit.", errors)
+    unit = ServiceUnit(**data, managed_by="admin")
+    session.add(unit)
+    session.flush()
+    audit.record(session, principal.user_id, "service_unit.create", "service_unit", unit.code, _logged(data))
+    return unit
+
+
+def update(session: Session, principal: Principal, code: str, changes: dict) -> ServiceUnit:
+    """Change a unit (its name, place, OPD, the people it serves, whether it is surveyed); the seed will not
+    undo it."""
+    access.require(principal, "service_units.manage")
+    unit = get(session, code)
+    merged = {name: changes.get(name, getattr(unit, name)) for name in ("kecamatan_code", "desa_code")}
+    if errors := problems(session, {**changes, **merged}):
+        raise Invalid("Invalid service unit.", errors)
+    for key, value in changes.items():
+        setattr(unit, key, value)
+    unit.managed_by = "admin"
+    audit.record(session, principal.user_id, "service_unit.update", "service_unit", code, _logged(changes))
+    return unit
+
+
+def _logged(values: dict) -> dict:
+    return {key: value for key, value in values.items() if key in FIELDS or key == "code"}
+
+
+def nearest(
+    session: Session, unit_type: str, opd_code: str | None, kecamatan_code: str, lat: float, lon: float
+) -> ServiceUnit | None:
+    """The active unit of `unit_type` (of `opd_code` when it has such units: a department's counter) nearest to the
+    point: among the kecamatan's own, else among all (a kecamatan without one is served by its neighbour's)."""
+    units = list(session.scalars(select(ServiceUnit).where(ServiceUnit.type == unit_type, ServiceUnit.active)))
+    units = [unit for unit in units if unit.opd_code == opd_code] or units
+    own = [unit for unit in units if unit.kecamatan_code == kecamatan_code]
+    return min(own or units, key=lambda unit: (_distance_m(lat, lon, unit.lat, unit.lon), unit.code), default=None)
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Equirectangular distance: exact enough across one regency to tell the nearer of two units."""
+    x = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    return 6_371_000 * math.hypot(x, math.radians(lat2 - lat1))
