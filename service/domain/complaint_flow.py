@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db import insert_once, utcnow
-from service.domain import access, deadlines, lookup, notifications, texts
+from service.domain import access, deadlines, lookup, notifications, skm_invitations, texts
 from service.domain.access import COORDINATOR, OPD_OFFICER, Principal
 from service.domain.calendar import WIB, deadline
 from service.domain.complaints import (
@@ -127,6 +127,8 @@ def act(
     complaint.updated_at = now
     record(session, complaint, principal, action, before, complaint.status, note, _event_data(action, data))
     _tell_complainant(session, complaint, action, note)
+    if complaint.status == CLOSED and before != CLOSED:
+        skm_invitations.invite(session, complaint, settings.public_base_url)
     return complaint
 
 
@@ -382,8 +384,11 @@ def _escalation_recipients(session: Session, complaint: Complaint, level: int) -
     return sorted(set(users(session, COORDINATOR)) | set(heads))
 
 
-def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, limit: int = 500) -> int:
-    """A resolved complaint the complainant neither rated nor reopened in time closes itself."""
+def close_unanswered(
+    session: Session, now: dt.datetime, feedback_days: int, public_base_url: str, limit: int = 500
+) -> int:
+    """A resolved complaint the complainant neither rated nor reopened in time closes itself (and its complainant
+    is invited to the survey of the unit it was about)."""
     cutoff = now - dt.timedelta(days=feedback_days)
     rows = session.scalars(
         select(Complaint)
@@ -401,4 +406,5 @@ def close_unanswered(session: Session, now: dt.datetime, feedback_days: int, lim
         note = f"Ditutup otomatis: tidak ada tanggapan {feedback_days} hari setelah selesai."
         record(session, complaint, None, "close", RESOLVED, CLOSED, note)
         _tell_complainant(session, complaint, "close", note)
+        skm_invitations.invite(session, complaint, public_base_url)
     return done

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.db import insert_new, insert_once, utcnow
-from service.domain import access, audit, calendar, catalogue, deadlines, geo
+from service.domain import access, audit, calendar, catalogue, deadlines, geo, skm_invitations
 from service.domain.access import Principal
 from service.domain.calendar import deadline
 from service.domain.errors import Conflict, DomainError, Invalid, NotFound, TooManyRequests, Unauthorized
@@ -29,10 +29,12 @@ from service.models import (
     Desa,
     Kecamatan,
     Photo,
+    ServiceUnit,
     User,
     Visit,
 )
 from service.models.complaints import (
+    CLOSED,
     INFORMASI,
     OPEN_STATUSES,
     PUBLIC,
@@ -500,6 +502,7 @@ class Tracked:
     answer: str | None
     resolution_photos: list[Photo]
     supporters: int  # "me too": residents with an account and browsers without one
+    survey_unit: ServiceUnit | None = None  # closed, about a unit's service: that unit's satisfaction survey
 
 
 def track(session: Session, tracking_code: str, now: dt.datetime) -> Tracked:
@@ -532,6 +535,7 @@ def tracked(session: Session, complaint: Complaint, now: dt.datetime) -> Tracked
         answer=complaint.answer,
         resolution_photos=[p for p in _photos(session, complaint.id, resolution=True) if p.status == READY],
         supporters=supporter_count(session, complaint.id),
+        survey_unit=skm_invitations.survey_unit(session, complaint) if complaint.status == CLOSED else None,
     )
 
 

@@ -86,6 +86,18 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "id": ("Aduan yang Anda dukung selesai", "Aduan {tracking_code} telah ditindaklanjuti: {answer}"),
         "en": ("A complaint you support is resolved", "Complaint {tracking_code} was resolved: {answer}"),
     },
+    "skm_invitation": {
+        "id": (
+            "Bagaimana pelayanan {unit}?",
+            "Aduan {tracking_code} sudah ditutup. Bantu kami menilai pelayanan {unit} lewat survei kepuasan "
+            "singkat (9 pertanyaan, tanpa nama): {url}",
+        ),
+        "en": (
+            "How was the service at {unit}?",
+            "Complaint {tracking_code} is closed. Help us rate the service of {unit} with a short satisfaction "
+            "survey (9 questions, no name asked): {url}",
+        ),
+    },
     "complaint_dispatched": {
         "id": ("Aduan baru untuk {opd}", "Aduan {tracking_code} ({category}) di {place}. Batas: {due}."),
         "en": ("New complaint for {opd}", "Complaint {tracking_code} ({category_en}) in {place}. Due: {due_en}."),

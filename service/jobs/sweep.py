@@ -55,7 +55,7 @@ def housekeeping(session, services, now: dt.datetime) -> None:
         "overdue complaints escalated": lambda: complaint_flow.escalate_overdue(session, now),
         "overdue findings escalated": lambda: findings.escalate_overdue(session, now),
         "resolved complaints closed": lambda: complaint_flow.close_unanswered(
-            session, now, services.settings.complaint_feedback_days
+            session, now, services.settings.complaint_feedback_days, services.settings.public_base_url
         ),
         "old browser sign-ins deleted": lambda: web_sessions.purge(session, now, services.settings.web_session_idle),
     }
