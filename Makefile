@@ -74,10 +74,11 @@ test: system-deps install-dev
 unit: install-dev
 	$(BIN)/pytest -q tests/unit
 
-# The README's screenshots, taken by the office's and the complaint journey's browser tests (on SQLite, the default).
+# The README's screenshots, taken by the office's, the complaint journey's and the survey's browser tests (on SQLite,
+# the default).
 screenshots: system-deps install-dev
 	SCREENSHOT_DIR=docs/screenshots TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) \
-	  $(BIN)/pytest -q tests/web/test_office_flow.py tests/web/test_complaint_journey.py
+	  $(BIN)/pytest -q tests/web/test_office_flow.py tests/web/test_complaint_journey.py tests/web/test_skm.py
 
 # The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`); as in
 # `make test`, a drill that never touches the run's database runs in the SQLite pass only.

@@ -7,9 +7,9 @@ from flask import Response, current_app, g, render_template, request
 from service.web import i18n
 
 TITLED = frozenset({400, 403, 404, 405, 413, 429, 500, 503})
-# The public pages (service.web.publik, lapor, lacak): pages, not data (their CSP, error pages).
-PUBLIC_PAGES = frozenset({"/", "/angka", "/data", "/lapor", "/lapor/terkirim", "/lacak"})
-PUBLIC_PREFIXES = ("/app/", "/lacak/")  # /lacak/<code> and its forms
+# The public pages (service.web.publik, lapor, lacak, skm): pages, not data (their CSP, error pages).
+PUBLIC_PAGES = frozenset({"/", "/angka", "/data", "/lapor", "/lapor/terkirim", "/lacak", "/skm"})
+PUBLIC_PREFIXES = ("/app/", "/lacak/", "/skm/")  # /lacak/<code> and its forms, a unit's survey and poster
 
 
 def is_web(path: str) -> bool:

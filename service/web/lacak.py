@@ -20,10 +20,19 @@ from service.web.session import set_cookie
 
 CODE_MAX, SECRET_MAX, TEXT_MAX = 16, 64, 2000
 NOTICES = frozenset({"rated", "reopened", "supported"})
-# A random token per browser, so a "me too" from it counts once per complaint; it says nothing about who.
+# A random token per browser, so a "me too" from it counts once per complaint (and a survey answer once per unit and
+# day, service.web.skm); it says nothing about who.
 BROWSER_COOKIE = "sambang_peramban"
 BROWSER_COOKIE_AGE = 2 * 365 * 24 * 3600
 BROWSER_TOKEN_LENGTH = (32, 64)
+
+
+def browser_token() -> tuple[str, bool]:
+    """This browser's random token (BROWSER_COOKIE), and whether it is new (to be set on the answer)."""
+    token = request.cookies.get(BROWSER_COOKIE, "")
+    if BROWSER_TOKEN_LENGTH[0] <= len(token) <= BROWSER_TOKEN_LENGTH[1]:
+        return token, False
+    return secrets.token_urlsafe(BROWSER_TOKEN_LENGTH[0]), True
 
 
 def _code(raw: str) -> str:
@@ -111,10 +120,7 @@ def lacak_kode(code: str):
 @site.post("/lacak/<code>/dukung")
 def lacak_dukung(code: str):
     """ "Saya juga mengalami" without an account: counted once per browser, then back to the complaint's page."""
-    token = request.cookies.get(BROWSER_COOKIE, "")
-    fresh = not BROWSER_TOKEN_LENGTH[0] <= len(token) <= BROWSER_TOKEN_LENGTH[1]
-    if fresh:
-        token = secrets.token_urlsafe(BROWSER_TOKEN_LENGTH[0])
+    token, fresh = browser_token()
     code = _code(code)
     try:
         complaints.support_anonymously(

@@ -214,6 +214,7 @@ def register(app: Flask) -> None:
         pengguna,
         peta,
         publik,
+        skm,
         tugas,
     )
 

@@ -44,6 +44,7 @@ def landing():
         year=day.year,
         lapor=_optional("site.lapor"),
         lacak=_optional("site.lacak"),
+        skm=_optional("site.skm_units"),
     )
 
 

@@ -152,12 +152,15 @@ def sign_in(page, username: str, password: str) -> None:
     page.click("form.form button[type=submit]")
 
 
-def screenshot(page, name: str) -> None:
+SCREENS = ((1366, 1000, ""), (360, 780, "-360"))  # (width, height, the file name's suffix): a desk, a phone
+
+
+def screenshot(page, name: str, screens=SCREENS) -> None:
     """Into $SCREENSHOT_DIR (the README's pictures) when it is set: what a desk's screen and a phone show first."""
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        for width, height, suffix in ((1366, 1000, ""), (360, 780, "-360")):
+        for width, height, suffix in screens:
             page.set_viewport_size({"width": width, "height": height})
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(Path(folder) / f"{name}{suffix}.png"))
