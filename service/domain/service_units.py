@@ -164,8 +164,9 @@ def import_units(session: Session, principal: Principal, raw: bytes, filename: s
 def units_query(filters: dict | None = None) -> Select:
     """Units in code order, filtered by type, OPD, kecamatan and whether active (public reference data)."""
     stmt = select(ServiceUnit).order_by(ServiceUnit.code)
+    filters = filters or {}
     for name in ("type", "opd_code", "kecamatan_code", "active"):
-        if (filters or {}).get(name) is not None:
+        if filters.get(name) is not None:
             stmt = stmt.where(getattr(ServiceUnit, name) == filters[name])
     return stmt
 
