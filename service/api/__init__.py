@@ -23,12 +23,22 @@ from service.api import (
     reference,
     reports,
     security_headers,
+    service_units,
+    skm,
     stats,
     uploads,
     users,
     visits,
 )
-from service.api.base import IdConverter, TextConverter, close_session, id_param_schema, json_default
+from service.api.base import (
+    IdConverter,
+    TextConverter,
+    UnitCodeConverter,
+    close_session,
+    id_param_schema,
+    json_default,
+    unit_param_schema,
+)
 from service.web import pages as web_pages
 
 API_PREFIX = "/api/v1"
@@ -62,8 +72,10 @@ def configure(app: Flask) -> None:
         app.json.default = json_default
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["string"] = TextConverter
+    app.url_map.converters["unit"] = UnitCodeConverter
     api = SambangApi(app)
     api.register_converter(IdConverter, id_param_schema)
+    api.register_converter(UnitCodeConverter, unit_param_schema)
     api.register_blueprint(platform.blp)
     for module in (
         auth,
@@ -75,6 +87,8 @@ def configure(app: Flask) -> None:
         reports,
         photos,
         complaints,
+        service_units,
+        skm,
         stats,
         exports,
         open311,

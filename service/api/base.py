@@ -59,6 +59,17 @@ class TextConverter(BaseConverter):
     regex = "[^/\x00]{1,200}"
 
 
+class UnitCodeConverter(BaseConverter):
+    """`<unit:...>` path parameters: a service unit's code (lowercase letters, digits and '-'), never `import`,
+    the path of the units' CSV import beside them (else OPTIONS there would offer the unit's GET and PATCH)."""
+
+    regex = "(?!import$)[a-z0-9-]{1,40}"
+
+
+def unit_param_schema(_converter) -> dict:
+    return {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"}
+
+
 ID_RANGE = ma.validate.Range(1, MAX_ID)  # an id field in a body or query
 
 

@@ -31,10 +31,13 @@ class ErrorSchema(BaseErrorSchema):
     review_state = ma.fields.String(metadata={"description": "409 on a field report: its review state now"})
     allowed = ma.fields.List(ma.fields.String(), metadata={"description": "409 on a review: the states it may take"})
     withdrawn_at = ma.fields.String(metadata={"description": "409 on a withdrawn field report: when (ISO 8601)"})
+    unit = ma.fields.String(metadata={"description": "409 already_answered: the service unit's code"})
     reason = ma.fields.String(
         metadata={
             "description": "why a code or password was refused: 401/410 wrong, used or expired (activation and "
-            "reset codes); 422 short, username or common (the password rules)"
+            "reset codes); 422 short, username or common (the password rules); 409 on a survey answer: "
+            "already_answered (this device answered about this unit today) or uuid (the client_uuid holds another "
+            "answer)"
         }
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Select, select
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import access, audit
 from service.domain.access import Principal
-from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from service.domain.user_import import csv_rows
 from service.models import Desa, Kecamatan, Opd, ServiceUnit
 from service.models.skm import UNIT_TYPES
@@ -22,6 +23,7 @@ COLUMNS = ("code", "name", "type", "opd_code", "kecamatan_code", "desa_code", "l
 REQUIRED = ("code", "name", "type", "kecamatan_code", "lat", "lon")
 FIELDS = (*COLUMNS[1:], "active")
 CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+RESERVED_CODES = frozenset({"import"})  # /api/v1/service-units/import
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 # The regency's extent with a margin: a point outside it is a typo (swapped or unsigned coordinates).
@@ -33,6 +35,8 @@ def problems(session: Session, values: dict) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if "code" in values and not (values["code"] and set(values["code"]) <= CODE_CHARS and len(values["code"]) <= 40):
         errors["code"] = ["1-40 characters: lowercase letters, digits and '-'."]
+    elif values.get("code") in RESERVED_CODES:
+        errors["code"] = [f"{values['code']!r} is reserved (the API's path beside the units)."]
     if "name" in values and not 1 <= len(values["name"] or "") <= 200:
         errors["name"] = ["1-200 characters."]
     if "type" in values and values["type"] not in UNIT_TYPES:
@@ -116,18 +120,22 @@ def _rows(raw: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
             f"The header row does not name the columns: use {', '.join(COLUMNS)}.",
             {"lines": {str(header_line): [f"Column {name!r} is missing." for name in missing]}},
         )
+    if not body:  # a header alone: most likely the wrong sheet or an unsaved one
+        raise Invalid("The file lists no service units.", {"file": ["Rows below the header row."]})
     if len(body) > MAX_IMPORT_ROWS:
         raise Invalid(f"At most {MAX_IMPORT_ROWS} units per file.", {"file": ["Too many lines."]})
     return [(number, dict(zip(names, cells, strict=False))) for number, cells in body]
 
 
-def import_units(session: Session, principal: Principal, raw: bytes, filename: str) -> dict[str, int]:
+def import_units(session: Session, principal: Principal, read_file: Callable[[], tuple[bytes, str]]) -> dict[str, int]:
     """Create or update the units a CSV lists (by code), all in the caller's transaction or, when any line is
     wrong, none: Invalid naming every bad line in `errors.lines`. Imported units count as admin-managed (the
-    seed leaves them as they are)."""
+    seed leaves them as they are). `read_file` gives the file's bytes and name (at most MAX_IMPORT_BYTES + 1 of
+    them), asked only once the caller may import: an outsider hears 403, never what is wrong with his file."""
     access.require(principal, "service_units.manage")
+    raw, filename = read_file()
     if len(raw) > MAX_IMPORT_BYTES:
-        raise Invalid(f"An import file holds at most {MAX_IMPORT_BYTES // 1024} KB.", {"file": ["Too large."]})
+        raise TooLarge(f"An import file holds at most {MAX_IMPORT_BYTES // 1024} KB.")
     lines: dict[str, list[str]] = {}
     planned: list[dict] = []
     seen: dict[str, int] = {}
@@ -169,6 +177,30 @@ def units_query(filters: dict | None = None) -> Select:
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(ServiceUnit, name) == filters[name])
     return stmt
+
+
+def units_for(principal: Principal, filters: dict | None = None) -> Select:
+    """The units as the caller sees them: the active ones; admins also the inactive ones (an inactive unit takes
+    no answers, and is as unknown to the public)."""
+    access.require(principal, "reference.read")
+    stmt = units_query(filters)
+    return stmt if access.can(principal, "service_units.manage") else stmt.where(ServiceUnit.active)
+
+
+def unit_for(session: Session, principal: Principal, code: str) -> ServiceUnit:
+    """One unit as the caller sees it (inactive: admins only)."""
+    access.require(principal, "reference.read")
+    return get(session, code) if access.can(principal, "service_units.manage") else get_active(session, code)
+
+
+def survey_url(base_url: str, code: str) -> str:
+    """The unit's public survey page (what its poster's QR code holds)."""
+    return f"{base_url}/skm/{code}"
+
+
+def poster_url(base_url: str, code: str) -> str:
+    """The unit's printable A4 poster with the QR code to its survey page."""
+    return f"{survey_url(base_url, code)}/poster"
 
 
 def get(session: Session, code: str) -> ServiceUnit:

@@ -13,6 +13,7 @@ from service.db import insert_new, utcnow
 from service.domain import audit, calendar, service_units
 from service.domain.errors import Conflict, Invalid, TooManyRequests
 from service.domain.plain_text import unstorable
+from service.domain.shown import Shown
 from service.domain.skm_index import PROFILE
 from service.models.skm import ELEMENTS, SkmResponse
 
@@ -31,6 +32,23 @@ def device_hash(device: str) -> str:
     """What is kept of a device's identity (a browser's random cookie, an app's install id, a user id): its hash,
     so the table cannot be replayed as cookies."""
     return hashlib.sha256(f"skm-device:{device}".encode()).hexdigest()
+
+
+def app_device(user_id: int | None, device_id: str | None) -> str | None:
+    """Whom the apps' one-answer-a-day rule counts: a signed-in caller by account (on any phone), else the app's
+    install id when it sends one, else nobody (only the per-address limit applies)."""
+    if user_id:
+        return f"user:{user_id}"
+    return f"app:{device_id}" if device_id else None
+
+
+def shown(response: SkmResponse) -> Shown:
+    """A stored answer as its respondent is shown it: the nine answers and the profile, grouped."""
+    return Shown(
+        response,
+        answers={element: getattr(response, element) for element in ELEMENTS},
+        profile={item: getattr(response, item) for item in PROFILE},
+    )
 
 
 def check(data: dict) -> dict:

@@ -151,6 +151,16 @@ PROFILE: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# The profile items themselves: (Indonesian, English).
+PROFILE_ITEMS: dict[str, tuple[str, str]] = {
+    "age_band": ("Usia", "Age"),
+    "sex": ("Jenis kelamin", "Sex"),
+    "education": ("Pendidikan terakhir", "Education"),
+    "occupation": ("Pekerjaan utama", "Occupation"),
+}
+SUGGESTION_LABEL = ("Saran dan masukan", "Suggestions")
+_SIDE = {"id": 0, "en": 1}  # which of an (Indonesian, English) pair a locale reads
+
 # Quality letters by the converted index (nilai interval konversi): the lower bound of each band.
 QUALITY = (("A", 88.31), ("B", 76.61), ("C", 65.00), ("D", 25.00))
 QUALITY_TEXT = {
@@ -179,11 +189,13 @@ _POPULATIONS = [population for population, _ in _SAMPLE_TABLE]
 
 def sample_needed(population: int | None) -> int | None:
     """Respondents the regulation asks for from `population` service users: the row of the first tabled
-    population at or above it (the safe side between two rows); 384 for 100,000 and more; None when unknown."""
+    population at or above it (the safe side between two rows), never more than the population itself (a unit
+    serving 12 people cannot hear 14); 384 for 100,000 and more; None when unknown."""
     if population is None or population <= 0:
         return None
     row = bisect.bisect_left(_POPULATIONS, population)
-    return _SAMPLE_TABLE[row][1] if row < len(_SAMPLE_TABLE) else _SAMPLE_TABLE[-1][1]
+    needed = _SAMPLE_TABLE[row][1] if row < len(_SAMPLE_TABLE) else _SAMPLE_TABLE[-1][1]
+    return min(population, needed)
 
 
 def quality(ikm: float) -> str:
@@ -210,3 +222,41 @@ def compute(respondents: int, totals: dict[str, int]) -> Index | None:
     ikm = round(25 * sum(nrr.values()) / len(ELEMENTS), 2)
     weakest = min(ELEMENTS, key=lambda element: (nrr[element], ELEMENTS.index(element)))
     return Index(respondents, nrr, ikm, quality(ikm), weakest)
+
+
+def bands() -> list[tuple[str, float, float]]:
+    """(letter, lowest, highest index) of each quality band, A first: the regulation's table (A 88.31-100,
+    B 76.61-88.30, C 65.00-76.60, D 25.00-64.99), derived from QUALITY."""
+    uppers = [100.0] + [round(lower - 0.01, 2) for _, lower in QUALITY[:-1]]
+    return [(letter, lower, upper) for (letter, lower), upper in zip(QUALITY, uppers, strict=True)]
+
+
+def questionnaire(locale: str, suggestion_max: int) -> dict:
+    """Everything an app needs to show the survey in `locale` (id or en): the nine elements in the regulation's
+    order with their question and four answers (value 1 = worst .. 4 = best), the profile items with their codes,
+    the suggestion field and the quality bands."""
+    side = _SIDE[locale]
+    elements = []
+    for element in ELEMENTS:
+        name, question, answers = ELEMENT_TEXTS[element][locale]
+        options = [{"value": value, "label": label} for value, label in enumerate(answers, start=1)]
+        elements.append({"code": element, "name": name, "question": question, "answers": options})
+    profile = [
+        {
+            "code": item,
+            "label": PROFILE_ITEMS[item][side],
+            "options": [{"code": code, "label": labels[side]} for code, labels in PROFILE[item].items()],
+        }
+        for item in PROFILE
+    ]
+    quality_bands = [
+        {"letter": letter, "label": QUALITY_TEXT[letter][side], "lowest": lower, "highest": upper}
+        for letter, lower, upper in bands()
+    ]
+    return {
+        "locale": locale,
+        "elements": elements,
+        "profile": profile,
+        "suggestion": {"label": SUGGESTION_LABEL[side], "max_length": suggestion_max},
+        "quality": quality_bands,
+    }

@@ -83,6 +83,7 @@ TABLE = {
     ("GET", "/api/v1/opd"): ({}, OPEN),
     ("GET", "/api/v1/locate"): ({"query_string": {"lat": -7.95, "lon": 113.08}}, OPEN),
 }
+UNITS_CSV = b"code,name,type,kecamatan_code,lat,lon\r\npkm-sumber,Puskesmas Sumber,puskesmas,35.13.02,-7.95,113.08\r\n"
 MANAGERS = {"admin": 200, "bupati_office": 200}
 # Roles that upload photos (reports, findings) get 404 for another user's upload; the others 403.
 SOMEONE_ELSES_UPLOAD = dict.fromkeys(("admin", "bupati_office", "camat", "kepala_desa", "opd_officer"), 404)
@@ -285,6 +286,41 @@ TABLE.update(
             {"query_string": {"from": "2026-01-01", "to": "2026-12-31"}},
             only({"admin": 200, "bupati_office": 200, "coordinator": 200, "opd_officer": 200}, 403),
         ),
+        ("GET", "/api/v1/service-units"): ({}, OPEN),
+        ("POST", "/api/v1/service-units"): (
+            {
+                "json": {
+                    "code": "pkm-baru",
+                    "name": "Puskesmas Baru",
+                    "type": "puskesmas",
+                    "opd_code": "dinkes",
+                    "kecamatan_code": SUMBER,
+                    "lat": -7.9556,
+                    "lon": 113.0876,
+                }
+            },
+            only({"admin": 201}, 403),
+        ),
+        ("GET", "/api/v1/service-units/{unit_code}"): ({}, OPEN),
+        ("PATCH", "/api/v1/service-units/{unit_code}"): ({"json": {"served_per_month": 500}}, ADMIN_ONLY),
+        ("POST", "/api/v1/service-units/import"): (
+            lambda role: {
+                "data": {"file": (io.BytesIO(UNITS_CSV), "units.csv")},
+                "content_type": "multipart/form-data",
+            },
+            ADMIN_ONLY,
+        ),
+        ("GET", "/api/v1/skm/questionnaire"): ({}, OPEN),
+        # Anyone answers, with or without an account (each caller here is another device).
+        ("POST", "/api/v1/skm/{unit_code}/responses"): (
+            lambda role: {
+                "json": {
+                    "client_uuid": f"00000000-0000-4000-a000-{ROLES.index(role):012d}",
+                    "answers": {f"u{number}": 3 for number in range(1, 10)},
+                }
+            },
+            dict.fromkeys(ROLES, 201),
+        ),
         ("GET", "/api/v1/open311-keys"): ({}, ADMIN_ONLY),
         ("POST", "/api/v1/open311-keys"): ({"json": {"name": "LAPOR bridge"}}, only({"admin": 201}, 403)),
         ("DELETE", "/api/v1/open311-keys/{key_id}"): ({}, only({"admin": 404}, 403)),  # no such key
@@ -413,6 +449,7 @@ def test_status_for_every_role(client, people, auth_header, make_user, db, metho
             dataset="visit-rotation",
             service_code="sampah",
             request_id=complaint.id,
+            unit_code="pkm-sumber",
         )
         headers = auth_header(people[role]) if role != "anonymous" else {}
         request = kwargs(role) if callable(kwargs) else kwargs

@@ -22,6 +22,8 @@ from service.api import open311 as open311_api
 from service.api import platform as platform_api
 from service.api import reference as reference_api
 from service.api import reports as reports_api
+from service.api import service_units as service_units_api
+from service.api import skm as skm_api
 from service.api import stats as stats_api
 from service.api import users as users_api
 from service.api import visits as visits_api
@@ -38,6 +40,7 @@ from service.domain import (
     notifications,
     reference,
     reports,
+    skm,
     stats,
     tokens,
     visits,
@@ -56,6 +59,8 @@ from service.models import (
     Photo,
     Program,
     Report,
+    ServiceUnit,
+    SkmResponse,
     User,
     Visit,
 )
@@ -128,7 +133,11 @@ def world(client, as_, db):
         )
     )  # fmt: skip
     _ok(client.post("/api/v1/open311-keys", json={"name": "Jembatan"}, headers=as_("admin")))
+    skm_answer = {"client_uuid": str(uuid.uuid4()), "answers": {f"u{number}": 3 for number in range(1, 10)}}
+    stored_answer = _ok(client.post("/api/v1/skm/pkm-sumber/responses", json=skm_answer))
     return {
+        "skm_answer": skm_answer,
+        "skm_answer_id": stored_answer["id"],
         "complaint": complaint["id"],
         "tracking_code": anonymous["tracking_code"],
         "own_tracking_code": complaint["tracking_code"],
@@ -202,6 +211,9 @@ def test_every_time_in_the_answers_is_iso_8601(client, as_, world):
         "finding figures": client.get("/api/v1/stats/findings", headers=as_("office")),
         "open311": client.get("/open311/v2/requests.json"),
         "discovery": client.get("/open311/v2/discovery.json"),
+        "service units": client.get("/api/v1/service-units"),
+        "questionnaire": client.get("/api/v1/skm/questionnaire"),
+        "skm answer": client.post("/api/v1/skm/pkm-sumber/responses", json=world["skm_answer"]),
     }
     counted = {}
     for name, response in answers.items():
@@ -210,7 +222,8 @@ def test_every_time_in_the_answers_is_iso_8601(client, as_, world):
     steps = answers["track (verified)"].json["steps"]
     assert [s["status"] for s in steps] == ["submitted", "verified", "dispatched", "in_progress"]
     assert all(dt.datetime.fromisoformat(s["at"]).tzinfo for s in steps), "step times are ISO 8601"
-    for name in ("complaint", "track", "finding", "visit", "report", "inbox", "overview", "open311"):
+    timed = ("complaint", "track", "finding", "visit", "report", "inbox", "overview", "open311", "skm answer")
+    for name in timed:
         assert counted[name] > 0, f"{name}: no time seen, the walk would prove nothing"
 
 
@@ -276,6 +289,12 @@ INTERNAL = {
     (Visit, visits_api.VisitSchema): {"created_at", "sequence"},
     (Program, visits_api.ProgramSchema): {"created_by"},
     (Kecamatan, reference_api.KecamatanDetailSchema): {"updated_at"},
+    (ServiceUnit, service_units_api.ServiceUnitSchema): {"managed_by", "updated_at"},
+    (SkmResponse, skm_api.SkmAnsweredSchema): {
+        "client_uuid", "device_hash", "suggestion", "source",
+        "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9",  # shown inside `answers`
+        "age_band", "sex", "education", "occupation",  # shown inside `profile`
+    },
     (Notification, notifications_api.NotificationSchema): {
         "user_id", "broadcast_id", "params", "push_after", "pushed_at", "push_error",
     },
@@ -314,6 +333,7 @@ def test_what_the_domain_sets_on_a_row_is_in_its_schema(db, world, people):
         (visits.visit_detail(db, Principal.of(people["office"]), world["visit"]), visits_api.VisitDetailSchema),
         (reference.kecamatan_detail(db, SUMBER, with_boundary=True), reference_api.KecamatanDetailSchema),
     ]
+    cases.append((skm.shown(db.get(SkmResponse, world["skm_answer_id"])), skm_api.SkmAnsweredSchema))
     viewed = complaints.view(db, as_coordinator, complaint, now)
     cases += [(event, complaints_api.ComplaintHistorySchema) for event in viewed.history]
     finding = db.get(Finding, world["finding"])
