@@ -250,12 +250,12 @@ class TrackSchema(Schema):
     supporters = ma.fields.Integer(
         metadata={"description": '"me too": residents with an account and browsers without one'}
     )
-    survey_unit_code = ma.fields.Function(
-        lambda tracked: tracked.survey_unit.code if tracked.survey_unit else None,
+    survey_unit = ma.fields.Nested(
+        Schema.from_dict({"code": ma.fields.String(), "name": ma.fields.String()}, name="TrackSurveyUnit"),
         allow_none=True,
         metadata={
-            "description": "closed, about a unit's service: the unit whose satisfaction survey (/skm/{code}) the "
-            "complainant is invited to"
+            "description": "closed, about a unit's service: the unit whose satisfaction survey "
+            "(/skm/{code}) the complainant is invited to"
         },
     )
     resolution_photos = ma.fields.List(

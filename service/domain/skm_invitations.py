@@ -20,16 +20,12 @@ def survey_unit(session: Session, complaint: Complaint) -> ServiceUnit | None:
     )
 
 
-def survey_url(public_base_url: str, unit: ServiceUnit) -> str:
-    return f"{public_base_url}/skm/{unit.code}"
-
-
 def invite(session: Session, complaint: Complaint, public_base_url: str) -> None:
     """A closed complaint's registered complainant gets the survey link in his inbox and as a push (an anonymous
     one sees it on the tracking page). The answer stays anonymous: nothing ties it to the complaint."""
     if complaint.reporter_id is None or (unit := survey_unit(session, complaint)) is None:
         return
-    url = survey_url(public_base_url, unit)
+    url = service_units.survey_url(public_base_url, unit.code)
     params = {"unit": unit.name, "tracking_code": complaint.tracking_code, "url": url}
     data = {"complaint_id": str(complaint.id), "unit_code": unit.code, "url": url}
     notifications.notify(session, complaint.reporter_id, "skm_invitation", params, data)

@@ -89,8 +89,8 @@ def test_no_invitation_for_complaints_about_no_unit_or_without_an_account(client
     assert closed.status_code == 200 and closed.json["status"] == "closed"
     assert _invitations(db) == [], "a road is no unit; an anonymous complainant has no inbox"
     code = db.get(Complaint, anonymous).tracking_code
-    assert client.get(f"/api/v1/track/{code}").json["survey_unit_code"] == "pkm-sumber", "the tracking page tells"
-    assert client.get(f"/api/v1/track/{db.get(Complaint, rubbish).tracking_code}").json["survey_unit_code"] is None
+    assert client.get(f"/api/v1/track/{code}").json["survey_unit"] == {"code": "pkm-sumber", "name": "Puskesmas Sumber"}
+    assert client.get(f"/api/v1/track/{db.get(Complaint, rubbish).tracking_code}").json["survey_unit"] is None
 
 
 def test_the_nearest_unit_is_the_kecamatan_s_own_else_the_nearest_anywhere(db):
