@@ -13,7 +13,7 @@ from PIL import Image, ImageCms
 from service.domain import imaging, photos
 from tests import images
 
-# The inverse of each transpose in imaging.UPRIGHT: what turned the upright picture into the stored pixels.
+# The inverse of each turn in pixels.UPRIGHT: what turned the upright picture into the stored pixels.
 STORED = {
     1: None,
     2: Image.Transpose.FLIP_LEFT_RIGHT,
