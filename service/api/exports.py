@@ -1,23 +1,26 @@
 """Exports: complaints, findings, field reports and visits as CSV, XLSX or GeoJSON, with the lists' filters and the
-caller's scope, streamed; each export recorded in the audit trail."""
+caller's scope, streamed; a service unit's SKM report as XLSX; each export recorded in the audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 
+import marshmallow as ma
 from flask import Response, stream_with_context, url_for
 from flask.views import MethodView
 
-from service.api.base import Blueprint, principal, services, session
+from service.api.base import Blueprint, Schema, principal, services, session
 from service.api.complaints import ComplaintListArgs
 from service.api.findings import FindingListArgs
 from service.api.photos import derivative_url, signed_expiry
 from service.api.reports import ReportListArgs
 from service.api.visits import VisitListArgs
 from service.db import utcnow
-from service.domain import audit, exports
+from service.domain import audit, exports, skm_report, skm_stats
 from service.domain.access import Principal
+from service.domain.calendar import today
 from service.domain.errors import NotFound
 
 blp = Blueprint("exports", __name__, description="Exports for analysis: CSV, XLSX, GeoJSON")
@@ -139,3 +142,54 @@ _export_view(
     "reports", ReportListArgs, "Field reports the caller may see, with the list's filters (csv, xlsx, geojson)."
 )
 _export_view("visits", VisitListArgs, "Visits the caller may see, with the list's filters (csv, xlsx, geojson).")
+
+
+# --- a service unit's satisfaction survey report
+
+DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
+
+
+class SkmReportArgs(Schema):
+    from_ = ma.fields.Date(
+        data_key="from", validate=DATES, metadata={"description": "WIB; default the first day of this semester"}
+    )
+    to = ma.fields.Date(
+        validate=DATES,
+        metadata={"description": "WIB, inclusive; default the last day of the semester of `from` (or of today)"},
+    )
+
+
+def skm_report_download(who: Principal, unit_code: str, start: dt.date, end: dt.date) -> Response:
+    """The unit's report as a download, recorded in the audit trail (also serves the console's links)."""
+    report = skm_report.unit_report(session(), who, unit_code, start, end, utcnow())
+    body = skm_report.xlsx(report)
+    filters = {"unit": report.unit.code, "from": start.isoformat(), "to": end.isoformat()}
+    data = {"format": "xlsx", "filters": filters, "rows": report.totals.respondents, "complete": True}
+    audit.record(session(), who.user_id, "export", "export", "skm", data)
+    session().commit()
+    response = Response(body, mimetype=MEDIA_TYPES["xlsx"])
+    name = f"skm-{report.unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/exports/skm/<string:unit_code>.xlsx")
+class ExportSkm(MethodView):
+    @blp.auth()
+    @blp.arguments(SkmReportArgs, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The report",
+                "content": {MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    def get(self, args, unit_code):
+        """A service unit's satisfaction survey (SKM) report for a period, in the layout of PermenPANRB 14/2017: the
+        nine elements with their totals, NRR, weight 1/9 and weighted NRR, the index and the IKM (x 25), the quality
+        letter and its meaning, the weakest element, the respondents against the sample, and the respondent profile
+        (age band, sex, education, occupation); never a suggestion. A unit outside the caller's scope is a 404."""
+        start, end = skm_stats.period(args.get("from_"), args.get("to"), today())
+        return skm_report_download(principal(), unit_code, start, end)

@@ -10,9 +10,10 @@ from flask.views import MethodView
 from service.api.base import Blueprint, Schema, principal, session
 from service.api.complaints import FiguresSchema as ComplaintFiguresSchema
 from service.db import utcnow
-from service.domain import stats
+from service.domain import skm_stats, stats
 from service.domain.calendar import today
 from service.models.reference import SECTORS
+from service.models.skm import ELEMENTS, UNIT_TYPES
 from service.models.visits import FINDING_STATUSES, VISIT_STATUSES
 
 blp = Blueprint("stats", __name__, description="Figures for Satu Data: output and impact, in the caller's scope")
@@ -174,3 +175,176 @@ class ByPillar(MethodView):
         """Per SAE pillar (pemerintahan, ekonomi, pendidikan dan kesehatan, infrastruktur, sosial): the OPDs'
         complaints and findings together."""
         return _figures("pillar", args)
+
+
+# --- the satisfaction index (SKM, PermenPANRB 14/2017)
+
+
+class SkmArgs(Schema):
+    from_ = ma.fields.Date(
+        data_key="from", validate=DATES, metadata={"description": "WIB; default the first day of this semester"}
+    )
+    to = ma.fields.Date(
+        validate=DATES,
+        metadata={"description": "WIB, inclusive; default the last day of the semester of `from` (or of today)"},
+    )
+    unit = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "a service unit's code"})
+    opd = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "the units of this OPD"})
+    kecamatan = ma.fields.String(
+        validate=ma.validate.Length(1, 20), metadata={"description": "the units of this kecamatan (Kemendagri code)"}
+    )
+    period = ma.fields.String(
+        validate=ma.validate.OneOf(skm_stats.STEPS),
+        metadata={"description": "semester or month: the total's index step by step, in `series`"},
+    )
+
+
+class SkmWeakestSchema(Schema):
+    element = ma.fields.String(metadata={"enum": list(ELEMENTS)})
+    name = ma.fields.String(metadata={"description": "the regulation's name of the element"})
+    name_en = ma.fields.String()
+    nrr = ma.fields.Float(metadata={"description": "its mean answer, 1-4"})
+
+
+class SkmIndexSchema(Schema):
+    respondents = ma.fields.Integer(metadata={"description": "answers given (created_at) in the period"})
+    nrr = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(ELEMENTS)),
+        values=ma.fields.Float(),
+        allow_none=True,
+        metadata={
+            "description": f"u1-u9: each element's mean answer (1-4, nilai rata-rata), to {skm_stats.NRR_DECIMALS} "
+            "decimals; a group's pools its units' answers; null without answers"
+        },
+    )
+    ikm = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "25 x the mean of the nine unrounded NRR, to 2 decimals (25-100); null without answers"
+        },
+    )
+    quality = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["A", "B", "C", "D"],
+            "description": "A 88.31-100, B 76.61-88.30, C 65.00-76.60, D 25.00-64.99",
+        },
+    )
+    weakest = ma.fields.Nested(
+        SkmWeakestSchema,
+        allow_none=True,
+        metadata={"description": "the element with the lowest NRR (the first on a tie)"},
+    )
+    sample_needed = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "respondents the regulation's table asks for, of the people served in the period "
+            "(served_per_month x months); a group's: the sum of its units'; null when a unit's is unknown"
+        },
+    )
+    sample_reached = ma.fields.Boolean(
+        allow_none=True,
+        metadata={"description": "respondents >= sample_needed; a group's: every unit reached its own; null: unknown"},
+    )
+
+
+class SkmUnitRowSchema(SkmIndexSchema):
+    unit_code = ma.fields.String()
+    unit_name = ma.fields.String()
+    unit_type = ma.fields.String(metadata={"enum": list(UNIT_TYPES)})
+    opd_code = ma.fields.String(allow_none=True, metadata={"description": "null: a kantor kecamatan"})
+    kecamatan_code = ma.fields.String(metadata={"description": "Kemendagri code"})
+    active = ma.fields.Boolean(metadata={"description": "surveyed now (an inactive unit shows with its answers)"})
+    population = ma.fields.Integer(
+        allow_none=True, metadata={"description": "people served in the period: served_per_month x months"}
+    )
+
+
+class SkmOpdRowSchema(SkmIndexSchema):
+    opd_code = ma.fields.String()
+    opd_name = ma.fields.String(allow_none=True)
+    units = ma.fields.Integer(metadata={"description": "its units listed in `units`"})
+
+
+class SkmKecamatanRowSchema(SkmIndexSchema):
+    kecamatan_code = ma.fields.String(metadata={"description": "Kemendagri code"})
+    kecamatan_name = ma.fields.String()
+    bps_code = ma.fields.String(allow_none=True, metadata={"description": "BPS code"})
+    units = ma.fields.Integer(metadata={"description": "its units listed in `units`"})
+
+
+class SkmStepSchema(SkmIndexSchema):
+    period = ma.fields.String(metadata={"description": "2025-S1 (January-June), 2025-S2, or a month 2025-01"})
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+
+
+class SkmFiguresSchema(Schema):
+    date_from = ma.fields.Date()
+    date_to = ma.fields.Date()
+    generated_at = ma.fields.AwareDateTime()
+    total = ma.fields.Nested(SkmIndexSchema, metadata={"description": "every answer of the selection, pooled"})
+    units = ma.fields.List(ma.fields.Nested(SkmUnitRowSchema))
+    opd = ma.fields.List(
+        ma.fields.Nested(SkmOpdRowSchema), metadata={"description": "the OPDs of the units (kantor kecamatan: none)"}
+    )
+    kecamatan = ma.fields.List(ma.fields.Nested(SkmKecamatanRowSchema))
+    series = ma.fields.List(
+        ma.fields.Nested(SkmStepSchema), metadata={"description": "with period=semester|month: the total, step by step"}
+    )
+
+
+_SKM_INDEX_EXAMPLE = {
+    "respondents": 40,
+    "nrr": {"u1": 3.25, "u2": 3.1, "u3": 2.675, "u4": 3.9, "u5": 3.2, "u6": 3.3, "u7": 3.45, "u8": 2.95, "u9": 3.0},
+    "ikm": 80.07,
+    "quality": "B",
+    "weakest": {"element": "u3", "name": "Waktu pelayanan", "name_en": "Service time", "nrr": 2.675},
+    "sample_needed": 44,
+    "sample_reached": False,
+}
+SKM_EXAMPLE = {
+    "date_from": "2026-01-01",
+    "date_to": "2026-06-30",
+    "generated_at": "2026-05-04T02:00:00+00:00",
+    "total": _SKM_INDEX_EXAMPLE,
+    "units": [
+        {
+            "unit_code": "pkm-kraksaan",
+            "unit_name": "Puskesmas Kraksaan",
+            "unit_type": "puskesmas",
+            "opd_code": "dinkes",
+            "kecamatan_code": "35.13.14",
+            "active": True,
+            "population": 50,
+            **_SKM_INDEX_EXAMPLE,
+        }
+    ],
+    "opd": [{"opd_code": "dinkes", "opd_name": "Dinkes", "units": 1, **_SKM_INDEX_EXAMPLE}],
+    "kecamatan": [
+        {
+            "kecamatan_code": "35.13.14",
+            "kecamatan_name": "Kraksaan",
+            "bps_code": "3513150",
+            "units": 1,
+            **_SKM_INDEX_EXAMPLE,
+        }
+    ],
+    "series": [
+        {"period": "2026-S1", "date_from": "2026-01-01", "date_to": "2026-06-30", **_SKM_INDEX_EXAMPLE},
+    ],
+}
+
+
+@blp.route("/stats/skm")
+class Skm(MethodView):
+    @blp.auth()
+    @blp.arguments(SkmArgs, location="query")
+    @blp.response(200, SkmFiguresSchema, example=SKM_EXAMPLE)
+    def get(self, args):
+        """The satisfaction index (IKM, PermenPANRB 14/2017) per service unit, OPD and kecamatan in the caller's
+        scope: respondents, each element's mean (nrr), the IKM, its quality letter, the element with the lowest
+        mean, and the sample the regulation asks for. Definitions are on each field."""
+        start, end = skm_stats.period(args.get("from_"), args.get("to"), today())
+        filters = {name: args.get(name) for name in ("unit", "opd", "kecamatan")}
+        return skm_stats.figures(session(), principal(), start, end, utcnow(), filters, args.get("period"))

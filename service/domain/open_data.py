@@ -1,7 +1,8 @@
 """Open data for Satu Data and any data portal: aggregated, non-personal datasets (stable columns, Kemendagri and BPS
 codes, CC BY 4.0) and their DCAT catalogue. Nothing personal goes out: no names, contacts or texts, no `rahasia`
 complaint, and a count below SUPPRESS_BELOW is withheld (a handful of complaints in one place and month can point
-at a person)."""
+at a person); the satisfaction index is published from the answers' sums only, and not at all from fewer than
+skm_stats.MIN_RESPONDENTS answers."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, extract, func, select
 from sqlalchemy.orm import Session
 
+from service.domain import skm_stats
 from service.domain.calendar import WIB
-from service.models import Complaint, ComplaintCategory, Finding, Kecamatan, Opd, Program, Visit
+from service.domain.skm_index import ELEMENT_TEXTS
+from service.models import (
+    Complaint,
+    ComplaintCategory,
+    Finding,
+    Kecamatan,
+    Opd,
+    Program,
+    ServiceUnit,
+    SkmResponse,
+    Visit,
+)
 from service.models.complaints import DUPLICATE, RAHASIA
+from service.models.skm import ELEMENTS
 from service.models.visits import CONFIRMED, DONE, FINDING_DONE, VERIFIED
 
 SUPPRESS_BELOW = 3
@@ -103,6 +117,36 @@ DATASETS = {
             "http://purl.org/cld/freq/daily",
             ("kinerja", "OPD", "SAE"),
         ),
+        OpenDataset(
+            "ikm-per-unit-semester",
+            "Indeks Kepuasan Masyarakat (IKM) per unit layanan dan semester",
+            "The public satisfaction survey (SKM, PermenPANRB 14/2017) per service unit and semester (WIB): the "
+            "respondents, each element's mean answer u1-u9 (1-4), the index IKM (25 x the mean of the nine) and its "
+            "quality letter. Only the answers' sums: no suggestion, no respondent profile. A unit-semester with "
+            f"fewer than {skm_stats.MIN_RESPONDENTS} respondents has no index (suppressed=true, nrr, ikm and "
+            "quality empty).",
+            (
+                ("semester", "YYYY-S1 (January-June) or YYYY-S2 (July-December), by the day of the answer in WIB"),
+                ("unit_code", "code of the service unit"),
+                ("unit_name", "name of the service unit"),
+                ("unit_type", "kantor_kecamatan, puskesmas, rsud, kantor_desa, dinas_layanan, mpp or other"),
+                ("opd_code", "code of the OPD it belongs to (empty: a kantor kecamatan)"),
+                ("opd_name", "short name of the OPD"),
+                ("kecamatan_code", "Kemendagri code of the kecamatan"),
+                ("kecamatan_bps_code", "BPS code of the kecamatan"),
+                ("kecamatan_name", "name of the kecamatan"),
+                ("respondents", "answers in the semester"),
+                *(
+                    (f"nrr_{element}", f"mean answer (1-4) to element {element}: {ELEMENT_TEXTS[element]['en'][0]}")
+                    for element in ELEMENTS
+                ),
+                ("ikm", "the index: 25 x the mean of the nine unrounded means, 25-100"),
+                ("quality", "A (88.31-100), B (76.61-88.30), C (65.00-76.60) or D (25.00-64.99)"),
+                ("suppressed", "true when the index is withheld (too few respondents)"),
+            ),
+            "http://purl.org/cld/freq/daily",
+            ("survei kepuasan masyarakat", "IKM", "pelayanan publik"),
+        ),
     )
 }
 
@@ -114,21 +158,24 @@ def rows(session: Session, name: str) -> list[dict]:
         "findings-per-opd-state": _findings,
         "visit-rotation": _visits,
         "opd-performance-per-pillar": _performance,
+        "ikm-per-unit-semester": _ikm,
     }[name](session)
 
 
-# The tables a dataset is made from: when they last changed is when it did.
-SOURCES: dict[str, tuple[type[Complaint] | type[Finding] | type[Visit], ...]] = {
-    "complaints-per-kecamatan-month": (Complaint,),
-    "findings-per-opd-state": (Finding,),
-    "visit-rotation": (Visit,),
-    "opd-performance-per-pillar": (Complaint, Finding),
+# The tables a dataset is made from, by the column that says when a row last changed: when they last changed is
+# when it did (answers are never changed: their creation).
+SOURCES: dict[str, tuple] = {
+    "complaints-per-kecamatan-month": (Complaint.updated_at,),
+    "findings-per-opd-state": (Finding.updated_at,),
+    "visit-rotation": (Visit.updated_at,),
+    "opd-performance-per-pillar": (Complaint.updated_at, Finding.updated_at),
+    "ikm-per-unit-semester": (SkmResponse.created_at, ServiceUnit.updated_at),
 }
 
 
 def modified(session: Session, name: str) -> dt.datetime | None:
     """When the dataset's sources last changed (one indexed max per table; the rows are not computed)."""
-    times = [session.scalar(select(func.max(model.updated_at))) for model in SOURCES[name]]
+    times = [session.scalar(select(func.max(column))) for column in SOURCES[name]]
     return max((t for t in times if t is not None), default=None)
 
 
@@ -236,6 +283,42 @@ def _performance(session: Session) -> list[dict]:
     return out
 
 
+def _ikm(session: Session) -> list[dict]:
+    """Per unit and semester, from the answers' sums (answered_on is the day in WIB); no text, no profile."""
+    year = extract("year", SkmResponse.answered_on)
+    half = case((extract("month", SkmResponse.answered_on) <= 6, 1), else_=2)
+    sums = skm_stats.totals_by(session, [], [], SkmResponse.unit_code, year, half)
+    units = {u.code: u for u in session.scalars(select(ServiceUnit).where(ServiceUnit.code.in_({k[0] for k in sums})))}
+    places = {k.code: k for k in session.scalars(select(Kecamatan))}
+    opd_names = dict(session.execute(select(Opd.code, Opd.short_name)).all())
+    out = []
+    for (code, year_of, half_of), totals in sorted(sums.items(), key=lambda item: (item[0][1], item[0][2], item[0][0])):
+        unit, place = units[code], places[units[code].kecamatan_code]
+        index = totals.index() if totals.respondents >= skm_stats.MIN_RESPONDENTS else None
+        out.append(
+            {
+                "semester": f"{int(year_of)}-S{int(half_of)}",
+                "unit_code": code,
+                "unit_name": unit.name,
+                "unit_type": unit.type,
+                "opd_code": unit.opd_code,
+                "opd_name": opd_names.get(unit.opd_code) if unit.opd_code else None,
+                "kecamatan_code": place.code,
+                "kecamatan_bps_code": place.bps_code,
+                "kecamatan_name": place.name,
+                "respondents": totals.respondents,
+                **{
+                    f"nrr_{element}": round(index.nrr[element], skm_stats.NRR_DECIMALS) if index else None
+                    for element in ELEMENTS
+                },
+                "ikm": index.ikm if index else None,
+                "quality": index.quality if index else None,
+                "suppressed": index is None,
+            }
+        )
+    return out
+
+
 def catalog(base_url: str, modified: dict[str, dt.datetime | None], publisher_name: str, regency_name: str) -> dict:
     """The DCAT catalogue as JSON-LD (context inline: a harvester needs nothing else)."""
     publisher = {"@type": "foaf:Organization", "foaf:name": publisher_name}
@@ -254,8 +337,9 @@ def catalog(base_url: str, modified: dict[str, dt.datetime | None], publisher_na
         "@id": f"{base_url}/open-data/catalog.jsonld",
         "@type": "dcat:Catalog",
         "dct:title": f"Satu Data Sambang Desa - {regency_name}",
-        "dct:description": "Open data of the Bupati's visit programme: complaints, findings, the visit rotation and "
-        "OPD performance, aggregated and without personal data.",
+        "dct:description": "Open data of the Bupati's visit programme: complaints, findings, the visit rotation, "
+        "OPD performance and the public satisfaction index of the service units, aggregated and without personal "
+        "data.",
         "dct:publisher": publisher,
         "dct:license": LICENSE,
         "dct:language": "id",

@@ -208,7 +208,7 @@ def quality(ikm: float) -> str:
 class Index:
     respondents: int
     nrr: dict[str, float]  # element -> mean answer (nilai rata-rata), unrounded
-    ikm: float  # 25 x the mean of the element means, rounded to two decimals
+    ikm: float  # 25 x the mean of the element means, rounded half up to two decimals
     quality: str
     weakest: str  # the element with the lowest mean (the first in the regulation's order on a tie)
 
@@ -219,7 +219,10 @@ def compute(respondents: int, totals: dict[str, int]) -> Index | None:
     if respondents <= 0:
         return None
     nrr = {element: totals[element] / respondents for element in ELEMENTS}
-    ikm = round(25 * sum(nrr.values()) / len(ELEMENTS), 2)
+    # 25 x sum / (9 x respondents), rounded half up in whole numbers: the answers are whole, so an index on a
+    # half hundredth is exact (74.375 is 74.38), where floats and round() would give 74.37 or 74.38 by noise.
+    numerator, denominator = 25 * sum(totals[element] for element in ELEMENTS), len(ELEMENTS) * respondents
+    ikm = (200 * numerator + denominator) // (2 * denominator) / 100
     weakest = min(ELEMENTS, key=lambda element: (nrr[element], ELEMENTS.index(element)))
     return Index(respondents, nrr, ikm, quality(ikm), weakest)
 

@@ -41,6 +41,7 @@ from service.domain import (
     reference,
     reports,
     skm,
+    skm_stats,
     stats,
     tokens,
     visits,
@@ -64,6 +65,7 @@ from service.models import (
     User,
     Visit,
 )
+from service.models.skm import ELEMENTS
 from tests.conftest import SUMBER, make_app
 
 GEMITO = "35.13.02.2005"  # a desa of Sumber
@@ -209,6 +211,7 @@ def test_every_time_in_the_answers_is_iso_8601(client, as_, world):
         "overview": client.get("/api/v1/stats/overview", query_string={"period": "month"}, headers=as_("office")),
         "complaint figures": client.get("/api/v1/stats/complaints", headers=as_("coordinator")),
         "finding figures": client.get("/api/v1/stats/findings", headers=as_("office")),
+        "satisfaction index": client.get("/api/v1/stats/skm", query_string={"period": "month"}, headers=as_("office")),
         "open311": client.get("/open311/v2/requests.json"),
         "discovery": client.get("/open311/v2/discovery.json"),
         "service units": client.get("/api/v1/service-units"),
@@ -378,6 +381,12 @@ def test_figures_have_exactly_the_keys_their_schemas_list(db, world, people, ser
         figures = stats.figures(db, office, by, start, end, now, monthly=True)
         assert figures.get("rows", [1]) and figures["months"]
         _keys_match(schema(), figures, by)
+    db.add(SkmResponse(unit_code="pkm-sumber", client_uuid=str(uuid.uuid4()), answered_on=end, source="web",
+                       created_at=now, **dict.fromkeys(ELEMENTS, 3)))  # fmt: skip
+    db.flush()
+    skm = skm_stats.figures(db, office, start, end, now, {"kecamatan": SUMBER}, "semester")
+    assert skm["units"][1]["weakest"] and skm["opd"] and skm["kecamatan"] and skm["series"]
+    _keys_match(stats_api.SkmFiguresSchema(), skm, "skm")
     _keys_match(complaints_api.StatsSchema(), complaint_stats.figures(db, coordinator, start, end, now), "complaints")
     _keys_match(findings_api.FindingStatsSchema(), finding_stats.figures(db, office, start, end, now), "findings")
     _keys_match(platform_api.ReadySchema(), health.readiness(db, services.redis), "readyz")

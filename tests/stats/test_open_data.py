@@ -34,7 +34,7 @@ def test_the_catalogue_resolves_and_nothing_personal_is_published(client, as_, r
     assert catalog.status_code == 200 and catalog.mimetype == "application/ld+json"
     graph = Graph().parse(data=catalog.get_data(as_text=True), format="json-ld")
     datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
-    assert len(datasets) == 4
+    assert len(datasets) == 5
     bodies = {}
     for dataset in datasets:
         assert graph.value(dataset, DCT.title) and graph.value(dataset, DCT.modified)
