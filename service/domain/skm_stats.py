@@ -299,11 +299,10 @@ def _series(
 # --- the units of a place, and the effect of a visit
 
 
-def kecamatan_units(session: Session, principal: Principal, kecamatan_code: str, today: dt.date) -> list[dict]:
-    """The index of each unit of a kecamatan (in the caller's scope) over the last BRIEFING_MONTHS months to today:
-    the rows of figures()."""
+def kecamatan_recent(session: Session, principal: Principal, kecamatan_code: str, today: dt.date) -> dict:
+    """figures() of a kecamatan's units (in the caller's scope) over the last BRIEFING_MONTHS months to today."""
     start = add_months(today, -BRIEFING_MONTHS) + dt.timedelta(days=1)
-    return figures(session, principal, start, today, utcnow(), {"kecamatan": kecamatan_code})["units"]
+    return figures(session, principal, start, today, utcnow(), {"kecamatan": kecamatan_code})
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The console's visit page (Kunjungan) and its printable briefing, assembled from the API's own scoped reads.
 
 The visit comes from visits.get_visible_visit, the findings from findings.findings_query with findings.timeline, the
-field reports from reports.reports_query and the briefing from findings.briefing: a page never shows more than the
-API would. What the page offers to change (the agenda, a new finding) is asked here, and decided again by the
-domain call the form posts to.
+field reports from reports.reports_query, the briefing from findings.briefing and its service units' IKM from
+skm_stats (as GET /stats/skm): a page never shows more than the API would. What the page offers to change (the
+agenda, a new finding) is asked here, and decided again by the domain call the form posts to.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import access, findings, lookup, reports, schedule, visits
+from service.domain import access, findings, lookup, reports, schedule, skm_stats, visits
 from service.domain.access import Principal
 from service.domain.shown import Shown
 from service.models import ComplaintCategory, Desa, Finding, Kecamatan, Opd, Program, Report, Visit
@@ -65,6 +65,7 @@ class BriefingPage:
     category_names: dict[str, tuple[str, str]]  # complaint category code -> (Indonesian, English)
     earlier_shown: list[findings.EarlierFinding]  # still-open first, newest first, cut to BRIEFING_FINDINGS
     sla_states: dict[int, str]  # finding id -> on_time | due_soon | overdue
+    ikm: dict  # skm_stats.figures() of the kecamatan's service units over the last 12 months
 
 
 def _names(session: Session, visit: Visit) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -165,4 +166,5 @@ def briefing_page(
         categories,
         earlier,
         {e.finding.id: findings.sla_state(e.finding, now) for e in earlier},
+        skm_stats.kecamatan_recent(session, principal, briefing.visit.kecamatan_code, today),
     )

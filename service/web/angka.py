@@ -1,4 +1,5 @@
-"""The figures (Angka) per OPD, SAE pillar and kecamatan, monthly charts, exports."""
+"""The figures (Angka) per OPD, SAE pillar and kecamatan, monthly charts, the satisfaction index (IKM) per unit and
+before/after the visits, exports."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from babel.dates import format_date
 from flask import g, request
 
 from service.api.base import session
-from service.api.exports import stream
+from service.api.exports import skm_report_download, stream
 from service.db import utcnow
-from service.domain import exports, stats
+from service.domain import access, exports, skm_stats, stats
 from service.domain.calendar import today
 from service.domain.errors import Invalid, NotFound
-from service.web import i18n
+from service.web import i18n, ikm
 from service.web.charts import Series, bar_chart, monthly_chart
 from service.web.pages import bp, render
 from service.web.session import principal, signed_in
@@ -104,6 +105,7 @@ def angka():
     figures = stats.all_figures(session(), who, start, end, now)
     overview, pillars, opds, kecamatan = (figures[by] for by in ("overview", "pillar", "opd", "kecamatan"))
     monthly = stats.monthly_counts(session(), who, start, end)
+    skm = skm_stats.figures(session(), who, start, end, now)
     return render(
         "angka.html",
         422 if period.errors else 200,
@@ -120,6 +122,13 @@ def angka():
         share=_share,
         number=format_number,
         month_name=_month_name,
+        skm=skm,
+        skm_opd={row["opd_code"]: row for row in skm["opd"]},
+        skm_kecamatan={row["kecamatan_code"]: row for row in skm["kecamatan"]},
+        kecamatan_names={row["kecamatan_code"]: row["kecamatan_name"] for row in skm["kecamatan"]},
+        impacts=skm_stats.visit_impacts(session(), who, start, end, day),
+        may_report=access.can(who, "exports.read"),
+        **ikm.context(),
     )
 
 
@@ -175,6 +184,15 @@ def angka_export(dataset: str, fmt: str):
     assert period.start is not None and period.end is not None
     since, until = stats.bounds(period.start, period.end)
     return stream(principal(), dataset, fmt, exports.period_filters(dataset, since, until))
+
+
+@bp.get("/angka/skm/<unit_code>.xlsx")
+@signed_in
+def angka_skm_report(unit_code: str):
+    """A service unit's SKM report, as the API's, for the period on the page."""
+    period = read_period(request.args, today())
+    assert period.start is not None and period.end is not None
+    return skm_report_download(principal(), unit_code, period.start, period.end)
 
 
 i18n.add(

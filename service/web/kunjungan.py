@@ -15,7 +15,7 @@ from service.domain import findings, visit_page, visits
 from service.domain.calendar import today
 from service.domain.errors import Invalid
 from service.models.complaints import SLA_CLASSES
-from service.web import i18n, jadwal, reasons
+from service.web import i18n, ikm, jadwal, reasons
 from service.web import session as web
 from service.web.pages import bp, render
 from service.web.session import signed_in
@@ -430,4 +430,4 @@ def kunjungan_temuan(visit_id: int):
 @signed_in
 def kunjungan_briefing(visit_id: int):
     data = visit_page.briefing_page(session(), web.principal(), visit_id, today(), utcnow())
-    return render("kunjungan_briefing.html", page=data, visit=data.briefing.visit)
+    return render("kunjungan_briefing.html", page=data, visit=data.briefing.visit, **ikm.context())

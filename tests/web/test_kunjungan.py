@@ -1,6 +1,7 @@
 """The visit page (Kunjungan) in a real browser: the office edits the agenda and records a finding for DPUPR, prints
-the briefing on at most two A4 pages; a field report's photo shows as a thumbnail; a camat edits his own kecamatan's
-agenda only; an OPD officer sees his OPD's findings only; accessibility, widths and English."""
+the briefing (with the IKM of the kecamatan's service units) on at most two A4 pages; a field report's photo shows as
+a thumbnail; a camat edits his own kecamatan's agenda only; an OPD officer sees his OPD's findings only;
+accessibility, widths and English."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 
 from service.domain import access, findings, photos, reports, users
 from service.domain.calendar import WIB
-from service.models import Program, Visit
+from service.models import Program, SkmResponse, Visit
+from service.models.skm import ELEMENTS
 from service.models.visits import CONFIRMED, DONE, PLANNED
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.images import sample
@@ -96,6 +98,13 @@ def made(web_app, web_db):
             io.BytesIO(sample("landscape_1.jpg")),
             services.settings.max_upload_bytes,
         )
+        # The satisfaction survey of Puskesmas Sumber: 12 answers this past month, u3 (service time) the weakest.
+        for number in range(12):
+            at = dt.datetime.now(dt.UTC) - dt.timedelta(days=3 + number)
+            answers = {**dict.fromkeys(ELEMENTS, 4), "u3": 2, "u8": 3}
+            day = at.astimezone(WIB).date()
+            session.add(SkmResponse(unit_code="pkm-sumber", client_uuid=str(uuid.uuid4()), answered_on=day,
+                                    source="web", created_at=at, **answers))  # fmt: skip
         session.commit()
         assert photos.start(session, accepted.photo.id)
         photos.process(session, services.storage, services.settings, accepted.photo.id)
@@ -177,6 +186,13 @@ def test_the_office_edits_the_agenda_records_a_finding_and_prints_the_briefing(p
     main = page.locator("main").inner_text()
     assert "Puskesmas Sumber" in main and "Jalan longsor di tepi sungai" in main
     assert "Temuan lama 14" in main and "Ditampilkan 12 dari 15." in main
+    ikm = page.locator("section[aria-labelledby=b-ikm]")
+    puskesmas = ikm.locator("tbody tr", has_text="Puskesmas Sumber")
+    assert puskesmas.locator("td[data-label='IKM']").inner_text() == "91,67 A · Sangat baik"  # 25 x 33 / 9
+    assert puskesmas.locator("td[data-label='Responden']").inner_text() == "12"
+    assert puskesmas.locator("td[data-label='Unsur terendah']").inner_text() == "U3 Waktu pelayanan (2)"
+    office = ikm.locator("tbody tr", has_text="Kantor Kecamatan Sumber")
+    assert office.locator("td[data-label='IKM']").inner_text() == "Belum ada jawaban"
     assert page.locator("[data-print]").is_visible(), "the print button shows once its script ran"
     assert page.locator(".briefing-reports img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert_accessible(page)
