@@ -165,6 +165,9 @@ TABLE.update(
             ("GET", f"/api/v1/stats/{by}"): ({}, only({"resident": 403}, 200))
             for by in ("overview", "kecamatan", "opd", "pillars")
         },
+        ("GET", "/api/v1/stats/skm"): ({}, only({"resident": 403}, 200)),
+        # Puskesmas Sumber: in the camat's and kepala desa's kecamatan, not of the officer's OPD (DPUPR).
+        ("GET", "/api/v1/exports/skm/{unit_code}.xlsx"): ({}, only({"resident": 403, "opd_officer": 404}, 200)),
         ("GET", "/api/v1/exports/complaints.{extension}"): ({}, only({"resident": 403, "kepala_desa": 403}, 200)),
         ("GET", "/api/v1/exports/findings.{extension}"): ({}, only({"resident": 403}, 200)),
         ("GET", "/api/v1/exports/reports.{extension}"): ({}, only({"resident": 403, "opd_officer": 403}, 200)),
