@@ -18,7 +18,7 @@ from service.domain import access, skm_index, skm_stats, stats
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import NotFound
-from service.domain.skm_index import ELEMENT_TEXTS, PROFILE, QUALITY, QUALITY_TEXT
+from service.domain.skm_index import ELEMENT_TEXTS, PROFILE, QUALITY_TEXT
 from service.models import Kecamatan, Opd, ServiceUnit, SkmResponse
 from service.models.skm import ELEMENTS
 
@@ -166,13 +166,11 @@ def xlsx(report: UnitReport) -> bytes:
     row += 1
     for col, text in enumerate(("Nilai interval konversi (IKM)", "Mutu", "Kinerja unit pelayanan")):
         sheet.write_string(row, col, text, head)
-    upper = 100.0
-    for letter, lower in QUALITY:
+    for letter, lower, upper in skm_index.bands():
         row += 1
         sheet.write_string(row, 0, f"{lower:.2f} - {upper:.2f}".replace(".", ","), cell)
         sheet.write_string(row, 1, letter, cell)
         sheet.write_string(row, 2, QUALITY_TEXT[letter][0], cell)
-        upper = round(lower - 0.01, 2)
 
     row += 2
     sheet.write_string(row, 0, "Profil responden", bold)
