@@ -1,6 +1,6 @@
 """The satisfaction index (IKM) per service unit, OPD and kecamatan over a period, in the caller's scope (as the other
-figures: stats.scope_of): the database counts and sums the answers per unit (and per step of a series, and around
-a visit), skm_index.compute makes each index of those sums.
+figures: stats.scope_of): the database counts and sums the answers per unit (and per step of a series),
+skm_index.compute makes each index of those sums. (Before and after a visit: skm_impact.)
 
 What is counted (the OpenAPI document repeats it per field):
 - an answer counts in the period of its `created_at`, WIB days, `from` and `to` inclusive; by default this semester
@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from calendar import monthrange
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from service.db import utcnow
@@ -31,17 +31,14 @@ from service.domain import skm_index, stats
 from service.domain.access import Principal
 from service.domain.errors import Invalid
 from service.domain.skm_index import ELEMENT_TEXTS
-from service.models import Kecamatan, Opd, ServiceUnit, SkmResponse, Visit
+from service.models import Kecamatan, Opd, ServiceUnit, SkmResponse
 from service.models.skm import ELEMENTS, UNIT_TYPES
-from service.models.visits import DONE
 
 NRR_DECIMALS = 3  # the NRR as given out; the IKM is computed from the unrounded means
 STEPS = ("semester", "month")
-# Fewer answers than this make no published index (open data) and no before/after comparison: too few to speak for
-# a unit's users, and close to single residents' answers. Staff still see the index of any number of answers.
+# Fewer answers than this make no published index (open data) and no before/after comparison (skm_impact): too few
+# to speak for a unit's users, and close to single residents' answers. Staff see the index of any number of answers.
 MIN_RESPONDENTS = 10
-IMPACT_MONTHS = 6  # the baseline is the 6 months before a visit, the impact the 6 months after it
-IMPACT_VISITS = 24  # done visits compared on the figures page, newest first
 BRIEFING_MONTHS = 12  # the briefing's IKM: the last 12 months (a semester's first weeks have too few answers)
 
 
@@ -193,7 +190,7 @@ def index_figures(totals: Totals, need: Need) -> dict:
     }
 
 
-def _listed_units(session: Session, conditions: list, answered: Iterable[str]) -> list[ServiceUnit]:
+def listed_units(session: Session, conditions: list, answered: Iterable[str]) -> list[ServiceUnit]:
     """The active units of the selection, and the inactive ones that have answers, in kecamatan, type and name
     order."""
     answered = set(answered)
@@ -219,7 +216,7 @@ def figures(
         code: t
         for (code,), t in totals_by(session, conditions, answered_in(since, until), SkmResponse.unit_code).items()
     }
-    units = _listed_units(session, conditions, per_unit)
+    units = listed_units(session, conditions, per_unit)
     months = months_in(start, end)
     needs = {u.code: unit_need(u, months, per_unit.get(u.code, Totals()).respondents) for u in units}
     result: dict = {
@@ -296,95 +293,10 @@ def _series(
     return out
 
 
-# --- the units of a place, and the effect of a visit
+# --- the units of a place
 
 
 def kecamatan_recent(session: Session, principal: Principal, kecamatan_code: str, today: dt.date) -> dict:
     """figures() of a kecamatan's units (in the caller's scope) over the last BRIEFING_MONTHS months to today."""
     start = add_months(today, -BRIEFING_MONTHS) + dt.timedelta(days=1)
     return figures(session, principal, start, today, utcnow(), {"kecamatan": kecamatan_code})
-
-
-@dataclass(frozen=True)
-class Side:
-    """One side of a comparison: its days and the index of its answers."""
-
-    date_from: dt.date
-    date_to: dt.date
-    figures: dict  # index_figures()
-    enough: bool  # at least MIN_RESPONDENTS answers
-
-
-@dataclass(frozen=True)
-class UnitImpact:
-    unit_code: str
-    unit_name: str
-    unit_type: str
-    before: Side
-    after: Side
-    change: float | None  # after's IKM minus before's, when both sides have enough answers
-
-
-@dataclass(frozen=True)
-class VisitImpact:
-    visit_id: int
-    date: dt.date
-    kecamatan_code: str
-    kecamatan_name: str
-    units: list[UnitImpact] = field(default_factory=list)
-
-
-def visit_impacts(
-    session: Session, principal: Principal, start: dt.date, end: dt.date, today: dt.date
-) -> list[VisitImpact]:
-    """For each visit done from `start` to `end` (the newest IMPACT_VISITS), the units of its kecamatan in the
-    caller's scope with their IKM of the IMPACT_MONTHS months before the visit's day (baseline) and after it up to
-    today (impact); the day itself counts on neither side."""
-    scope = stats.scope_of(principal)
-    visits = select(Visit.id, Visit.date, Visit.kecamatan_code, Kecamatan.name).join(
-        Kecamatan, Kecamatan.code == Visit.kecamatan_code
-    )
-    visits = visits.where(Visit.status == DONE, Visit.date >= start, Visit.date <= end)
-    if scope.kecamatan_code:
-        visits = visits.where(Visit.kecamatan_code == scope.kecamatan_code)
-    out = []
-    for visit_id, day, kecamatan_code, kecamatan_name in session.execute(
-        visits.order_by(Visit.date.desc(), Visit.id.desc()).limit(IMPACT_VISITS)
-    ):
-        conditions = unit_conditions(scope, {"kecamatan": kecamatan_code})
-        units = [u for u in _listed_units(session, conditions, ()) if u.active]
-        if units and day is not None:  # a done visit has its day
-            out.append(
-                VisitImpact(
-                    visit_id, day, kecamatan_code, kecamatan_name, _impacts(session, conditions, units, day, today)
-                )
-            )
-    return out
-
-
-def _impacts(
-    session: Session, conditions: list, units: list[ServiceUnit], day: dt.date, today: dt.date
-) -> list[UnitImpact]:
-    before = (add_months(day, -IMPACT_MONTHS), day - dt.timedelta(days=1))
-    after = (day + dt.timedelta(days=1), max(day, min(add_months(day, IMPACT_MONTHS), today)))
-    since, visit_since = stats.bounds(*before)[0], stats.bounds(day, day)[0]
-    visit_until, until = stats.bounds(day, day)[1], stats.bounds(*after)[1]
-    side = case((SkmResponse.created_at < visit_since, literal("before")), else_=literal("after"))
-    where = [
-        *answered_in(since, until),
-        or_(SkmResponse.created_at < visit_since, SkmResponse.created_at >= visit_until),
-    ]
-    sums = totals_by(session, conditions, where, SkmResponse.unit_code, side)
-    impacts = []
-    for unit in units:
-        sides = {}
-        for name, (first, last) in (("before", before), ("after", after)):
-            totals = sums.get((unit.code, name), Totals())
-            sides[name] = Side(
-                first, last, index_figures(totals, Need(None, None, None)), totals.respondents >= MIN_RESPONDENTS
-            )
-        change = None
-        if sides["before"].enough and sides["after"].enough:
-            change = round(sides["after"].figures["ikm"] - sides["before"].figures["ikm"], 2)
-        impacts.append(UnitImpact(unit.code, unit.name, unit.type, sides["before"], sides["after"], change))
-    return impacts

@@ -13,7 +13,7 @@ from flask import g, request
 from service.api.base import session
 from service.api.exports import skm_report_download, stream
 from service.db import utcnow
-from service.domain import access, exports, skm_stats, stats
+from service.domain import access, exports, skm_impact, skm_stats, stats
 from service.domain.calendar import today
 from service.domain.errors import Invalid, NotFound
 from service.web import i18n, ikm
@@ -126,7 +126,7 @@ def angka():
         skm_opd={row["opd_code"]: row for row in skm["opd"]},
         skm_kecamatan={row["kecamatan_code"]: row for row in skm["kecamatan"]},
         kecamatan_names={row["kecamatan_code"]: row["kecamatan_name"] for row in skm["kecamatan"]},
-        impacts=skm_stats.visit_impacts(session(), who, start, end, day),
+        impacts=skm_impact.visit_impacts(session(), who, start, end, day),
         may_report=access.can(who, "exports.read"),
         **ikm.context(),
     )

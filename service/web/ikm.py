@@ -3,8 +3,9 @@ what its macros (templates/_ikm_macros.html) need."""
 
 from __future__ import annotations
 
+from service.domain.skm_impact import IMPACT_MONTHS
 from service.domain.skm_index import QUALITY_TEXT
-from service.domain.skm_stats import IMPACT_MONTHS, MIN_RESPONDENTS
+from service.domain.skm_stats import MIN_RESPONDENTS
 from service.web import i18n
 
 i18n.add(
