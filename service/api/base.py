@@ -26,7 +26,7 @@ from service.api import dumping
 from service.context import Services
 from service.db import database_unavailable
 from service.domain import access, tokens
-from service.domain.errors import Unauthorized
+from service.domain.errors import Unauthorized, UnsupportedMedia
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
 from service.domain.plain_text import unstorable
 
@@ -75,6 +75,19 @@ ID_RANGE = ma.validate.Range(1, MAX_ID)  # an id field in a body or query
 
 def id_param_schema(_converter) -> dict:
     return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+def posted_file(max_bytes: int, what: str):
+    """A reader of the multipart part `file` (its first max_bytes + 1 bytes, so the domain can refuse a larger one,
+    and its name), for domain calls that read the file only once the caller may send it."""
+
+    def read() -> tuple[bytes, str]:
+        upload = request.files.get("file")
+        if upload is None:
+            raise UnsupportedMedia(f"Send the {what} as a multipart form part named 'file'.")
+        return upload.stream.read(max_bytes + 1), upload.filename or ""
+
+    return read
 
 
 def services() -> Services:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 
 from service.api.base import (
@@ -14,12 +13,12 @@ from service.api.base import (
     Schema,
     page_of,
     paginate,
+    posted_file,
     principal,
     services,
     session,
 )
 from service.domain import service_units as domain
-from service.domain.errors import UnsupportedMedia
 from service.models import ServiceUnit
 from service.models.skm import UNIT_TYPES
 
@@ -172,13 +171,6 @@ class UnitsImport(MethodView):
         422 naming every bad line in `errors.lines` ({"7": ["kecamatan_code: Unknown kecamatan '35.13.99'."]}),
         nothing stored. 413 over the size limit, 415 for a file that is not a CSV. Imported units count as
         admin-managed: the seed leaves them as they are."""
-        counts = domain.import_units(session(), principal(), _import_file)
+        counts = domain.import_units(session(), principal(), posted_file(domain.MAX_IMPORT_BYTES, "CSV"))
         session().commit()
         return counts
-
-
-def _import_file() -> tuple[bytes, str]:
-    upload = request.files.get("file")
-    if upload is None:
-        raise UnsupportedMedia("Send the CSV as a multipart form part named 'file'.")
-    return upload.stream.read(domain.MAX_IMPORT_BYTES + 1), upload.filename or ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 
 from service.api.base import (
@@ -16,13 +15,13 @@ from service.api.base import (
     Schema,
     page_of,
     paginate,
+    posted_file,
     principal,
     session,
 )
 from service.domain import access, activation, user_import
 from service.domain import users as domain
 from service.domain.activation import PURPOSES
-from service.domain.errors import UnsupportedMedia
 from service.domain.passwords import MIN_LENGTH
 from service.models import User
 
@@ -286,13 +285,7 @@ class UsersImport(MethodView):
         `updated` (role, scope, name, phone or e-mail differ), `unchanged`, or `refused` with its problems. One
         refused line: 422 naming every bad line in `errors.lines`, nothing stored. `?dry_run=1` answers the plan
         and stores nothing. 413 over the size limit, 415 for a file that is neither CSV nor XLSX."""
-        outcome = user_import.import_users(session(), principal(), _import_file, dry_run=args["dry_run"])
+        spreadsheet = posted_file(user_import.MAX_BYTES, "spreadsheet")
+        outcome = user_import.import_users(session(), principal(), spreadsheet, dry_run=args["dry_run"])
         session().commit()
         return outcome
-
-
-def _import_file() -> tuple[bytes, str]:
-    upload = request.files.get("file")
-    if upload is None:
-        raise UnsupportedMedia("Send the spreadsheet as a multipart form part named 'file'.")
-    return upload.stream.read(user_import.MAX_BYTES + 1), upload.filename or ""
