@@ -10,7 +10,7 @@ from flask.views import MethodView
 from service.api.base import Blueprint, Schema, principal, session
 from service.api.complaints import FiguresSchema as ComplaintFiguresSchema
 from service.db import utcnow
-from service.domain import skm_stats, stats
+from service.domain import skm_areas, skm_stats, stats
 from service.domain.calendar import today
 from service.models.reference import SECTORS
 from service.models.skm import ELEMENTS, UNIT_TYPES
@@ -84,7 +84,28 @@ class AreaFiguresSchema(Schema):
     )
 
 
-class KecamatanRowSchema(AreaFiguresSchema):
+class IkmFieldsSchema(Schema):
+    """The satisfaction index of a kecamatan's or OPD's service units, as GET /stats/skm gives it."""
+
+    ikm = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "the satisfaction index (IKM, PermenPANRB 14/2017, 25-100) of the answers given "
+            "(created_at) in the period about its service units in the caller's scope, pooled as in /stats/skm; "
+            "null without answers"
+        },
+    )
+    ikm_quality = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "enum": ["A", "B", "C", "D"],
+            "description": "the IKM's quality: A 88.31-100, B 76.61-88.30, C 65.00-76.60, D 25.00-64.99",
+        },
+    )
+    ikm_respondents = ma.fields.Integer(metadata={"description": "the answers the IKM is made of"})
+
+
+class KecamatanRowSchema(AreaFiguresSchema, IkmFieldsSchema):
     kecamatan_code = ma.fields.String(metadata={"description": "Kemendagri code"})
     kecamatan_name = ma.fields.String()
     bps_code = ma.fields.String(allow_none=True, metadata={"description": "BPS code"})
@@ -96,8 +117,10 @@ class ServiceFiguresSchema(Schema):
     findings = ma.fields.Nested(FindingFiguresSchema)
 
 
-class OpdRowSchema(ServiceFiguresSchema):
-    opd_code = ma.fields.String(metadata={"description": "'unassigned': complaints not dispatched yet"})
+class OpdRowSchema(ServiceFiguresSchema, IkmFieldsSchema):
+    opd_code = ma.fields.String(
+        metadata={"description": "'unassigned': complaints not dispatched yet (no service units, no IKM)"}
+    )
     opd_name = ma.fields.String(allow_none=True)
     pillar = ma.fields.String(allow_none=True, metadata={"enum": list(SECTORS)})
 
@@ -129,9 +152,63 @@ OpdFiguresSchema = _answer("OpdStats", {"rows": ma.fields.List(ma.fields.Nested(
 PillarFiguresSchema = _answer("PillarStats", {"rows": ma.fields.List(ma.fields.Nested(PillarRowSchema))})
 
 
+_COMPLAINTS_EXAMPLE = {
+    "total": 12,
+    "by_status": {"submitted": 1, "verified": 0, "dispatched": 2, "in_progress": 1, "resolved": 2, "closed": 6,
+                  "rejected": 0, "duplicate": 0, "reopened": 0},
+    "resolved": 8,
+    "resolved_on_time_share": 0.875,
+    "median_days_to_verify": 0.4,
+    "median_days_to_resolve": 6.5,
+    "average_rating": 4.2,
+    "ratings": 5,
+}  # fmt: skip
+_FINDINGS_EXAMPLE = {
+    "total": 4,
+    "by_state": {"open": 1, "in_progress": 1, "done": 1, "verified": 1, "reopened": 0},
+    "overdue": 1,
+    "done_on_time_share": 0.5,
+    "median_days_to_done": 21.0,
+}
+_IKM_EXAMPLE = {"ikm": 80.07, "ikm_quality": "B", "ikm_respondents": 40}
+_HEAD_EXAMPLE = {"date_from": "2026-01-01", "date_to": "2026-05-04", "generated_at": "2026-05-04T02:00:00+00:00"}
+KECAMATAN_EXAMPLE = {
+    **_HEAD_EXAMPLE,
+    "rows": [
+        {
+            "kecamatan_code": "35.13.14",
+            "kecamatan_name": "Kraksaan",
+            "bps_code": "3513150",
+            "visits": {"planned": 0, "confirmed": 0, "done": 1, "postponed": 0, "cancelled": 0},
+            "findings": _FINDINGS_EXAMPLE,
+            "complaints": _COMPLAINTS_EXAMPLE,
+            "complaints_overdue": 1,
+            "reports": {"total": 3, "by_category": {"infrastruktur": 2, "kesehatan": 1}},
+            "photos_flagged": 0,
+            **_IKM_EXAMPLE,
+        }
+    ],
+}
+OPD_EXAMPLE = {
+    **_HEAD_EXAMPLE,
+    "rows": [
+        {
+            "opd_code": "dinkes",
+            "opd_name": "Dinkes",
+            "pillar": "pendidikan_kesehatan",
+            "findings": _FINDINGS_EXAMPLE,
+            "complaints": _COMPLAINTS_EXAMPLE,
+            "complaints_overdue": 1,
+            **_IKM_EXAMPLE,
+        }
+    ],
+}
+
+
 def _figures(by: str, args: dict) -> dict:
     start, end = stats.period(args.get("from_"), args.get("to"), today())
-    return stats.figures(session(), principal(), by, start, end, utcnow(), monthly=args.get("period") == "month")
+    figures = skm_areas.figures if by in skm_areas.GROUPS else stats.figures
+    return figures(session(), principal(), by, start, end, utcnow(), monthly=args.get("period") == "month")
 
 
 @blp.route("/stats/overview")
@@ -149,9 +226,10 @@ class Overview(MethodView):
 class ByKecamatan(MethodView):
     @blp.auth()
     @blp.arguments(FigureArgs, location="query")
-    @blp.response(200, KecamatanFiguresSchema)
+    @blp.response(200, KecamatanFiguresSchema, example=KECAMATAN_EXAMPLE)
     def get(self, args):
-        """The same figures per kecamatan (Kemendagri and BPS codes)."""
+        """The same figures per kecamatan (Kemendagri and BPS codes), with the satisfaction index (IKM) of its
+        service units."""
         return _figures("kecamatan", args)
 
 
@@ -159,10 +237,10 @@ class ByKecamatan(MethodView):
 class ByOpd(MethodView):
     @blp.auth()
     @blp.arguments(FigureArgs, location="query")
-    @blp.response(200, OpdFiguresSchema)
+    @blp.response(200, OpdFiguresSchema, example=OPD_EXAMPLE)
     def get(self, args):
         """Per OPD: its complaints and findings together (received, resolved, on time, median days, rating,
-        overdue now); an OPD officer gets his OPD."""
+        overdue now) and the satisfaction index (IKM) of its service units; an OPD officer gets his OPD."""
         return _figures("opd", args)
 
 

@@ -123,11 +123,14 @@ def unit_conditions(scope: stats.Scope, filters: dict) -> list:
     return conditions
 
 
-def totals_by(session: Session, conditions: list, where: Iterable, *keys) -> dict[tuple, Totals]:
+def totals_by(
+    session: Session, conditions: list, where: Iterable, *keys, join_units: bool = False
+) -> dict[tuple, Totals]:
     """COUNT and SUM of u1..u9 of the answers `where` says, grouped by `keys` (per unit, it reads the
-    (unit_code, created_at) index a unit at a time)."""
+    (unit_code, created_at) index a unit at a time). The units are joined for `conditions` on them, or with
+    `join_units` for keys of theirs (a kecamatan, an OPD)."""
     stmt = select(*keys, func.count(), *(func.sum(getattr(SkmResponse, e)) for e in ELEMENTS)).select_from(SkmResponse)
-    if conditions:
+    if conditions or join_units:
         stmt = stmt.join(ServiceUnit, ServiceUnit.code == SkmResponse.unit_code).where(*conditions)
     width = len(keys)
     return {
@@ -138,6 +141,14 @@ def totals_by(session: Session, conditions: list, where: Iterable, *keys) -> dic
 
 def answered_in(since: dt.datetime, until: dt.datetime) -> list:
     return [SkmResponse.created_at >= since, SkmResponse.created_at < until]
+
+
+def step_of(steps: list[tuple[str, dt.date, dt.date]]):
+    """The label of the step (of steps_of) an answer was given in, by the steps' bounds (the same on every
+    database, no time-zone functions); to group by, among answers of the steps' whole period."""
+    return case(
+        *[(SkmResponse.created_at < stats.bounds(first, last)[1], literal(label)) for label, first, last in steps]
+    )
 
 
 # --- the figures
@@ -275,14 +286,10 @@ def _group_rows(session: Session, units: list[ServiceUnit], per_unit: dict, need
 def _series(
     session: Session, conditions: list, units: list[ServiceUnit], start: dt.date, end: dt.date, step: str
 ) -> list[dict]:
-    """The selection's index per step, from one query grouped by step (the step of a moment by the steps' bounds,
-    the same on every database)."""
+    """The selection's index per step, from one query grouped by unit and step."""
     steps = steps_of(start, end, step)
-    key = case(
-        *[(SkmResponse.created_at < stats.bounds(first, last)[1], literal(label)) for label, first, last in steps]
-    )
     since, until = stats.bounds(start, end)
-    sums = totals_by(session, conditions, answered_in(since, until), SkmResponse.unit_code, key)
+    sums = totals_by(session, conditions, answered_in(since, until), SkmResponse.unit_code, step_of(steps))
     out = []
     for label, first, last in steps:
         months = months_in(first, last)

@@ -1,15 +1,27 @@
 """The figures add up to the records: data made through the API, the overview, kecamatan, OPD and pillar figures
-recomputed from the rows; scope per role; month series; defaults and bad periods."""
+recomputed from the rows; scope per role; month series; defaults and bad periods; the IKM of the kecamatan and
+OPD rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import uuid
 from collections import Counter
 
 from sqlalchemy import select
 
+from service.db import utcnow
+from service.domain import skm_index, stats
 from service.domain.calendar import WIB, today
-from service.models import Complaint, Finding, Report, Visit
-from tests.conftest import SUMBER
+from service.models import Complaint, Finding, Report, SkmResponse, Visit
+from service.models.skm import ELEMENTS
+from tests.conftest import KRAKSAAN, SUMBER
+
+DRINGU = "35.13.19"
+# Units in three kecamatan and two OPDs: Dinkes (a puskesmas in Sumber and one in Kraksaan), DPMPTSP (the MPP in
+# Dringu), and the kantor kecamatan of Sumber (in no OPD); how many answers each gets this year.
+ANSWERS = {"pkm-sumber": 3, "kec-sumber": 2, "pkm-kraksaan": 4, "mpp-dringu": 2}
 
 
 def this_year(moment) -> bool:
@@ -187,3 +199,71 @@ def test_all_figures_at_once_are_the_four_figures(records, people, db):
             alone = stats.figures(db, principal, by, start, end, now, medians=False)
             assert together[by] == alone, (who, by)
     assert together["overview"]["figures"]["complaints"]["ratings"] > 0, "the rows were counted"
+
+
+def test_the_kecamatan_and_opd_rows_carry_the_ikm_of_their_units(client, as_, records, db, make_user, auth_header):
+    """Each kecamatan and OPD row's IKM is skm_index.compute of its units' answers of the period pooled; a period
+    without answers gives null; each role gets the same rows as before, with its own units' answers only; month by
+    month adds up to the period."""
+    rnd, now = random.Random(19), utcnow()
+    since = stats.bounds(*stats.period(None, None, today()))[0]
+    answers: dict[str, list[dict]] = {}
+    for unit, count in ANSWERS.items():
+        for _ in range(count):
+            given = {e: rnd.randint(1, 4) for e in ELEMENTS}
+            at = since + (now - since) * rnd.random()  # this year, up to now (the default period)
+            answers.setdefault(unit, []).append(given)
+            db.add(SkmResponse(unit_code=unit, client_uuid=str(uuid.uuid4()), answered_on=at.astimezone(WIB).date(),
+                               source="web", created_at=at, **given))  # fmt: skip
+    long_ago = dt.datetime(2020, 5, 4, 10, tzinfo=WIB)  # every element answered 1: IKM 25, D
+    db.add(SkmResponse(unit_code="pkm-kraksaan", client_uuid=str(uuid.uuid4()), answered_on=long_ago.date(),
+                       source="web", created_at=long_ago, **dict.fromkeys(ELEMENTS, 1)))  # fmt: skip
+    db.commit()
+
+    def expected(*units: str) -> tuple:
+        pooled = [a for unit in units for a in answers[unit]]
+        index = skm_index.compute(len(pooled), {e: sum(a[e] for a in pooled) for e in ELEMENTS})
+        return (index.ikm, index.quality, len(pooled)) if index else (None, None, 0)
+
+    def ikm_of(rows: list[dict], key: str) -> dict[str, tuple]:
+        return {r[key]: (r["ikm"], r["ikm_quality"], r["ikm_respondents"]) for r in rows}
+
+    def rows(path: str, who: dict, **query) -> list[dict]:
+        response = client.get(f"/api/v1/stats/{path}", query_string=query, headers=who)
+        assert response.status_code == 200, response.json
+        return response.json["rows"]
+
+    none = (None, None, 0)
+    kecamatan = ikm_of(rows("kecamatan", as_("office")), "kecamatan_code")
+    assert len(kecamatan) == 24
+    assert kecamatan[SUMBER] == expected("pkm-sumber", "kec-sumber") and kecamatan[SUMBER][2] == 5
+    assert kecamatan[KRAKSAAN] == expected("pkm-kraksaan") and kecamatan[DRINGU] == expected("mpp-dringu")
+    assert all(v == none for k, v in kecamatan.items() if k not in (SUMBER, KRAKSAAN, DRINGU))
+    opd = ikm_of(rows("opd", as_("office")), "opd_code")
+    assert opd["dinkes"] == expected("pkm-sumber", "pkm-kraksaan") and opd["dinkes"][2] == 7, "no kantor kecamatan"
+    assert opd["dpmptsp"] == expected("mpp-dringu")
+    assert opd["unassigned"] == none and opd["dlh"] == none
+
+    # The answer of 2020 alone; a year without answers: null.
+    old = ikm_of(rows("kecamatan", as_("office"), **{"from": "2020-01-01", "to": "2020-12-31"}), "kecamatan_code")
+    assert old[KRAKSAAN] == (25.0, "D", 1) and old[SUMBER] == none
+    empty = rows("opd", as_("office"), **{"from": "2021-01-01", "to": "2021-12-31"})
+    assert {(r["ikm"], r["ikm_quality"], r["ikm_respondents"]) for r in empty} == {none}
+
+    # Scope: a camat his kecamatan's row, and per OPD his kecamatan's units; an OPD officer his OPD's units.
+    camat = rows("kecamatan", as_("camat"))
+    assert [r["kecamatan_code"] for r in camat] == [SUMBER] and ikm_of(camat, "kecamatan_code")[SUMBER][2] == 5
+    camat_opd = ikm_of(rows("opd", as_("camat")), "opd_code")
+    assert camat_opd["dinkes"] == expected("pkm-sumber") and camat_opd["dpmptsp"] == none
+    dinkes = auth_header(make_user("opd_officer", opd_code="dinkes"))
+    assert list(ikm_of(rows("opd", dinkes), "opd_code").items()) == [("dinkes", expected("pkm-sumber", "pkm-kraksaan"))]
+    officer = ikm_of(rows("kecamatan", dinkes), "kecamatan_code")
+    assert officer[SUMBER] == expected("pkm-sumber") and officer[KRAKSAAN] == expected("pkm-kraksaan")
+    assert officer[DRINGU] == none
+    assert ikm_of(rows("kecamatan", as_("dlh")), "kecamatan_code")[SUMBER] == none
+
+    monthly = client.get("/api/v1/stats/kecamatan?period=month", headers=as_("office")).json
+    for code, (_, _, respondents) in kecamatan.items():
+        by_month = [next(r for r in m["rows"] if r["kecamatan_code"] == code) for m in monthly["months"]]
+        assert sum(r["ikm_respondents"] for r in by_month) == respondents, code
+    assert all(r["ikm"] is None or r["ikm_respondents"] for m in monthly["months"] for r in m["rows"])

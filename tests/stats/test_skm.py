@@ -19,7 +19,7 @@ import pytest
 from rdflib import RDF, Graph, Namespace
 from sqlalchemy import event, select, text
 
-from service.domain import skm, skm_stats
+from service.domain import skm, skm_areas, skm_stats
 from service.domain.access import Principal
 from service.domain.calendar import WIB, today
 from service.models import AuditEvent, ServiceUnit, SkmResponse
@@ -330,6 +330,34 @@ def test_a_semesters_index_reads_answers_through_indexes(db, years_of_answers, w
     low, high = (20, 40) if whole_regency else (100, 200)
     assert low < answer["units"][0]["respondents"] < high, "of three years' 1,000 answers a unit"
     assert statements
+    for statement, parameters in statements:
+        plan = "\n".join(line for (line,) in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
+        assert "Seq Scan on skm_responses" not in plan, f"read whole by:\n{statement}\n{plan}"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("who,by", [("office", "kecamatan"), ("office", "opd"), ("camat", "kecamatan")])
+def test_the_area_figures_ikm_reads_answers_through_indexes(db, years_of_answers, who, by):
+    """The IKM of the kecamatan and OPD figures (skm_areas): the regency's month through the created_at index, a
+    camat's semester a unit at a time, as skm_stats.figures reads them."""
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "skm_responses" in statement:
+            statements.append((statement, parameters))
+
+    principal = Principal(role="camat", kecamatan_code=SUMBER) if who == "camat" else Principal(role="admin")
+    start, end = (
+        (dt.date(2023, 3, 1), dt.date(2023, 3, 31)) if who == "office" else (dt.date(2023, 1, 1), dt.date(2023, 6, 30))
+    )
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        answer = skm_areas.figures(db, principal, by, start, end, dt.datetime.now(dt.UTC), monthly=True)
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    assert sum(row["ikm_respondents"] for row in answer["rows"]) > 0
+    assert len(statements) == 1, "one grouped query for the rows and their months"
     for statement, parameters in statements:
         plan = "\n".join(line for (line,) in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
         assert "Seq Scan on skm_responses" not in plan, f"read whole by:\n{statement}\n{plan}"
