@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from service.domain import access, complaints, findings, programs, reports, stats, visits
+from service.domain import access, complaints, findings, programs, reports, skm_stats, stats, visits
 from service.domain.access import Principal
 from service.domain.errors import NotFound
 from service.models import Complaint, Finding, Kecamatan, Opd, Program, Report, Visit
@@ -82,6 +82,7 @@ class KecamatanPage:
     complaints: Listed | None
     reports: Listed | None
     opd_names: dict[str, str]
+    ikm: dict  # skm_stats.figures() of its service units (in the caller's scope) over the last 12 months
 
 
 def current_program(session: Session, principal: Principal, today: dt.date) -> Program | None:
@@ -222,7 +223,8 @@ def kecamatan_page(
     session: Session, principal: Principal, code: str, now: dt.datetime, today: dt.date
 ) -> KecamatanPage:
     """A kecamatan's figures (as on the map), its visits, findings, complaints and recent field reports: what the
-    caller may see of each, the open ones first. 404 for an unknown kecamatan or one outside a camat's."""
+    caller may see of each, the open ones first; the IKM of its service units as the visit briefing gives it. 404
+    for an unknown kecamatan or one outside a camat's."""
     access.require(principal, "console.use")
     scope, measures = _scope(principal)
     name = _kecamatan(session, scope).get(code)
@@ -269,5 +271,15 @@ def kecamatan_page(
     if opd_codes:
         opd_names = dict(session.execute(select(Opd.code, Opd.short_name).where(Opd.code.in_(opd_codes))).all())
     return KecamatanPage(
-        code, name, measures, figures, program, visit_list, finding_list, complaint_list, report_list, opd_names
+        code,
+        name,
+        measures,
+        figures,
+        program,
+        visit_list,
+        finding_list,
+        complaint_list,
+        report_list,
+        opd_names,
+        skm_stats.kecamatan_recent(session, principal, code, today),
     )

@@ -11,7 +11,7 @@ from service.api.photos import signed_url
 from service.db import utcnow
 from service.domain import areas
 from service.domain.calendar import today
-from service.web import i18n
+from service.web import i18n, ikm
 from service.web import session as web
 from service.web.pages import bp, render, text
 from service.web.session import signed_in
@@ -174,4 +174,4 @@ def kecamatan(code: str):
         report.id: [url for url in (signed_url(photo, "thumb") for photo in report.photos) if url][:THUMBS]
         for report in (data.reports.items if data.reports else [])
     }
-    return render("kecamatan.html", data=data, figures=figures, thumbs=thumbs)
+    return render("kecamatan.html", data=data, figures=figures, thumbs=thumbs, **ikm.context())

@@ -15,8 +15,9 @@ from sqlalchemy import insert
 from service.db import utcnow
 from service.domain import access, photos, users
 from service.domain.calendar import WIB
-from service.models import Complaint, Finding, Photo, Program, Report, Visit
+from service.models import Complaint, Finding, Photo, Program, Report, SkmResponse, Visit
 from service.models.photos import READY
+from service.models.skm import ELEMENTS
 from tests.conftest import KRAKSAAN, SUMBER
 from tests.web.conftest import assert_accessible, assert_fits, sign_in
 
@@ -51,7 +52,8 @@ def _complaint(code: str, point, status: str, opd: str | None, due: dt.datetime 
 @pytest.fixture(scope="module")
 def data(web_db, web_app):
     """A running rotation (Sumber done, Kraksaan confirmed with a manual score), findings overdue in Sumber for two
-    OPDs, open complaints in Sumber and Kraksaan, a field report with a photo, and 2,000 closed complaints."""
+    OPDs, open complaints in Sumber and Kraksaan, a field report with a photo, 2,000 closed complaints, and survey
+    answers about two of Sumber's service units."""
     with web_db() as session:
         for name, role, scope in (
             ("office", "bupati_office", {}),
@@ -124,6 +126,16 @@ def data(web_db, web_app):
             status=READY,
         )
         session.add(photo)
+        # Survey answers about Sumber's units: 12 on the puskesmas, slow service (u3: 2, the rest 3: IKM 25 x 26 / 9
+        # = 72.22, C); 3 on the kantor kecamatan, all the best (100, A, too few to be representative).
+        for unit, count, given in (
+            ("pkm-sumber", 12, {**dict.fromkeys(ELEMENTS, 3), "u3": 2}),
+            ("kec-sumber", 3, dict.fromkeys(ELEMENTS, 4)),
+        ):
+            for day in range(count):
+                at = now - dt.timedelta(days=day + 1)
+                session.add(SkmResponse(unit_code=unit, client_uuid=str(uuid.uuid4()), source="web", created_at=at,
+                                        answered_on=at.astimezone(WIB).date(), **given))  # fmt: skip
         session.commit()
         thumb = io.BytesIO()
         Image.new("RGB", (120, 90), (90, 140, 60)).save(thumb, "JPEG")
@@ -219,6 +231,16 @@ def test_the_office_switches_measures_and_points_and_opens_a_kecamatan(page, dat
     thumb = page.locator(f"#laporan-{data['report']} img")
     assert thumb.count() == 1
     assert page.evaluate("(img) => img.complete && img.naturalWidth", thumb.element_handle()) == 120
+    # The IKM of its service units over 12 months, as the visit briefing lists them.
+    ikm = {
+        row.locator("td").first.inner_text(): [
+            " ".join(cell.inner_text().split()) for cell in row.locator("td").all()[1:]
+        ]
+        for row in page.locator("#h-ikm ~ table tbody tr").all()
+    }
+    assert ikm["Puskesmas Sumber"] == ["72,22 C · Kurang baik", "12", "U3 Waktu pelayanan (2)"], ikm
+    assert ikm["Kantor Kecamatan Sumber"][:2] == ["100 A · Sangat baik", "3 Kurang dari 10 jawaban: belum mewakili."]
+    assert set(ikm) == {"Puskesmas Sumber", "Kantor Kecamatan Sumber"}, "Sumber's units only"
     page.goto("/app/kecamatan/99.99.99")
     assert page.locator("h1").inner_text() == "Halaman tidak ditemukan"
 
@@ -257,6 +279,7 @@ def test_an_opd_officer_counts_his_opd_only(page, data):
     main = page.locator("main").inner_text()
     assert "Jembatan Sumber retak" in main and "Puskesmas Sumber kekurangan obat" not in main
     assert "Jalan Sumber berlubang" in main and "Posyandu Sumber tutup" not in main
+    assert page.locator("#h-ikm ~ p.empty").inner_text() == "Tidak ada unit layanan dalam wilayah Anda.", "DPUPR's"
 
 
 def test_both_pages_are_accessible_fit_and_stay_light(page, data):
@@ -272,5 +295,8 @@ def test_both_pages_are_accessible_fit_and_stay_light(page, data):
     assert 300 <= width <= 360
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"/app/kecamatan/{SUMBER}")
+    assert page.locator("#h-ikm ~ table tbody tr").count() == 2
     assert_accessible(page)
     assert_fits(page)
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert_accessible(page)
