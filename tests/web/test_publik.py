@@ -136,9 +136,9 @@ def test_figures(page, public):
 def test_open_data(page, public):
     page.goto("/data")
     links = page.locator("main ul.publik-downloads a")
-    assert links.count() == 8
+    assert links.count() == 10, "five datasets, each as CSV and JSON"
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-    assert "/open-data/visit-rotation.csv" in hrefs
+    assert {"/open-data/visit-rotation.csv", "/open-data/ikm-per-unit-semester.json"} <= set(hrefs)
     for href in [*hrefs, page.locator("main a[href$='catalog.jsonld']").get_attribute("href")]:
         response = page.request.get(href)
         assert response.status == 200, href
@@ -158,6 +158,6 @@ def test_without_javascript(browser, base_url, public):
         assert page.locator("table.publik-monthly").count() == 1
         page.goto("/")
         page.click("main a[href='/data']")
-        assert page.locator("ul.publik-downloads a").count() == 8
+        assert page.locator("ul.publik-downloads a").count() == 10
     finally:
         context.close()
