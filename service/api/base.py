@@ -25,7 +25,7 @@ from service import logs
 from service.api import dumping
 from service.context import Services
 from service.db import database_unavailable
-from service.domain import access, tokens
+from service.domain import access, texts, tokens
 from service.domain.errors import Unauthorized, UnsupportedMedia
 from service.domain.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, keyset_page
 from service.domain.plain_text import unstorable
@@ -71,6 +71,8 @@ def unit_param_schema(_converter) -> dict:
 
 
 ID_RANGE = ma.validate.Range(1, MAX_ID)  # an id field in a body or query
+# A date in a query or body: the years the service deals with; any other is a 422 naming the field.
+DATE_RANGE = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 
 
 def id_param_schema(_converter) -> dict:
@@ -88,6 +90,12 @@ def posted_file(max_bytes: int, what: str):
         return upload.stream.read(max_bytes + 1), upload.filename or ""
 
     return read
+
+
+def asked_locale(lang: str | None) -> str | None:
+    """The language a caller asks for: ?lang= first, then the phone's Accept-Language; None when neither names one
+    we speak (the caller then falls back to its own default)."""
+    return lang or request.accept_languages.best_match(texts.LOCALES)
 
 
 def services() -> Services:

@@ -7,15 +7,15 @@ import datetime as dt
 import os
 import tempfile
 
-import marshmallow as ma
 from flask import Response, stream_with_context, url_for
 from flask.views import MethodView
 
-from service.api.base import Blueprint, Schema, principal, services, session
+from service.api.base import Blueprint, principal, services, session
 from service.api.complaints import ComplaintListArgs
 from service.api.findings import FindingListArgs
 from service.api.photos import derivative_url, signed_expiry
 from service.api.reports import ReportListArgs
+from service.api.stats import SkmPeriodArgs
 from service.api.visits import VisitListArgs
 from service.db import utcnow
 from service.domain import audit, exports, skm_report, skm_stats
@@ -146,18 +146,6 @@ _export_view("visits", VisitListArgs, "Visits the caller may see, with the list'
 
 # --- a service unit's satisfaction survey report
 
-DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
-
-
-class SkmReportArgs(Schema):
-    from_ = ma.fields.Date(
-        data_key="from", validate=DATES, metadata={"description": "WIB; default the first day of this semester"}
-    )
-    to = ma.fields.Date(
-        validate=DATES,
-        metadata={"description": "WIB, inclusive; default the last day of the semester of `from` (or of today)"},
-    )
-
 
 def skm_report_download(who: Principal, unit_code: str, start: dt.date, end: dt.date) -> Response:
     """The unit's report as a download, recorded in the audit trail (also serves the console's links)."""
@@ -177,7 +165,7 @@ def skm_report_download(who: Principal, unit_code: str, start: dt.date, end: dt.
 @blp.route("/exports/skm/<string:unit_code>.xlsx")
 class ExportSkm(MethodView):
     @blp.auth()
-    @blp.arguments(SkmReportArgs, location="query")
+    @blp.arguments(SkmPeriodArgs, location="query")
     @blp.doc(
         responses={
             "200": {

@@ -3,12 +3,11 @@ and their figures."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask.views import MethodView
 
 from service.api.base import (
+    DATE_RANGE,
     ID_RANGE,
     Blueprint,
     PageArgs,
@@ -30,7 +29,6 @@ from service.models.visits import FINDING_STATUSES
 
 blp = Blueprint("findings", __name__, description="Findings (temuan) and their follow-up (tindak lanjut)")
 _code = ma.validate.Length(1, 40)
-DUE_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 REPORT_IDS = ma.fields.List(
     ma.fields.Integer(validate=ID_RANGE),
     load_default=list,
@@ -54,7 +52,7 @@ class FindingSchema(Schema):
         metadata={"description": "the deadline in working days (SLA_DAYS): lapangan 60 by default"},
     )
     due_date = ma.fields.Date(
-        validate=DUE_DATES, metadata={"description": "a deadline set by hand (end of that day, WIB) instead"}
+        validate=DATE_RANGE, metadata={"description": "a deadline set by hand (end of that day, WIB) instead"}
     )
     due_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
     sla_state = ma.fields.Function(
@@ -87,7 +85,7 @@ class FindingPatchSchema(PatchSchema):
     desa_code = ma.fields.String(allow_none=True, validate=ma.validate.Length(1, 20))
     opd_code = ma.fields.String(validate=_code, metadata={"description": "re-assign: the new OPD is told"})
     sla_class = ma.fields.String(validate=ma.validate.OneOf(SLA_CLASSES))
-    due_date = ma.fields.Date(validate=DUE_DATES)
+    due_date = ma.fields.Date(validate=DATE_RANGE)
 
 
 class FindingListArgs(PageArgs):
@@ -149,13 +147,13 @@ class VerifySchema(Schema):
 class ReopenSchema(Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(1, 4000))
     due_date = ma.fields.Date(
-        validate=DUE_DATES, metadata={"description": "the new deadline (default: the SLA class again from now)"}
+        validate=DATE_RANGE, metadata={"description": "the new deadline (default: the SLA class again from now)"}
     )
 
 
 class StatsArgs(Schema):
-    from_ = ma.fields.Date(data_key="from", validate=DUE_DATES, metadata={"description": "default: 1 January"})
-    to = ma.fields.Date(validate=DUE_DATES, metadata={"description": "default: today (WIB)"})
+    from_ = ma.fields.Date(data_key="from", validate=DATE_RANGE, metadata={"description": "default: 1 January"})
+    to = ma.fields.Date(validate=DATE_RANGE, metadata={"description": "default: today (WIB)"})
 
 
 class FigureSchema(Schema):

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 
-from service.api.base import ID_RANGE, Blueprint, JsonBoolean, PageArgs, Schema, page_of, paginate, principal, session
+from service.api.base import (
+    ID_RANGE,
+    Blueprint,
+    JsonBoolean,
+    PageArgs,
+    Schema,
+    asked_locale,
+    page_of,
+    paginate,
+    principal,
+    session,
+)
 from service.domain import devices, texts
 from service.domain import notifications as domain
 from service.domain.users import me
@@ -59,10 +69,7 @@ class BroadcastSchema(Schema):
 
 def _reader_locale(args: dict) -> str:
     """?lang=, else the phone's Accept-Language, else the user's saved language."""
-    if args.get("lang"):
-        return args["lang"]
-    header = request.accept_languages.best_match(texts.LOCALES)
-    return header or me(session(), principal()).locale
+    return asked_locale(args.get("lang")) or me(session(), principal()).locale
 
 
 @blp.route("/devices")

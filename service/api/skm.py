@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 
 from service.api.auth import client_address
-from service.api.base import Blueprint, Schema, principal, services, session
+from service.api.base import Blueprint, Schema, asked_locale, principal, services, session
 from service.domain import skm, skm_index, texts
 from service.models.skm import ELEMENTS
 
@@ -169,7 +168,7 @@ class Questionnaire(MethodView):
         Indonesia): the nine elements in the regulation's order with their question and four answers (send the
         `value`), the respondent profile items with their codes, the suggestion field and the quality bands of
         the index. Public."""
-        locale = args.get("lang") or request.accept_languages.best_match(texts.LOCALES) or texts.DEFAULT_LOCALE
+        locale = asked_locale(args.get("lang")) or texts.DEFAULT_LOCALE
         headers = {"Content-Language": locale, "Vary": "Accept-Language"}
         return skm_index.questionnaire(locale, skm.SUGGESTION_MAX), 200, headers
 

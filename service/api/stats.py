@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask.views import MethodView
 
-from service.api.base import Blueprint, Schema, principal, session
+from service.api.base import DATE_RANGE, Blueprint, Schema, principal, session
 from service.api.complaints import FiguresSchema as ComplaintFiguresSchema
 from service.db import utcnow
 from service.domain import skm_areas, skm_stats, stats
@@ -17,12 +15,11 @@ from service.models.skm import ELEMENTS, UNIT_TYPES
 from service.models.visits import FINDING_STATUSES, VISIT_STATUSES
 
 blp = Blueprint("stats", __name__, description="Figures for Satu Data: output and impact, in the caller's scope")
-DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 
 
 class FigureArgs(Schema):
-    from_ = ma.fields.Date(data_key="from", validate=DATES, metadata={"description": "WIB; default 1 January"})
-    to = ma.fields.Date(validate=DATES, metadata={"description": "WIB, inclusive; default today"})
+    from_ = ma.fields.Date(data_key="from", validate=DATE_RANGE, metadata={"description": "WIB; default 1 January"})
+    to = ma.fields.Date(validate=DATE_RANGE, metadata={"description": "WIB, inclusive; default today"})
     period = ma.fields.String(
         validate=ma.validate.OneOf(["month"]), metadata={"description": "month: the same figures month by month"}
     )
@@ -258,14 +255,17 @@ class ByPillar(MethodView):
 # --- the satisfaction index (SKM, PermenPANRB 14/2017)
 
 
-class SkmArgs(Schema):
+class SkmPeriodArgs(Schema):
     from_ = ma.fields.Date(
-        data_key="from", validate=DATES, metadata={"description": "WIB; default the first day of this semester"}
+        data_key="from", validate=DATE_RANGE, metadata={"description": "WIB; default the first day of this semester"}
     )
     to = ma.fields.Date(
-        validate=DATES,
+        validate=DATE_RANGE,
         metadata={"description": "WIB, inclusive; default the last day of the semester of `from` (or of today)"},
     )
+
+
+class SkmArgs(SkmPeriodArgs):
     unit = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "a service unit's code"})
     opd = ma.fields.String(validate=ma.validate.Length(1, 40), metadata={"description": "the units of this OPD"})
     kecamatan = ma.fields.String(

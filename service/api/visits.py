@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import marshmallow as ma
 from flask import Response, request, url_for
 from flask.views import MethodView
 
 from service.api.base import (
+    DATE_RANGE,
     ID_RANGE,
     Blueprint,
     HistorySchema,
@@ -34,7 +33,6 @@ blp = Blueprint("visits", __name__, description="Sambang Desa / Ngantor di Kecam
 AGENDA_KINDS = ("puskesmas", "polsek", "koramil", "school", "market", "village_office", "desa", "other")
 _code = ma.validate.Length(1, 16)
 # Dates the planner walks day by day: the year 9999 would overflow its calendar (a 500), the year 1 is no plan.
-PLAN_DATES = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 
 
 _REASON = ma.validate.Length(max=500)
@@ -46,7 +44,7 @@ _SCORES = ma.fields.Dict(
     },
 )
 _BLACKOUT_REASONS = ma.fields.Dict(
-    keys=ma.fields.Date(validate=PLAN_DATES),
+    keys=ma.fields.Date(validate=DATE_RANGE),
     values=ma.fields.String(validate=_REASON),
     metadata={"description": "why a blackout date is blocked, by date (each must be in blackout_dates)"},
 )
@@ -55,13 +53,13 @@ _BLACKOUT_REASONS = ma.fields.Dict(
 class ProgramSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
-    start_date = ma.fields.Date(required=True, validate=PLAN_DATES)
-    end_date = ma.fields.Date(required=True, validate=PLAN_DATES)
+    start_date = ma.fields.Date(required=True, validate=DATE_RANGE)
+    end_date = ma.fields.Date(required=True, validate=DATE_RANGE)
     per_month = ma.fields.Integer(load_default=3, strict=True, validate=ma.validate.Range(1, 10))
     min_gap_days = ma.fields.Integer(load_default=4, strict=True, validate=ma.validate.Range(0, 30))
     first_kecamatan_code = ma.fields.String(allow_none=True, validate=_code)
     blackout_dates = ma.fields.List(
-        ma.fields.Date(validate=PLAN_DATES),
+        ma.fields.Date(validate=DATE_RANGE),
         validate=ma.validate.Length(max=400),
         metadata={"description": "days the Bupati has other duties: no visit on them"},
     )
@@ -90,12 +88,12 @@ PROGRAM_EXAMPLE = {
 
 class ProgramPatchSchema(PatchSchema):
     name = ma.fields.String(validate=ma.validate.Length(1, 200))
-    start_date = ma.fields.Date(validate=PLAN_DATES)
-    end_date = ma.fields.Date(validate=PLAN_DATES)
+    start_date = ma.fields.Date(validate=DATE_RANGE)
+    end_date = ma.fields.Date(validate=DATE_RANGE)
     per_month = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 10))
     min_gap_days = ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 30))
     first_kecamatan_code = ma.fields.String(allow_none=True, validate=_code)
-    blackout_dates = ma.fields.List(ma.fields.Date(validate=PLAN_DATES), validate=ma.validate.Length(max=400))
+    blackout_dates = ma.fields.List(ma.fields.Date(validate=DATE_RANGE), validate=ma.validate.Length(max=400))
     blackout_reasons = _BLACKOUT_REASONS
     priorities = _SCORES
     archived = ma.fields.Boolean(metadata={"description": "true hides the program; false restores it"})
@@ -219,7 +217,7 @@ class VisitListArgs(PageArgs):
 class TransitionSchema(Schema):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=1000))
     not_before = ma.fields.Date(
-        allow_none=True, validate=PLAN_DATES, metadata={"description": "postpone: not before this date"}
+        allow_none=True, validate=DATE_RANGE, metadata={"description": "postpone: not before this date"}
     )
     block_date = ma.fields.Boolean(
         load_default=True,

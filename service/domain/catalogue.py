@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.domain import access, audit
+from service.domain import access, audit, managed_rows
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.models import ComplaintCategory, Opd
@@ -38,7 +38,7 @@ def load(session: Session, directory: Path) -> dict[str, int]:
     """Upsert the catalogue file. A category an admin edited keeps the admin's version; none is deleted
     (complaints refer to them): a category left out of the file stays as it is."""
     path = directory / FILE
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "kept_admin_edit": 0}
+    counts = dict.fromkeys(managed_rows.OUTCOMES, 0)
     if not path.is_file():
         return counts
     with path.open(newline="", encoding="utf-8") as fh:
@@ -57,18 +57,7 @@ def load(session: Session, directory: Path) -> dict[str, int]:
             _check(session, values)
         except Invalid as exc:
             raise Invalid(f"{FILE}, category {row['code']}: {exc.errors}") from None
-        category = session.get(ComplaintCategory, row["code"])
-        if category is None:
-            session.add(ComplaintCategory(code=row["code"], **values))
-            counts["inserted"] += 1
-        elif category.managed_by == "admin":
-            counts["kept_admin_edit"] += 1
-        elif any(getattr(category, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(category, key, value)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
+        counts[managed_rows.store(session, ComplaintCategory, row["code"], values, by_admin=False)] += 1
     session.flush()
     return counts
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.domain import access, audit
+from service.domain import access, audit, managed_rows
 from service.domain.access import Principal
 from service.domain.errors import Conflict, Invalid, NotFound, TooLarge
 from service.domain.user_import import csv_rows
@@ -26,6 +26,8 @@ CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 RESERVED_CODES = frozenset({"import"})  # /api/v1/service-units/import
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 5000
+# What an import answers of its lines: created (new units), updated, unchanged.
+IMPORT_COUNTS = {"created": managed_rows.INSERTED, "updated": managed_rows.UPDATED, "unchanged": managed_rows.UNCHANGED}
 # The regency's extent with a margin: a point outside it is a typo (swapped or unsigned coordinates).
 LAT_RANGE, LON_RANGE = (-8.3, -7.5), (112.9, 113.7)
 
@@ -81,7 +83,7 @@ def load(session: Session, directory: Path) -> dict[str, int]:
     """Upsert the reference file (optional). A unit an admin edited keeps the admin's version; none is deleted
     (answers refer to them)."""
     path = directory / FILE
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "kept_admin_edit": 0}
+    counts = dict.fromkeys(managed_rows.OUTCOMES, 0)
     if not path.is_file():
         return counts
     for number, cells in _rows(path.read_bytes(), path.name):
@@ -89,19 +91,9 @@ def load(session: Session, directory: Path) -> dict[str, int]:
         errors = errors or problems(session, values)
         if errors:
             raise Invalid(f"{FILE}, line {number}: {errors}")
-        unit = session.get(ServiceUnit, values["code"])
-        if unit is None:
-            session.add(ServiceUnit(**values))
-            counts["inserted"] += 1
-        elif unit.managed_by == "admin":
-            counts["kept_admin_edit"] += 1
-        elif any(getattr(unit, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(unit, key, value)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-        session.flush()
+        code = values.pop("code")
+        counts[managed_rows.store(session, ServiceUnit, code, values, by_admin=False)] += 1
+    session.flush()
     return counts
 
 
@@ -150,19 +142,8 @@ def import_units(session: Session, principal: Principal, read_file: Callable[[],
         planned.append(values)
     if lines:
         raise Invalid(f"{len(lines)} line(s) cannot be imported; nothing was created or changed.", {"lines": lines})
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for values in planned:
-        unit = session.get(ServiceUnit, values["code"])
-        if unit is None:
-            session.add(ServiceUnit(**values, managed_by="admin"))
-            counts["created"] += 1
-        elif any(getattr(unit, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(unit, key, value)
-            unit.managed_by = "admin"
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
+    outcomes = [managed_rows.store(session, ServiceUnit, row.pop("code"), row, by_admin=True) for row in planned]
+    counts = {name: outcomes.count(outcome) for name, outcome in IMPORT_COUNTS.items()}
     session.flush()
     digest = hashlib.sha256(raw).hexdigest()[:16]
     audit.record(session, principal.user_id, "service_unit.import", "service_unit_import", digest, counts)

@@ -18,7 +18,6 @@ from service.domain.skm_index import PROFILE
 from service.models.skm import ELEMENTS, SkmResponse
 
 SUGGESTION_MAX = 2000
-SOURCES = ("web", "app")
 ALREADY_ANSWERED = "already_answered"  # the 409's `details.reason`: pages and apps thank rather than scold
 
 

@@ -156,10 +156,20 @@ PROFILE_ITEMS: dict[str, tuple[str, str]] = {
     "age_band": ("Usia", "Age"),
     "sex": ("Jenis kelamin", "Sex"),
     "education": ("Pendidikan terakhir", "Education"),
-    "occupation": ("Pekerjaan utama", "Occupation"),
+    "occupation": ("Pekerjaan", "Occupation"),
+}
+# The kinds of service unit as the pages and the report name them: (Indonesian, English).
+UNIT_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "kantor_kecamatan": ("Kantor kecamatan", "Kecamatan offices"),
+    "puskesmas": ("Puskesmas", "Health centres (puskesmas)"),
+    "rsud": ("Rumah sakit umum daerah (RSUD)", "Regional public hospitals (RSUD)"),
+    "kantor_desa": ("Kantor desa", "Village offices"),
+    "dinas_layanan": ("Layanan dinas", "Department counters"),
+    "mpp": ("Mal Pelayanan Publik", "Public service mall (MPP)"),
+    "other": ("Layanan lainnya", "Other services"),
 }
 SUGGESTION_LABEL = ("Saran dan masukan", "Suggestions")
-_SIDE = {"id": 0, "en": 1}  # which of an (Indonesian, English) pair a locale reads
+SIDE = {"id": 0, "en": 1}  # which of an (Indonesian, English) pair a locale reads
 
 # Quality letters by the converted index (nilai interval konversi): the lower bound of each band.
 QUALITY = (("A", 88.31), ("B", 76.61), ("C", 65.00), ("D", 25.00))
@@ -238,7 +248,7 @@ def questionnaire(locale: str, suggestion_max: int) -> dict:
     """Everything an app needs to show the survey in `locale` (id or en): the nine elements in the regulation's
     order with their question and four answers (value 1 = worst .. 4 = best), the profile items with their codes,
     the suggestion field and the quality bands."""
-    side = _SIDE[locale]
+    side = SIDE[locale]
     elements = []
     for element in ELEMENTS:
         name, question, answers = ELEMENT_TEXTS[element][locale]

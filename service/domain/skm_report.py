@@ -18,20 +18,10 @@ from service.domain import access, skm_index, skm_stats, stats
 from service.domain.access import Principal
 from service.domain.calendar import WIB
 from service.domain.errors import NotFound
-from service.domain.skm_index import ELEMENT_TEXTS, PROFILE, QUALITY_TEXT
+from service.domain.skm_index import ELEMENT_TEXTS, PROFILE, PROFILE_ITEMS, QUALITY_TEXT, UNIT_TYPE_NAMES
 from service.models import Kecamatan, Opd, ServiceUnit, SkmResponse
 from service.models.skm import ELEMENTS
 
-UNIT_TYPE_NAMES = {
-    "kantor_kecamatan": "Kantor kecamatan",
-    "puskesmas": "Puskesmas",
-    "rsud": "Rumah sakit umum daerah",
-    "kantor_desa": "Kantor desa",
-    "dinas_layanan": "Loket layanan dinas",
-    "mpp": "Mal pelayanan publik",
-    "other": "Lainnya",
-}
-PROFILE_TITLES = {"age_band": "Umur", "sex": "Jenis kelamin", "education": "Pendidikan", "occupation": "Pekerjaan"}
 NOT_GIVEN = "Tidak diisi"
 
 
@@ -109,7 +99,7 @@ def xlsx(report: UnitReport) -> bytes:
     sheet.write_string(1, 0, "Menurut Peraturan Menteri PANRB Nomor 14 Tahun 2017")
     facts = (
         ("Unit pelayanan", f"{unit.name} ({unit.code})"),
-        ("Jenis unit", UNIT_TYPE_NAMES.get(unit.type, unit.type)),
+        ("Jenis unit", UNIT_TYPE_NAMES[unit.type][0]),
         ("Perangkat daerah (OPD)", report.opd_name or "-"),
         ("Kecamatan", report.kecamatan_name),
         ("Periode survei", f"{_day(report.date_from)} s.d. {_day(report.date_to)}"),
@@ -177,7 +167,7 @@ def xlsx(report: UnitReport) -> bytes:
     respondents = report.totals.respondents
     for item, labels in PROFILE.items():
         row += 1
-        for col, text in enumerate((PROFILE_TITLES[item], "Jumlah", "Persentase")):
+        for col, text in enumerate((PROFILE_ITEMS[item][0], "Jumlah", "Persentase")):
             sheet.write_string(row, col, text, head)
         counts = report.profile[item]
         for code, label in [*((code, names[0]) for code, names in labels.items()), (None, NOT_GIVEN)]:

@@ -136,7 +136,7 @@ def _read_form() -> tuple[dict, dict, list]:
     """(what was typed, the field errors, the chosen photo files)."""
     fields = ("uraian", "privasi", "nama", "telepon", "titik", "peta_titik")
     form = {key: request.form.get(key, "").strip() for key in fields}
-    form["client_uuid"] = _uuid(request.form.get("client_uuid", ""))
+    form["client_uuid"] = form_uuid(request.form.get("client_uuid", ""))
     files = [f for f in request.files.getlist("foto") if f.filename]
     errors = {}
     if not DESCRIPTION_LENGTH[0] <= len(form["uraian"]) <= DESCRIPTION_LENGTH[1]:
@@ -156,7 +156,8 @@ def _read_form() -> tuple[dict, dict, list]:
     return form, errors, files
 
 
-def _uuid(value: str) -> str:
+def form_uuid(value: str) -> str:
+    """The form's client_uuid as sent, or a new one when it is not a UUID."""
     try:
         return str(uuid.UUID(value))
     except ValueError:

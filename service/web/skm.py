@@ -12,13 +12,13 @@ from service.api.auth import client_address
 from service.api.base import services, session
 from service.domain import reference, service_units, skm
 from service.domain.errors import Conflict, Invalid, TooManyRequests
-from service.domain.skm_index import ELEMENT_TEXTS, PROFILE
+from service.domain.skm_index import ELEMENT_TEXTS, PROFILE, PROFILE_ITEMS, SIDE, UNIT_TYPE_NAMES
 from service.models import Desa, ServiceUnit
 from service.models.skm import ELEMENTS, UNIT_TYPES
 from service.web import i18n, qr
 from service.web import session as web
 from service.web.lacak import BROWSER_COOKIE, BROWSER_COOKIE_AGE, browser_token
-from service.web.lapor import HONEYPOT
+from service.web.lapor import HONEYPOT, form_uuid
 from service.web.pages import render, site, text
 from service.web.session import set_cookie
 
@@ -69,7 +69,7 @@ def _elements() -> list[dict]:
 
 def _form_page(unit: ServiceUnit, status: int = 200, errors: dict | None = None, form: dict | None = None, **extra):
     form = form or {}
-    lang_index = 1 if g.get("lang") == "en" else 0
+    lang_index = SIDE[g.get("lang", i18n.DEFAULT)]
     profile = [
         (field, [(code, labels[lang_index]) for code, labels in PROFILE[key].items()])
         for key, field in PROFILE_FIELDS.items()
@@ -100,20 +100,13 @@ def skm_unit(code: str):
     return _form_page(_unit(code))
 
 
-def _uuid(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return str(uuid.uuid4())
-
-
 def _read_form() -> dict:
     """What was sent, as the form shows it again. A suggestion's line breaks as one character each (as the
     textarea's length counts them); a suggestion far above the limit is cut a character past it, still refused."""
     form = {name: request.form.get(name, "") for name in (*ELEMENTS, *PROFILE_FIELDS.values())}
     suggestion = request.form.get(SUGGESTION_FIELD, "").replace("\r\n", "\n")
     form[SUGGESTION_FIELD] = suggestion[: skm.SUGGESTION_MAX * 2].strip()[: skm.SUGGESTION_MAX + 1]
-    form["client_uuid"] = _uuid(request.form.get("client_uuid", ""))
+    form["client_uuid"] = form_uuid(request.form.get("client_uuid", ""))
     return form
 
 
@@ -207,6 +200,13 @@ def skm_poster(code: str):
     )
 
 
+def _named(side: int) -> dict[str, str]:
+    """The texts of unit types and profile items, from skm_index's names (shared with the XLSX report)."""
+    types = {f"survei.type.{code}": names[side] for code, names in UNIT_TYPE_NAMES.items()}
+    items = {f"survei.profile.{PROFILE_FIELDS[key]}": names[side] for key, names in PROFILE_ITEMS.items()}
+    return types | items
+
+
 i18n.add(
     {
         "id": {
@@ -221,13 +221,6 @@ i18n.add(
             "survei.count": "{count} unit layanan",
             "survei.none": "Belum ada unit layanan yang dapat dinilai.",
             "survei.in_kecamatan": "Kecamatan {kecamatan}",
-            "survei.type.kantor_kecamatan": "Kantor kecamatan",
-            "survei.type.puskesmas": "Puskesmas",
-            "survei.type.rsud": "Rumah sakit umum daerah (RSUD)",
-            "survei.type.kantor_desa": "Kantor desa",
-            "survei.type.dinas_layanan": "Layanan dinas",
-            "survei.type.mpp": "Mal Pelayanan Publik",
-            "survei.type.other": "Layanan lainnya",
             "survei.unit": "Unit layanan",
             "survei.place": "Tempat",
             "survei.place_desa": "Desa {desa}, Kecamatan {kecamatan}",
@@ -237,11 +230,8 @@ i18n.add(
             "survei.profile": "Tentang Anda (tidak wajib)",
             "survei.profile_hint": "Untuk mengolah hasil survei sesuai peraturan. Tidak ada pertanyaan tentang nama, "
             "alamat atau nomor telepon.",
-            "survei.profile.usia": "Usia",
-            "survei.profile.jenis_kelamin": "Jenis kelamin",
-            "survei.profile.pendidikan": "Pendidikan terakhir",
-            "survei.profile.pekerjaan": "Pekerjaan",
             "survei.profile.empty": "Tidak diisi",
+            **_named(0),
             "survei.suggestion": "Saran dan masukan (tidak wajib)",
             "survei.suggestion_hint": "Apa yang perlu diperbaiki? Paling banyak {count} huruf. Jangan tulis nama, "
             "nomor telepon atau data pribadi lain. Saran tidak ditampilkan untuk umum.",
@@ -290,13 +280,6 @@ i18n.add(
             "survei.count": "{count} service units",
             "survei.none": "No service unit can be rated yet.",
             "survei.in_kecamatan": "Kecamatan {kecamatan}",
-            "survei.type.kantor_kecamatan": "Kecamatan offices",
-            "survei.type.puskesmas": "Health centres (puskesmas)",
-            "survei.type.rsud": "Regional public hospitals (RSUD)",
-            "survei.type.kantor_desa": "Village offices",
-            "survei.type.dinas_layanan": "Department counters",
-            "survei.type.mpp": "Public service mall (MPP)",
-            "survei.type.other": "Other services",
             "survei.unit": "Service unit",
             "survei.place": "Place",
             "survei.place_desa": "Desa {desa}, Kecamatan {kecamatan}",
@@ -306,11 +289,8 @@ i18n.add(
             "survei.profile": "About you (optional)",
             "survei.profile_hint": "To analyse the survey as the regulation asks. Nothing asks for your name, address "
             "or phone number.",
-            "survei.profile.usia": "Age",
-            "survei.profile.jenis_kelamin": "Sex",
-            "survei.profile.pendidikan": "Education",
-            "survei.profile.pekerjaan": "Occupation",
             "survei.profile.empty": "Not given",
+            **_named(1),
             "survei.suggestion": "Suggestions (optional)",
             "survei.suggestion_hint": "What should be improved? At most {count} characters. Do not write names, phone "
             "numbers or other personal data. Suggestions are never shown to the public.",
