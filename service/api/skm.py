@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 
 from service.api.auth import client_address
@@ -169,8 +170,16 @@ class Questionnaire(MethodView):
         `value`), the respondent profile items with their codes, the suggestion field and the quality bands of
         the index. Public."""
         locale = asked_locale(args.get("lang")) or texts.DEFAULT_LOCALE
-        headers = {"Content-Language": locale, "Vary": "Accept-Language"}
-        return skm_index.questionnaire(locale, skm.SUGGESTION_MAX), 200, headers
+        return skm_index.questionnaire(locale, skm.SUGGESTION_MAX), 200, {"Content-Language": locale}
+
+
+@blp.after_request
+def _vary_by_language(response):
+    """The questionnaire's language follows Accept-Language: caches must know, on its 304s too (flask-smorest's
+    If-None-Match check answers them without the view's headers)."""
+    if request.endpoint == "skm.Questionnaire":
+        response.vary.add("Accept-Language")
+    return response
 
 
 @blp.route("/skm/<unit:unit_code>/responses")

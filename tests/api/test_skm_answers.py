@@ -208,6 +208,16 @@ def test_the_questionnaire_in_the_callers_language(client, request_kwargs, local
     assert survey.json["elements"][6]["question"] == ELEMENT_TEXTS["u7"][locale][1]
 
 
+def test_a_cached_questionnaire_is_revalidated_per_language(client):
+    """An app's cache revalidates with the ETag; the 304 still says the answer varies by Accept-Language, so a
+    shared cache never hands the English survey to a phone set to Bahasa Indonesia."""
+    english = client.get(QUESTIONNAIRE, headers={"Accept-Language": "en"})
+    again = client.get(QUESTIONNAIRE, headers={"Accept-Language": "en", "If-None-Match": english.headers["ETag"]})
+    assert again.status_code == 304 and "Accept-Language" in again.headers["Vary"]
+    bahasa = client.get(QUESTIONNAIRE, headers={"If-None-Match": english.headers["ETag"]})
+    assert bahasa.status_code == 200 and bahasa.json["locale"] == "id"
+
+
 def test_the_questionnaire_refuses_a_language_it_does_not_speak(client):
     assert client.get(QUESTIONNAIRE, query_string={"lang": "fr"}).status_code == 422
 
