@@ -81,10 +81,12 @@ screenshots: system-deps install-dev
 	  $(BIN)/pytest -q tests/web/test_office_flow.py tests/web/test_complaint_journey.py tests/web/test_skm.py
 
 # The long fault drills: outages, killed processes, crowds of slow clients (CI runs them after `make test`); as in
-# `make test`, a drill that never touches the run's database runs in the SQLite pass only.
+# `make test`, a drill that never touches the run's database runs in the SQLite pass only. Then the API fuzzed with
+# 60 examples an operation on PostgreSQL (`make test` tries 10 on each database).
 faults: system-deps install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not engine_neutral"
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
+	FUZZ_EXAMPLES=60 TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q tests/api/test_fuzz.py
 
 # nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn; chromium: tests/web drives the
 # console in a real browser (Playwright with Debian's chromium, no browser download); wrk: the load of `python -m

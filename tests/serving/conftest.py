@@ -3,7 +3,10 @@ file start them, and a Redis server of the test's own (so killing it touches nob
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
+import sqlite3
 import subprocess
 import time
 
@@ -14,8 +17,24 @@ from tests.serving import crowd
 
 
 @pytest.fixture(scope="session")
-def serving_db(tmp_path_factory) -> str:
-    return crowd.prepare_database(tmp_path_factory.mktemp("serving"))
+def serving_db(tmp_path_factory, worker_id) -> str:
+    """A copy of its own for each test process (its servers write to it) of the database the first process of the
+    run prepared (three CLI commands: half a minute on a busy machine)."""
+    own = tmp_path_factory.mktemp("serving")
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # pytest-xdist's processes share the parent
+    with (shared / "serving.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        prepared = shared / "serving-prepared"
+        if not (prepared / "ready").exists():  # none yet, or a process failed halfway
+            shutil.rmtree(prepared, ignore_errors=True)
+            prepared.mkdir()
+            crowd.prepare_database(prepared)
+            (prepared / "ready").touch()
+    source, copy = sqlite3.connect(prepared / "serving.db"), sqlite3.connect(own / "serving.db")
+    with contextlib.closing(source), contextlib.closing(copy):
+        source.backup(copy)
+    return f"sqlite:///{own / 'serving.db'}"
 
 
 @pytest.fixture
