@@ -27,7 +27,9 @@ of the input alone.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import itertools
 import math
 import time
@@ -41,6 +43,7 @@ from service.domain.calendar import working_days
 
 # Deterministic time limits (about seconds on one core): the answer depends on the input, not on the machine.
 STAGE_LIMIT = 0.6  # priority and travel: often proven optimal well within it
+SOLVED_KEPT = 32  # answers plan() keeps, by request
 MAX_GROUPS = 20_000  # month groups enumerated for the travel bound (24 kecamatan, 3 a month: 2,024 triples)
 
 
@@ -144,6 +147,18 @@ def greedy(request: PlanRequest) -> dict[str, dt.date]:
 
 
 def plan(request: PlanRequest) -> Plan:
+    """solve(request), or a copy of its answer when this process solved the same request lately: the solver is
+    deterministic (one worker, a fixed seed, deterministic time limits), so the answer would be the same. The
+    office's preview of a plan and the plan itself then solve once."""
+    return copy.deepcopy(_solved(request))
+
+
+@functools.lru_cache(maxsize=SOLVED_KEPT)
+def _solved(request: PlanRequest) -> Plan:
+    return solve(request)
+
+
+def solve(request: PlanRequest) -> Plan:
     """Solve the model in the module docstring, in two layers: months (who goes in which month), then days."""
     began = time.perf_counter()
     sites = sorted(request.sites, key=lambda s: s.code)

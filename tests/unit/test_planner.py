@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.domain.calendar import holiday_name, is_working_day, working_days
-from service.domain.planner import PlanRequest, Site, greedy, month_travel_km, plan, violations
+from service.domain.planner import PlanRequest, Site, greedy, month_travel_km, plan, solve, violations
 from service.settings import PROJECT_DIR
 
 SUMBER = "35.13.02"
@@ -65,7 +65,11 @@ def test_order_follows_the_scores():
 
 
 def test_same_input_same_plan():
-    assert plan(program_2025()).dates == plan(program_2025()).dates
+    """Solved twice (plan() keeps its answers on this: it must hold), and the kept answer is a copy."""
+    assert solve(program_2025()).dates == solve(program_2025()).dates
+    kept = plan(program_2025())
+    kept.dates.clear()
+    assert plan(program_2025()).dates == solve(program_2025()).dates
 
 
 def test_replanning_keeps_fixed_visits_and_respects_not_before():
