@@ -7,8 +7,8 @@ Builds a fresh SQLite file database (or a fresh database on the PostgreSQL serve
 and seeded with the reference data, and fills it by bulk inserts with a year of data: 24 visits, 10,000 complaints,
 1,000 findings, 600 field reports and 60 users. Then it renders every GET page of the console and the public pages
 (found in the app's URL map, so pages added later are measured too; a <visit_id>, <code>, <user_id> or <report_id>
-takes a real one)
-with Flask's test client, signed in as the Bupati's office (an admin for the pages only admins may open) through
+takes a real one: a kecamatan's, a tracking or a service unit's code as the page needs) with Flask's test client,
+signed in as the Bupati's office (an admin, or an OPD's officer, for the pages only they may open) through
 web sessions made by the domain, and prints per page the median server time of N renders, the page's weight,
 whether each meets its goal (under 300 ms, under 300 KB), and the time relative to the sign-in page (a page with
 no data) rendered in the same run: absolute times wander on a shared machine, the ratio less.
@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, make_url, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 from sqlalchemy.orm import Session
 
 from service import create_app
@@ -39,7 +39,18 @@ from service.domain import access, users, web_sessions
 from service.domain.calendar import WIB
 from service.domain.reference import load_reference_data
 from service.migrate import upgrade
-from service.models import Complaint, ComplaintCategory, Finding, Kecamatan, Opd, Program, Report, User, Visit
+from service.models import (
+    Complaint,
+    ComplaintCategory,
+    Finding,
+    Kecamatan,
+    Opd,
+    Program,
+    Report,
+    ServiceUnit,
+    User,
+    Visit,
+)
 from service.settings import PROJECT_DIR, Settings
 
 GOAL_MS = 300.0
@@ -187,12 +198,12 @@ def fill(session: Session, year: int, rnd: random.Random) -> None:
     session.execute(insert(User), rows)
 
 
-def sign_in(app, session: Session, role: str) -> str:
-    """A browser session of a new user of this role, made by the domain as the sign-in form makes it: the cookie's
-    token."""
+def sign_in(app, session: Session, role: str, **scope: str) -> str:
+    """A browser session of a new user of this role (and scope), made by the domain as the sign-in form makes it:
+    the cookie's token."""
     services = app.extensions["sambang"]
     username = f"bench.{role}"
-    users.create_user(session, access.OPERATOR, {"username": username, "password": PASSWORD, "role": role})
+    users.create_user(session, access.OPERATOR, {"username": username, "password": PASSWORD, "role": role, **scope})
     session.flush()
     lifetimes = web_sessions.Lifetimes(idle=3600, absolute=3600)
     signed = web_sessions.sign_in(session, services.login_throttle, lifetimes, username, PASSWORD, "127.0.0.1")
@@ -207,6 +218,11 @@ def pages(app, session: Session) -> list[tuple[str, str]]:
         "user_id": session.scalar(select(User.id).order_by(User.id)),
         "report_id": session.scalar(select(Report.id).order_by(Report.id.desc())),
     }
+    # `code` names a kecamatan, except on a complaint's tracking page and a service unit's survey pages.
+    codes = {
+        "site.lacak": session.scalar(select(Complaint.tracking_code).order_by(Complaint.id)),
+        "site.skm": session.scalar(select(ServiceUnit.code).order_by(ServiceUnit.code)),
+    }
     found = []
     with app.test_request_context():
         from flask import url_for
@@ -219,7 +235,11 @@ def pages(app, session: Session) -> list[tuple[str, str]]:
             if not set(rule.arguments) <= values.keys():  # a download (an export), not a page
                 print(f"  not a page: {rule.endpoint} ({rule.rule})")
                 continue
-            found.append((rule.endpoint, url_for(rule.endpoint, **{a: values[a] for a in rule.arguments})))
+            filled = {
+                **values,
+                "code": next((c for e, c in codes.items() if rule.endpoint.startswith(e)), values["code"]),
+            }
+            found.append((rule.endpoint, url_for(rule.endpoint, **{a: filled[a] for a in rule.arguments})))
     program = session.scalar(select(Visit.program_id))
     # The heavier views of some pages: the list of the rotation, the plan's preview (a dry run of the solver), the
     # map with every point kind and the measures that count complaints and findings.
@@ -280,25 +300,34 @@ def run(url: str, renders: int) -> None:
     )
     app = create_app(settings)
     with app.app_context(), app.extensions["sambang"].db.session() as session:
-        tokens = {role: sign_in(app, session, role) for role in ("bupati_office", "admin")}
+        # The OPD of the most complaints: its officer's task list (/app/tugas) is the longest.
+        busiest = session.scalar(
+            select(Complaint.opd_code).where(Complaint.opd_code.is_not(None)).group_by(Complaint.opd_code)
+            .order_by(func.count().desc()).limit(1)
+        )  # fmt: skip
+        tokens = [
+            sign_in(app, session, "bupati_office"),
+            sign_in(app, session, "admin"),
+            sign_in(app, session, "opd_officer", opd_code=busiest),
+        ]
         found = pages(app, session)
         session.commit()
-    office, admin = app.test_client(), app.test_client()
-    office.set_cookie("sambang_web", tokens["bupati_office"], path="/")
-    admin.set_cookie("sambang_web", tokens["admin"], path="/")
+    clients = [app.test_client() for _ in tokens]  # the office, an admin, an OPD's officer
+    for client, token in zip(clients, tokens, strict=True):
+        client.set_cookie("sambang_web", token, path="/")
 
     anonymous = app.test_client()
     base_ms, base_size, _ = measure(anonymous, "/app/masuk", renders)
     print(f"baseline: the sign-in page, {base_ms:.1f} ms, {base_size / 1024:.1f} KB (median of {renders})")
     goal = f"goal (<{GOAL_MS:.0f} ms, <{GOAL_KB:.0f} KB)"
     width = max(len(path) for _, path in found)
-    print(f"{'page (as the office, or an admin)':<{width}} {'ms':>8} {'x base':>8} {'KB':>8}  {goal}")
+    print(f"{'page (as the office, an admin or an OPD)':<{width}} {'ms':>8} {'x base':>8} {'KB':>8}  {goal}")
     missed = measured = 0
     for _endpoint, path in found:
         # A first render warms the templates and the map's shapes, as any worker's first hit does; a page the
-        # office may not open (the users' pages) is rendered for an admin.
-        client = office if office.get(path).status_code != 403 else admin
-        client.get(path)
+        # office may not open is rendered for the first who may: an admin (the users' pages), an OPD's officer
+        # (its task list).
+        client = next((c for c in clients if c.get(path).status_code != 403), clients[0])
         ms, size, status = measure(client, path, renders)
         if 300 <= status < 400:  # a GET that only sends elsewhere without its parameters (a form's step)
             print(f"{path:<{width}} {'':>8} {'':>8} {'':>8}  redirects ({status}), not a page")
