@@ -53,11 +53,13 @@ def test_commit_enqueues_once_with_a_deterministic_id(services, camat, db):
 
 def test_a_scheduled_job_fires_when_due(services, camat, db, fcm, work):
     row = notify(db, camat.id, "test", urgent=True)
-    outbox.defer(db, "notify.deliver", row.id, run_at=utcnow() + dt.timedelta(seconds=2))  # moved to later
+    # Moved to later, by enough that the first worker is done before (it took over 2 s on a busy machine).
+    run_at = utcnow() + dt.timedelta(seconds=6)
+    outbox.defer(db, "notify.deliver", row.id, run_at=run_at)
     db.commit()
     work(with_scheduler=True)
     assert fcm.messages == [], "not due yet: the early job finds the new time and leaves it"
-    time.sleep(2.5)
+    time.sleep(max(0.0, (run_at - utcnow()).total_seconds()) + 0.5)
     work(with_scheduler=True)
     assert len(fcm.sent_to("camat-phone")) == 1
     db.expire_all()
