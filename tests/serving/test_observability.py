@@ -35,6 +35,7 @@ def register_device(port: int, token: str, request_id: str | None = None) -> dic
     return {name.lower(): value for name, value in response_headers.items()}
 
 
+@pytest.mark.faults  # real servers and workers started for one request each: `make faults`
 def test_make_run_json_logs_carry_the_request_id_into_the_worker(tmp_path, serving_db, own_redis):
     log_path = tmp_path / "serve.log"
     port = crowd.free_port()
@@ -96,6 +97,7 @@ def metrics_dir(tmp_path):
     return path
 
 
+@pytest.mark.faults  # real servers and workers started for one request each: `make faults`
 def test_metrics_sum_two_gunicorn_workers_and_the_rq_worker(tmp_path, serving_db, own_redis, metrics_dir, logs):
     port = crowd.free_port()
     env = {**crowd.base_env(tmp_path, serving_db, own_redis.url), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}

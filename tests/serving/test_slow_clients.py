@@ -35,6 +35,7 @@ def answers_beside_slow_clients(port: int, token: str, count: int, close_within:
     assert max(closed) <= close_within, f"a half-sent request was held {max(closed):.1f} s"
 
 
+@pytest.mark.faults
 def test_make_run_answers_beside_40_slow_clients(tmp_path, serving_db, logs):
     port = crowd.free_port()
     server = crowd.start_make_run_server(tmp_path, serving_db, port, {"CLIENT_TIMEOUT": "3"}, log=logs)
