@@ -118,13 +118,19 @@ def engine(database_url):
 
 
 @pytest.fixture
-def connection(engine):
+def connection(engine, request):
     """One connection whose outer transaction is rolled back after the test; commits become savepoints."""
     conn = engine.connect()
     outer = conn.begin()
     yield conn
     outer.rollback()
     conn.close()
+    if request.node.get_closest_marker("many_rows") and engine.dialect.name == "postgresql":
+        # PostgreSQL keeps rolled-back rows as dead ones, and the row counts ANALYZE wrote (outside transactions),
+        # until a VACUUM: without it, every later test of this process reads the tables as big as this one made
+        # them (the figures' key test: 22 s after a million complaints, 0.6 s without).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as maintenance:
+            maintenance.exec_driver_sql("VACUUM ANALYZE")
 
 
 @pytest.fixture

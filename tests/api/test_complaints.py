@@ -647,6 +647,7 @@ def test_figures_per_opd_and_pillar(client, as_, file, db):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.many_rows
 def test_list_queries_use_indexes_at_scale(db, people):
     """A million complaints: every filter of the list (for every scope) is answered through an
     index, never a full scan of the table."""

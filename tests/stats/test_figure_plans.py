@@ -32,6 +32,7 @@ def years_of_rows(db):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.many_rows
 def test_a_months_figures_use_indexes(db, years_of_rows):
     """Each grouping in turn, on the same rows (made once: they take most of the test's time)."""
     connection = db.connection()

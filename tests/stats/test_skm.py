@@ -326,6 +326,7 @@ def _read_through_indexes(db, compute, *args, **kwargs):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.many_rows
 def test_the_index_and_the_area_figures_read_answers_through_indexes(db, years_of_answers):
     """On the same answers (made once: they take most of the test's time). A unit's (or a kecamatan's few units')
     semester through the (unit_code, created_at) index, a unit at a time; the whole regency's month through the
