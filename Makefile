@@ -39,10 +39,11 @@ seed: migrate
 run: seed
 	$(BIN)/python -m service serve
 
-# Lint, then two passes at the same time: PostgreSQL (every test that uses the run's database) and the embedded
-# SQLite default of `make run` (all but `postgres_only` tests). Tests that never touch the run's database (marked
-# `engine_neutral` by tests/conftest.py: pure rules, settings, images, servers on SQLite files of their own) cannot
-# differ between the two, so they run once, in the SQLite pass. The passes own separate databases and Redis DBs
+# Lint, then two passes at the same time: PostgreSQL (every test that uses the run's database, but the browser
+# tests: `make faults` runs those on PostgreSQL) and the embedded SQLite default of `make run` (all but
+# `postgres_only` tests). Tests that never touch the run's database (marked `engine_neutral` by tests/conftest.py:
+# pure rules, settings, images, servers on SQLite files of their own) cannot differ between the two, so they run
+# once, in the SQLite pass. The passes own separate databases and Redis DBs
 # (tests/isolation.py) and write their output to $(TEST_LOGS)/<pass>.log; each one's summary line is printed, a
 # failing pass's whole log too, and `make test` fails if either pass fails.
 # Each pass also runs on two processes (pytest-xdist), a test file at a time on one of them (a file's browser and
@@ -52,7 +53,7 @@ run: seed
 TEST_LOGS ?= instance/test-logs
 PARALLEL ?= -n 2 --dist loadfile
 PG_PASS = TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) FUZZ_COVERAGE=0 $(BIN)/pytest $(PARALLEL) \
-	-m "not faults and not engine_neutral"
+	-m "not faults and not engine_neutral and not browser"
 SQLITE_PASS = TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) FUZZ_COVERAGE=0 $(BIN)/pytest $(PARALLEL) \
 	-m "not postgres_only and not faults"
 test: system-deps install-dev
@@ -84,11 +85,13 @@ screenshots: system-deps install-dev
 
 # The long fault drills: outages, killed processes, crowds of slow clients, the served stack's logs and metrics
 # (CI runs them after `make test`); as in `make test`, a drill that never touches the run's database runs in the
-# SQLite pass only. Then the API fuzzed as `make test` does not: with schemathesis' coverage phase on both
-# databases, and 60 random examples an operation on PostgreSQL.
+# SQLite pass only. Then what `make test` runs on one database only or not at all: the browser tests on PostgreSQL,
+# the API fuzzed with schemathesis' coverage phase on both databases and 60 random examples an operation on
+# PostgreSQL.
 faults: system-deps install-dev
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not engine_neutral"
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "faults and not postgres_only" || [ $$? -eq 5 ]  # 5: none selected
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PARALLEL) -q -m "browser and not faults"
 	FUZZ_EXAMPLES=60 TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(BIN)/pytest -q tests/api/test_fuzz.py
 	TEST_DATABASE_URL=sqlite:// TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q tests/api/test_fuzz.py

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 # Every compiled response dump is checked against marshmallow's own (service.api.dumping), here and in the servers
 # the tests start (they inherit the environment); set before the service is imported.
@@ -45,6 +46,12 @@ SUMBER = "35.13.02"
 KRAKSAAN = "35.13.14"
 
 
+# The browser tests (Playwright and chromium): marked `browser`, which `make test` runs in its SQLite pass only (the
+# `make run` default, what a new user's browser meets first) and `make faults` on PostgreSQL: they are half of each
+# pass's time, and the domain code under the pages is tested on both databases through the API.
+BROWSER_TESTS = Path(__file__).parent / "web"
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects: the mark must be there when it does
 def pytest_collection_modifyitems(config, items):
     """Mark `engine_neutral` every test that never reaches the run's database (no `database_url` among its fixtures,
@@ -57,6 +64,8 @@ def pytest_collection_modifyitems(config, items):
         names = getattr(item, "fixturenames", ())
         if "database_url" not in names and item.get_closest_marker("postgres_only") is None:
             item.add_marker(pytest.mark.engine_neutral)
+        if BROWSER_TESTS in item.path.parents and item.get_closest_marker("postgres_only") is None:
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_report_header(config):
