@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from service.domain.calendar import WIB
 from service.models import Complaint, Desa
 from service.settings import PROJECT_DIR
 from tests.isolation import RedisLease
+from tests.serving.crowd import free_port
 
 CONNECTIONS, THREADS, ROUNDS = 8, 2, 3
 READ_GOAL, CREATE_GOAL, P99_GOAL_MS = 0.6, 0.4, 50.0
@@ -281,12 +281,6 @@ def measure_pairs(url: str, ports: dict, lat: float, lon: float, seconds: float)
             flush=True,
         )
     print(f"{4 - failed} of 4 pairs meet both goals")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,12 @@ import requests
 
 from service.settings import PROJECT_DIR
 from tests.conftest import SUMBER
+from tests.serving.crowd import free_port
 
 GEMITO = "35.13.02.2005"  # a desa of Sumber
 POINT = {"lat": -7.955629, "lon": 113.087587}
 PASSWORD = "kata-sandi-panjang-1"
 WRITERS = ("kades1", "kades2", "kades3", "camat1")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def report_body(**changes) -> dict:

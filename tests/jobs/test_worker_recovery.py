@@ -10,7 +10,6 @@ import inspect
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from service.settings import PROJECT_DIR
 from tests import images
 from tests.conftest import SUMBER, bearer
 from tests.jobs.test_worker_kill import kill_tree
+from tests.serving.crowd import free_port
 
 GEMITO = "35.13.02.2005"
 POINT = {"lat": -7.955629, "lon": 113.087587}
@@ -72,9 +72,7 @@ class OwnRedis:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 

@@ -25,17 +25,12 @@ from service.migrate import upgrade
 from service.models import User
 from service.settings import PROJECT_DIR
 from tests import images
+from tests.serving.crowd import free_port
 from tests.tus import CHUNK, metadata
 
 BIN = Path(sys.executable).parent
 SECRET = "photos-tus-edges-secret-key-0123456789"
 USERNAME, PASSWORD, GEMITO = "kades.tus", "tus-edges-password-1", "35.13.02.2005"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +48,7 @@ def server(tmp_path_factory):
                          password_hash=hash_password(PASSWORD)))  # fmt: skip
         session.commit()
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = (tmp / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(PROJECT_DIR / "gunicorn.conf.py"), "-b", f"127.0.0.1:{port}", "wsgi:app"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import socket
 import subprocess
 import threading
 import time
@@ -18,6 +17,7 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.domain.throttle import LoginThrottle, Store, Throttle, address_key
 from tests.api.test_complaints import complaint_body
+from tests.serving.crowd import free_port
 
 PASSWORD = "the admin's own password"
 
@@ -96,18 +96,12 @@ def test_concurrent_guesses_get_no_more_checks_than_the_limit(threaded_server, s
 # --- Redis lost mid-run ------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class OwnRedis:
     """A redis-server of this test's own on a free loopback port, to kill and restart."""
 
     def __init__(self, directory):
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
 

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import re
 import selectors
 import shutil
@@ -34,9 +35,19 @@ USERNAME, PASSWORD = "camat.serving", "serving-password-1"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port for a server a test starts, below the kernel's ephemeral range: a port from that range
+    (what bind(0) gives) can become the source port of any outgoing connection between this check and the server's
+    own bind, which happened to nginx under `make test`'s load."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+        ephemeral = int(ports.read().split()[0])
+    for port in random.sample(range(ephemeral // 2, ephemeral), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken
+            return port
+    raise RuntimeError(f"no free loopback port between {ephemeral // 2} and {ephemeral}")
 
 
 def base_env(tmp: Path, database_url: str, redis_url: str = "") -> dict:
