@@ -71,7 +71,8 @@ def unit_param_schema(_converter) -> dict:
 
 
 ID_RANGE = ma.validate.Range(1, MAX_ID)  # an id field in a body or query
-# A date in a query or body: the years the service deals with; any other is a 422 naming the field.
+# A date in a query or body: the years the service deals with; any other is a 422 naming the field (the planner
+# walks a programme day by day: the year 9999 would overflow its calendar, the year 1 is no plan).
 DATE_RANGE = ma.validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31), error="Must be a date from 2000 to 2100.")
 
 

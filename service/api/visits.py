@@ -32,9 +32,6 @@ from service.models.visits import VISIT_STATUSES
 blp = Blueprint("visits", __name__, description="Sambang Desa / Ngantor di Kecamatan: the visit rotation")
 AGENDA_KINDS = ("puskesmas", "polsek", "koramil", "school", "market", "village_office", "desa", "other")
 _code = ma.validate.Length(1, 16)
-# Dates the planner walks day by day: the year 9999 would overflow its calendar (a 500), the year 1 is no plan.
-
-
 _REASON = ma.validate.Length(max=500)
 _SCORES = ma.fields.Dict(
     keys=ma.fields.String(validate=_code),

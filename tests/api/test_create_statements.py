@@ -7,9 +7,9 @@ import contextlib
 import uuid
 
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import SUMBER
+from tests.statements import sent
 
 POINT = {"lat": -7.955629, "lon": 113.087587}  # in Sumber
 # Per request, as of this test's writing: signing in by token 1, locating the point 1 (the reference data's
@@ -22,19 +22,12 @@ COMPLAINT_STATEMENTS = 6
 
 @contextlib.contextmanager
 def counted(connection):
-    """The statements sent on the test's connection meanwhile (the savepoints that stand in for the app's
-    commits in tests left out: in production they are COMMITs, which are no statements)."""
-    statements: list[str] = []
-
-    def capture(_conn, _cursor, statement, *_args):
-        if "SAVEPOINT" not in statement.upper():
-            statements.append(" ".join(statement.split()))
-
-    event.listen(connection, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", capture)
+    """The statements sent on the test's connection meanwhile, as one line each (the savepoints that stand in for
+    the app's commits in tests left out: in production they are COMMITs, which are no statements)."""
+    kept: list[str] = []
+    with sent(connection) as statements:
+        yield kept
+    kept.extend(" ".join(statement.split()) for statement, _ in statements if "SAVEPOINT" not in statement.upper())
 
 
 def report_body() -> dict:

@@ -38,8 +38,11 @@ def free_port() -> int:
     """A free loopback port for a server a test starts, below the kernel's ephemeral range: a port from that range
     (what bind(0) gives) can become the source port of any outgoing connection between this check and the server's
     own bind, which happened to nginx under `make test`'s load."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
-        ephemeral = int(ports.read().split()[0])
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            ephemeral = int(ports.read().split()[0])
+    except OSError:  # not Linux: 32768 is Linux's default, below macOS's and Windows' ranges
+        ephemeral = 32768
     for port in random.sample(range(ephemeral // 2, ephemeral), 200):
         with socket.socket() as sock:
             try:

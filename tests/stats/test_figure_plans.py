@@ -6,14 +6,14 @@ them) run for one month is EXPLAINed and none may read a big table whole (proof 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bench import data
 from service.domain import stats
 from service.domain.access import Principal
+from tests.statements import plan, sent
 
 BIG_TABLES = ("complaints", "findings", "reports", "visits", "photos")
 START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
@@ -38,27 +38,19 @@ def test_a_months_figures_use_indexes(db, years_of_rows):
     connection = db.connection()
     period = (dt.date(2022, 6, 1), dt.date(2022, 6, 30), dt.datetime.now(dt.UTC))
     for by in ("overview", "kecamatan", "opd", "pillar", "all"):
-        statements: list = []
-        capture = functools.partial(_capture, statements)
-        event.listen(connection, "before_cursor_execute", capture)
-        try:
+        with sent(connection) as statements:
             if by == "all":  # the figures page's every grouping at once
                 answer = stats.all_figures(db, Principal(role="admin"), *period)
             else:
                 answer = stats.figures(db, Principal(role="admin"), by, *period)
-        finally:
-            event.remove(connection, "before_cursor_execute", capture)
         if by == "overview":
             assert 400 < answer["figures"]["complaints"]["total"] < 600, "a month of five years' 30,000"
         checked = 0
         for statement, parameters in statements:
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-            whole = [table for table in BIG_TABLES if f"Seq Scan on {table}" in plan]
-            assert not whole, f"{by}: {whole} read whole by:\n{statement}\n{plan}"
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            explained = plan(connection, statement, parameters)
+            whole = [table for table in BIG_TABLES if f"Seq Scan on {table}" in explained]
+            assert not whole, f"{by}: {whole} read whole by:\n{statement}\n{explained}"
             checked += any(table in statement for table in BIG_TABLES)
         assert checked >= 3, by
-
-
-def _capture(statements, conn, cursor, statement, parameters, context, executemany):
-    if statement.lstrip().upper().startswith("SELECT"):
-        statements.append((statement, parameters))

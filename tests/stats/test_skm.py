@@ -17,7 +17,7 @@ from fractions import Fraction
 import openpyxl
 import pytest
 from rdflib import RDF, Graph, Namespace
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from service.domain import skm, skm_areas, skm_stats
 from service.domain.access import Principal
@@ -25,6 +25,7 @@ from service.domain.calendar import WIB, today
 from service.models import AuditEvent, ServiceUnit, SkmResponse
 from service.models.skm import ELEMENTS
 from tests.conftest import KRAKSAAN, SUMBER
+from tests.statements import plan, sent
 
 PUSKESMAS = "pkm-kraksaan"  # Dinkes, Kraksaan
 SUGGESTION = "Antrean loket pendaftaran terlalu lama, mohon ditambah petugas."
@@ -306,23 +307,15 @@ def years_of_answers(db):
 def _read_through_indexes(db, compute, *args, **kwargs):
     """compute(db, *args, **kwargs)'s answer and how many statements it ran on the answers; none of them may read
     the table whole."""
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "skm_responses" in statement:
-            statements.append((statement, parameters))
-
     connection = db.connection()
-    event.listen(connection, "before_cursor_execute", capture)
-    try:
+    with sent(connection) as statements:
         answer = compute(db, *args, **kwargs)
-    finally:
-        event.remove(connection, "before_cursor_execute", capture)
-    assert statements
-    for statement, parameters in statements:
-        plan = "\n".join(line for (line,) in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters))
-        assert "Seq Scan on skm_responses" not in plan, f"read whole by:\n{statement}\n{plan}"
-    return answer, len(statements)
+    on_answers = [(statement, parameters) for statement, parameters in statements if "skm_responses" in statement]
+    assert on_answers
+    for statement, parameters in on_answers:
+        explained = plan(connection, statement, parameters)
+        assert "Seq Scan on skm_responses" not in explained, f"read whole by:\n{statement}\n{explained}"
+    return answer, len(on_answers)
 
 
 @pytest.mark.postgres_only

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from service.domain import skm_index
-from service.models.skm import ELEMENTS
+from service.models.skm import ELEMENTS, UNIT_TYPES
 
 # Ten respondents (rows) answering the nine elements u1..u9 (columns), 1 = worst .. 4 = best.
 TEN = [
@@ -150,3 +150,9 @@ def test_the_questionnaire_speaks_the_locale():
     assert indonesian["profile"][1]["options"][1]["label"] == "Perempuan"
     assert english["profile"][1]["options"][1]["label"] == "Female"
     assert (indonesian["quality"][0]["label"], english["quality"][0]["label"]) == ("Sangat baik", "Very good")
+
+
+def test_every_unit_type_has_its_names():
+    """The pages, the survey's list and the XLSX report name a unit's type from UNIT_TYPE_NAMES alone."""
+    assert set(skm_index.UNIT_TYPE_NAMES) == set(UNIT_TYPES)
+    assert all(indonesian and english for indonesian, english in skm_index.UNIT_TYPE_NAMES.values())
