@@ -36,6 +36,8 @@ class SweepingWorker(Worker):
         self.check = max(1, min(5, interval // 4))
         self.services = services
         self.stopping = False
+        self._sweeping = False
+        self._stop_deferred = False
         self._burst = False
         self._next_check = 0.0
         super().__init__(
@@ -57,6 +59,14 @@ class SweepingWorker(Worker):
 
     def request_stop(self, signum, frame):
         self.stopping = True
+        if self._sweeping:
+            # RQ raises StopRequested from the handler, wherever the main thread is: inside the sweep its error
+            # handling (a failed chore must spare the others) would swallow it and the worker would run on. Stop
+            # once the sweep is over; a second signal still stops at once, as RQ's cold shutdown.
+            self._stop_deferred = True
+            for signum_ in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum_, self.request_force_stop)
+            return None
         return super().request_stop(signum, frame)
 
     def heartbeat(self, timeout=None, pipeline=None):
@@ -64,16 +74,22 @@ class SweepingWorker(Worker):
         if self.is_horse or time.monotonic() < self._next_check:
             return
         self._next_check = time.monotonic() + self.check
+        self._sweeping = True
         try:
             sweep_if_due(self.services)
         except Exception as exc:  # the database or Redis is away: the next check tries again
             log.warning("recovery sweep failed: %s: %s", type(exc).__name__, exc)
+        finally:
+            self._sweeping = False
+        if self._stop_deferred:
+            self._stop_deferred = False
+            super().request_stop(signal.SIGTERM, None)  # raises StopRequested here, where RQ's loop expects it
         self._revive_scheduler()
 
     def _revive_scheduler(self) -> None:
         """RQ retries a dead scheduler only every maintenance interval (10 min): its process dies when Redis goes
         away, and a killed worker's lock (61 s) keeps a replacement from scheduling. Try on every check instead."""
-        if self._burst or self.scheduler is None:
+        if self._burst or self.stopping or self.scheduler is None:
             return
         process = self.scheduler._process
         if process is None or not process.is_alive():

@@ -229,6 +229,32 @@ def test_a_running_worker_sweeps_after_redis_lost_everything(drill, redis_url, r
     assert worker.wait(30) == 0, "SIGTERM still stops it cleanly"
 
 
+@pytest.mark.postgres_only  # a table lock holds the worker inside its sweep
+def test_a_stop_signal_during_the_sweep_stops_the_worker(drill, redis_url, drill_database_url):
+    """SIGTERM while the worker sweeps: RQ raises its stop from the signal handler, inside the sweep, whose error
+    handling must not swallow it (the worker ran on, and CI's run timed out waiting for it)."""
+    make, start_worker = drill
+    app = make(redis_url)
+    worker = start_worker(app)
+    engine = make_engine(drill_database_url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("LOCK TABLE job_intents IN ACCESS EXCLUSIVE MODE")
+
+            def sweep_waits() -> bool:
+                with engine.connect() as probe:
+                    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'job_intents'::regclass"
+                    return probe.exec_driver_sql(waiting).scalar() > 0
+
+            assert until(sweep_waits, 60) is not None, "the worker's sweep reached the locked table"
+            worker.terminate()
+            time.sleep(1)
+            conn.rollback()  # the sweep goes on
+        assert worker.wait(30) == 0, "the worker stopped after its sweep"
+    finally:
+        engine.dispose()
+
+
 def test_a_lease_outlasts_the_point_where_rq_kills_a_work_horse():
     """A horse that ignores SIGALRM runs until RQ's worker SIGKILLs it: timeout + 60 s, at the next monitoring
     round. No other worker may claim the intent before then (read from the installed RQ, in case it changes)."""
