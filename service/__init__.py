@@ -32,12 +32,21 @@ class JSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)
 
 
+def configure_process(settings: Settings) -> None:
+    """What the settings decide for the whole process: its log handler and the password hashing cost."""
+    from service import logs
+    from service.domain import passwords
+
+    logs.configure(settings.log_level, settings.log_format)
+    passwords.use_test_parameters(settings.env == "test")
+
+
 def create_app(settings: Settings | None = None) -> Flask:
-    from service import api, cli, logs
+    from service import api, cli
     from service.context import Services
 
     settings = settings or Settings.from_env()
-    logs.configure(settings.log_level, settings.log_format)
+    configure_process(settings)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,

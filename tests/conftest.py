@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from werkzeug.serving import make_server
 
-from service import create_app, logs
+from service import configure_process, create_app
 from service.context import Services
 from service.db import make_engine
 from service.domain import tokens
@@ -216,7 +216,7 @@ def make_app(settings: Settings, connection):
             del _APPS[next(iter(_APPS))]
         application = _APPS[key] = create_app(settings)
     else:
-        logs.configure(settings.log_level, settings.log_format)  # onto this test's captured stderr
+        configure_process(settings)  # the log handler onto this test's captured stderr
         application.extensions["sambang"] = Services(settings)
     application.extensions["sambang"].db.rebind(connection)
     return application
