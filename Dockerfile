@@ -12,6 +12,8 @@ RUN pip wheel --require-hashes --wheel-dir /wheels -r requirements.txt
 
 FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# libjpeg-turbo's TurboJPEG API: JPEG photos are decoded to planes and encoded from planes through it (PyTurboJPEG).
+RUN apt-get update && apt-get install -y --no-install-recommends libturbojpeg0 && rm -rf /var/lib/apt/lists/*
 # The wheels are mounted for this one step, not copied: they take no layer of the image. They are exactly the
 # locked set, so nothing is looked up anywhere (--no-index).
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \

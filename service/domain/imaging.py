@@ -25,7 +25,7 @@ import numpy as np
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
-from service.domain import pixels
+from service.domain import pixels, planes
 from service.domain.calendar import WIB
 from service.settings import Settings
 
@@ -284,41 +284,68 @@ def derive(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int = Sett
 
 
 def _derive(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int) -> Derived:
-    """Decode fully (a truncated file fails here), then make the upright derivatives the fast way: JPEG DCT
-    scaling via draft() with the photo's own proportions, resize, and only then rotate the small image."""
+    """Decode fully (a truncated file fails here), then make the upright derivatives the fast way: a decode at a
+    DCT scale with the photo's own proportions, resize, and only then rotate the small image."""
     image = _open(fp, media_type, max_pixels, max_edge)
     width, height = image.size
-    if image.format in ("JPEG", "MPO") and max(width, height) > DISPLAY_EDGE:  # MPO: JPEG with a gain map
-        image.draft("RGB", _fit(image.size, DISPLAY_EDGE))
+    target = _fit(image.size, DISPLAY_EDGE)
+    exif = _exif(image)
+    orientation = exif.get(ORIENTATION, 1)
+    icc = image.info.get("icc_profile")
+    icc = icc if icc and icc[16:20] == b"RGB " else None  # a CMYK or grey profile does not describe RGB output
+    if orientation in pixels.UPRIGHT and orientation >= 5:  # turned by a quarter
+        width, height = height, width
+    found = _planes(fp, image, target)
+    if found is not None:  # most photos: YCbCr JPEGs
+        del image
+        display = found.shrink(target, DISPLAY_LOBES).apply(lambda plane: pixels.upright(plane, orientation))
+        del found
+        thumb_size, halvings = _thumb_steps(display.size)
+        thumb = display.halve(halvings).shrink(thumb_size, THUMB_LOBES)
+        display_jpeg, thumb_jpeg = display.jpeg(DISPLAY_QUALITY, icc), thumb.jpeg(THUMB_QUALITY, icc)
+        thumb_rgb = Image.fromarray(thumb.rgb())
+    else:
+        display_bgr = _display_pixels(image, target, orientation)
+        thumb_bgr = _thumbnail(display_bgr)
+        display_jpeg, thumb_jpeg = (
+            pixels.jpeg(display_bgr, DISPLAY_QUALITY, icc),
+            pixels.jpeg(thumb_bgr, THUMB_QUALITY, icc),
+        )
+        thumb_rgb = pixels.image(thumb_bgr)
+    return Derived(
+        width=width,
+        height=height,
+        display=display_jpeg,
+        thumb=thumb_jpeg,
+        phash=phash(thumb_rgb),
+        evidence=_safe_evidence(exif),
+    )
+
+
+def _planes(fp: IO[bytes], image: Image.Image, target: tuple[int, int]) -> planes.Planes | None:
+    """A JPEG's planes from libjpeg-turbo, when it is one whose planes can be used as they are."""
+    if image.format not in ("JPEG", "MPO") or image.mode != "RGB":  # MPO: JPEG with a gain map
+        return None
+    fp.seek(0)
+    return planes.decode(fp.read(), target)
+
+
+def _display_pixels(image: Image.Image, target: tuple[int, int], orientation: int) -> np.ndarray:
+    """The RGB path (PNG, WebP, HEIC, and JPEGs the plane path leaves: CMYK, grey, damaged): the display's pixels,
+    upright. JPEGs are decoded at a DCT scale through draft()."""
+    if image.format in ("JPEG", "MPO") and max(image.size) > DISPLAY_EDGE:
+        image.draft("RGB", target)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         log.info("cannot decode: %s", exc)
         raise Rejected("The image cannot be decoded completely; the file may be truncated.") from None
-    exif = _exif(image)
-    orientation = exif.get(ORIENTATION, 1)
-    icc = image.info.get("icc_profile")
-    icc = icc if icc and icc[16:20] == b"RGB " else None  # a CMYK or grey profile does not describe RGB output
     # What is left after draft() is a reduction by less than 2 (2000 -> 1600 for 12 MP): pixels.shrink, on
     # OpenCV's SIMD kernels. Without scaled decoding (HEIC, PNG, WebP), a box reduction by the whole factor first
     # (gap 1.0) stands in for draft(). Only then is the small image turned upright, and the thumbnail made from it.
-    target = _fit(image.size, DISPLAY_EDGE)
     source = pixels.bgr(_flatten(_reduce(_rgb_or_rgba(image), target, 1.0)))
     del image  # the decoded picture goes before the display is made: one full-size copy at a time
-    display = pixels.shrink(source, target, DISPLAY_LOBES)
-    del source
-    display = pixels.upright(display, orientation)
-    if orientation in pixels.UPRIGHT and orientation >= 5:  # turned by a quarter
-        width, height = height, width
-    thumb = _thumbnail(display)
-    return Derived(
-        width=width,
-        height=height,
-        display=pixels.jpeg(display, DISPLAY_QUALITY, icc),
-        thumb=pixels.jpeg(thumb, THUMB_QUALITY, icc),
-        phash=phash(pixels.image(thumb)),
-        evidence=_safe_evidence(exif),
-    )
+    return pixels.upright(pixels.shrink(source, target, DISPLAY_LOBES), orientation)
 
 
 def _exif(image: Image.Image) -> Image.Exif:
@@ -369,10 +396,14 @@ def _reduce(image: Image.Image, target: tuple[int, int], gap: float) -> Image.Im
     return image.reduce(factor) if factor > 1 else image
 
 
+def _thumb_steps(size: tuple[int, int]) -> tuple[tuple[int, int], int]:
+    """The thumbnail's size, and how many 2 x 2 box steps come before its Lanczos step (none below THUMB_GAP)."""
+    target = _fit(size, THUMB_EDGE)
+    return target, max(0, int(math.log2(min(size[0] / target[0], size[1] / target[1]) / THUMB_GAP)))
+
+
 def _thumbnail(display: np.ndarray) -> np.ndarray:
-    height, width = display.shape[:2]
-    target = _fit((width, height), THUMB_EDGE)
-    steps = int(math.log2(min(width / target[0], height / target[1]) / THUMB_GAP))  # <= 0: none
+    target, steps = _thumb_steps((display.shape[1], display.shape[0]))
     return pixels.shrink(pixels.halve(display, steps), target, THUMB_LOBES)
 
 

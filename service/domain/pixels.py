@@ -118,7 +118,11 @@ def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
 def jpeg(pixels: np.ndarray, quality: int, icc: bytes | None) -> bytes:
     """Baseline JPEG (4:2:0, as Pillow's default) with the colour profile, if any, and no other metadata: no
     EXIF or XMP, so no location, camera or time."""
-    encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+    return with_profile(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes(), icc)
+
+
+def with_profile(encoded: bytes, icc: bytes | None) -> bytes:
+    """A JPEG with the colour profile's APP2 segments added (none when there is no profile)."""
     if not icc:
         return encoded
     chunks = [icc[i : i + ICC_CHUNK] for i in range(0, len(icc), ICC_CHUNK)]
@@ -126,6 +130,6 @@ def jpeg(pixels: np.ndarray, quality: int, icc: bytes | None) -> bytes:
         ICC_MARKER + struct.pack(">H", 2 + len(ICC_TAG) + 2 + len(chunk)) + ICC_TAG + bytes((n, len(chunks))) + chunk
         for n, chunk in enumerate(chunks, 1)
     )
-    # After the start of image and OpenCV's JFIF segment (APP0), where the ICC standard places them.
+    # After the start of image and the encoder's JFIF segment (APP0), where the ICC standard places them.
     head = 2 + 2 + struct.unpack(">H", encoded[4:6])[0] if encoded[2:4] == b"\xff\xe0" else 2
     return encoded[:head] + segments + encoded[head:]
