@@ -10,6 +10,8 @@ import marshmallow as ma
 from marshmallow.schema import POST_DUMP, PRE_DUMP
 from marshmallow.utils import get_value, missing
 
+from service.domain.shown import Shown
+
 # Set by the tests: every compiled dump is checked against marshmallow's own, so the whole suite proves them equal.
 VERIFY = os.environ.get("VERIFY_COMPILED_DUMP") == "1"
 
@@ -51,13 +53,32 @@ def _compile(schema: ma.Schema) -> Dumper | None:
         return None
     if type(schema).get_attribute is not ma.Schema.get_attribute:
         return None
-    steps = [(field.data_key or name, _step(schema, name, field)) for name, field in schema.dump_fields.items()]
+    steps = [_step(schema, name, field) for name, field in schema.dump_fields.items()]
     make = schema.dict_class
 
     def dumper(obj: Any) -> dict:
+        # How this object's attributes are read, decided once for all its fields (this loop is most of a list's
+        # dump): a mapping (or a row) by key first, as marshmallow's accessor does (asked of the type: the same
+        # answer, as subscription uses the type); a Shown by what the domain gave, then its row's attribute,
+        # without a call of its __getattr__ per field; anything else by getattr.
+        mapping = hasattr(type(obj), "__getitem__")
+        given: dict[str, Any] | None = obj.__dict__ if type(obj) is Shown else None
+        row = given["_row"] if given is not None else None
         out = make()
-        for key, step in steps:
-            value = step(obj)
+        for key, attribute, convert, shadowed in steps:
+            if attribute is None:  # not a plain attribute: marshmallow's own serialize (convert does it)
+                value = convert(obj, obj)
+            else:
+                if mapping:
+                    value = get_value(obj, attribute, missing)
+                elif given is None or shadowed:
+                    value = getattr(obj, attribute, missing)
+                elif attribute in given:
+                    value = given[attribute]
+                else:
+                    value = getattr(row, attribute, missing)
+                if value is not missing and value is not None:
+                    value = convert(value, obj)
             if value is not missing:
                 out[key] = value
         return out
@@ -65,26 +86,15 @@ def _compile(schema: ma.Schema) -> Dumper | None:
     return dumper
 
 
-def _step(schema: ma.Schema, name: str, field: ma.fields.Field) -> Callable[[Any], Any]:
-    """How one field's value is taken from an object and dumped."""
+def _step(schema: ma.Schema, name: str, field: ma.fields.Field) -> tuple[str, str | None, Callable, bool]:
+    """How one field's value is taken from an object and dumped: (key, attribute, converter, whether a Shown's
+    own class attribute answers for the name). No attribute: the converter takes the object and dumps the field."""
+    key = field.data_key or name
     attribute = field.attribute or name
     simple = field._CHECK_ATTRIBUTE and field.dump_default is missing and "." not in attribute
     if not simple:
-        return lambda obj: field.serialize(name, obj, accessor=schema.get_attribute)
-    convert = _converter(field, name)
-
-    def step(obj: Any) -> Any:
-        # A mapping (or a row): marshmallow's accessor tries keys first. Asked of the type, not the object (the
-        # same answer: subscription uses the type), so a wrapper's __getattr__ is not run for it on every field.
-        if hasattr(type(obj), "__getitem__"):
-            value = get_value(obj, attribute, missing)
-        else:
-            value = getattr(obj, attribute, missing)
-        if value is missing or value is None:
-            return value
-        return convert(value, obj)
-
-    return step
+        return key, None, lambda obj, _: field.serialize(name, obj, accessor=schema.get_attribute), False
+    return key, attribute, _converter(field, name), hasattr(Shown, attribute)
 
 
 def _converter(field: ma.fields.Field, name: str) -> Callable[[Any, Any], Any]:
