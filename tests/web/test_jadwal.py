@@ -198,6 +198,7 @@ def test_the_office_plans_and_runs_the_2025_program(context, page, people, web_d
     page.select_option("#program-choice", str(program_id))
     page.select_option("#month-choice", month)
     page.click("form.jadwal-choose button[type=submit]")
+    page.wait_for_load_state()  # the click waits for the new page to start, count() below does not wait at all
     assert f"bulan={month}" in page.url and "tampilan=kalender" in page.url
     assert page.locator(f".cal a[href='/app/kunjungan/{kraksaan.id}']").count() == 1
     assert_accessible(page)

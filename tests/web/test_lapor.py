@@ -93,6 +93,7 @@ def _choose(page, desa: str = LEDOKOMBO, query: str = "KTP", category: str = DOC
     page.click("form.lapor-choose button[type=submit]")
     page.select_option("#desa-pilih", desa)
     page.click("form.lapor-choose button[type=submit]")
+    page.wait_for_load_state()  # the click waits for the new page to start, count() does not wait at all
     assert page.locator("form.lapor-form").count() == 1
 
 

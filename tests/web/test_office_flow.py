@@ -52,6 +52,7 @@ def test_the_offices_week(context, page, office, web_db):
 
     # Plan the 2025 program: the preview first, nothing saved, then commit.
     page.click("nav.site-nav >> text=Jadwal")
+    page.wait_for_load_state()  # the click waits for the new page to start, count() does not wait at all
     if page.locator("#new-program[open]").count() == 0:  # open by itself while there is no program
         page.click("#new-program summary")
     page.fill("#program-name", PROGRAM)
@@ -59,6 +60,7 @@ def test_the_offices_week(context, page, office, web_db):
     page.fill("#program-end", "2025-12-31")
     page.fill("#program-per-month", "3")
     page.click("#new-program button[type=submit]")
+    page.wait_for_load_state()
     assert "/app/jadwal/rencana" in page.url
     assert page.locator("table.jadwal-preview tbody tr").count() == 24
     program_id = int(re.search(r"program=(\d+)", page.url).group(1))

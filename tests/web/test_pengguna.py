@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -45,11 +47,13 @@ def test_an_admin_manages_a_camat(browser, base_url, page, staff, web_db):
     page.fill("#q", "peng.")
     page.select_option("#peran", "opd_officer")
     page.click("form.pengguna-filter button")
+    page.wait_for_url(re.compile(r"peran=opd_officer"))  # the filtered page, not the one the click left
     listed = page.locator("table.pengguna-list tbody").inner_text()
     assert "peng.dinkes" in listed and "peng.dpupr" in listed and "peng.admin" not in listed
     page.fill("#q", "Bu dinkes")
     page.select_option("#peran", "")
     page.click("form.pengguna-filter button")
+    page.wait_for_url(re.compile(r"q=Bu(\+|%20)dinkes"))
     assert page.locator("table.pengguna-list tbody tr").count() == 1
 
     # A camat without his kecamatan: the error is named at the field, nothing is made.
