@@ -98,8 +98,9 @@ faults: system-deps install-dev
 
 # nginx: tests/serving runs the compose file's docker/nginx.conf in front of gunicorn; chromium: tests/web drives the
 # console in a real browser (Playwright with Debian's chromium, no browser download); libturbojpeg: the photo
-# pipeline's JPEG path (without it photos take the slower RGB path, and tests/photos/test_planes.py fails); wrk: the load of `python -m
-# bench.api` (only a warning when it cannot be installed: no test needs it). Installed when we can.
+# pipeline's JPEG path (without it photos take the slower RGB path, and tests/photos/test_planes.py fails); wrk:
+# the load of `python -m bench.api` (only a warning when it cannot be installed: no test needs it). Installed when
+# we can.
 system-deps:
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -113,11 +114,12 @@ system-deps:
 	  else \
 	    echo "chromium is missing (the browser tests need it): sudo apt-get install chromium" >&2; exit 1; \
 	  fi; }
-	@ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || [ -e /usr/local/opt/jpeg-turbo/lib/libturbojpeg.dylib ] || { \
+	@ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || \
+	  [ -e /usr/local/opt/jpeg-turbo/lib/libturbojpeg.dylib ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libturbojpeg0) >/dev/null; \
 	  else \
-	    echo "libturbojpeg is missing (the photo pipeline's JPEG path): sudo apt-get install libturbojpeg0, or brew install jpeg-turbo" >&2; exit 1; \
+	    echo "libturbojpeg is missing (the photos' JPEG path): sudo apt-get install libturbojpeg0" >&2; exit 1; \
 	  fi; }
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

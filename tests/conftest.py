@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from service.settings import PROJECT_DIR, Settings
 from tests.fcm_fake import FakeFCM, service_account_file
 from tests.firebase_fake import FakeFirebaseCerts
 from tests.isolation import RUN_ID, NoFreeRedisDB, RedisLease, RunDatabase
+from tests.serving.crowd import free_port
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/sambang_test"
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)  # as configured; the run's own is `database_url`
@@ -298,3 +301,56 @@ def bearer(services, user: User) -> dict:
 def auth_header(app):
     """Authorization header with a real access token for a user."""
     return lambda user: bearer(app.extensions["sambang"], user)
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free loopback port, without persistence, in a temp folder: killing it
+    touches nobody else's Redis, and it comes back empty when started again."""
+
+    def __init__(self, directory):
+        self.directory, self.port, self.process = directory, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("own redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()

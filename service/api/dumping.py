@@ -66,8 +66,8 @@ def _compile(schema: ma.Schema) -> Dumper | None:
         row = given["_row"] if given is not None else None
         out = make()
         for key, attribute, convert, shadowed in steps:
-            if attribute is None:  # not a plain attribute: marshmallow's own serialize (convert does it)
-                value = convert(obj, obj)
+            if attribute is None:  # not a plain attribute: marshmallow's own serialize of the object's field
+                value = convert(obj)
             else:
                 if mapping:
                     value = get_value(obj, attribute, missing)
@@ -87,13 +87,13 @@ def _compile(schema: ma.Schema) -> Dumper | None:
 
 
 def _step(schema: ma.Schema, name: str, field: ma.fields.Field) -> tuple[str, str | None, Callable, bool]:
-    """How one field's value is taken from an object and dumped: (key, attribute, converter, whether a Shown's
-    own class attribute answers for the name). No attribute: the converter takes the object and dumps the field."""
+    """How one field's value is taken from an object and dumped: (key, attribute, converter of a present value,
+    whether a Shown's own class attribute answers for the name); no attribute: a function of the object instead."""
     key = field.data_key or name
     attribute = field.attribute or name
     simple = field._CHECK_ATTRIBUTE and field.dump_default is missing and "." not in attribute
     if not simple:
-        return key, None, lambda obj, _: field.serialize(name, obj, accessor=schema.get_attribute), False
+        return key, None, lambda obj: field.serialize(name, obj, accessor=schema.get_attribute), False
     return key, attribute, _converter(field, name), hasattr(Shown, attribute)
 
 

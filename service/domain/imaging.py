@@ -297,27 +297,24 @@ def _derive(fp: IO[bytes], media_type: str, max_pixels: int, max_edge: int) -> D
         width, height = height, width
     found = _planes(fp, image, target)
     if found is not None:  # most photos: YCbCr JPEGs
-        del image
-        display = found.shrink(target, DISPLAY_LOBES).apply(lambda plane: pixels.upright(plane, orientation))
-        del found
-        thumb_size, halvings = _thumb_steps(display.size)
-        thumb = display.halve(halvings).shrink(thumb_size, THUMB_LOBES)
-        display_jpeg, thumb_jpeg = display.jpeg(DISPLAY_QUALITY, icc), thumb.jpeg(THUMB_QUALITY, icc)
-        thumb_rgb = Image.fromarray(thumb.rgb())
+        display_jpeg, thumb_jpeg, thumb = _from_planes(found, target, orientation, icc)
     else:
-        display_bgr = _display_pixels(image, target, orientation)
-        thumb_bgr = _thumbnail(display_bgr)
+        source = _rgb_source(image, target)
+        del image  # the decoded picture goes before the display is made: one full-size copy at a time
+        display = pixels.upright(pixels.shrink(source, target, DISPLAY_LOBES), orientation)
+        del source
+        thumb_pixels = _thumbnail(display)
         display_jpeg, thumb_jpeg = (
-            pixels.jpeg(display_bgr, DISPLAY_QUALITY, icc),
-            pixels.jpeg(thumb_bgr, THUMB_QUALITY, icc),
+            pixels.jpeg(display, DISPLAY_QUALITY, icc),
+            pixels.jpeg(thumb_pixels, THUMB_QUALITY, icc),
         )
-        thumb_rgb = pixels.image(thumb_bgr)
+        thumb = pixels.image(thumb_pixels)
     return Derived(
         width=width,
         height=height,
         display=display_jpeg,
         thumb=thumb_jpeg,
-        phash=phash(thumb_rgb),
+        phash=phash(thumb),
         evidence=_safe_evidence(exif),
     )
 
@@ -330,9 +327,22 @@ def _planes(fp: IO[bytes], image: Image.Image, target: tuple[int, int]) -> plane
     return planes.decode(fp.read(), target)
 
 
-def _display_pixels(image: Image.Image, target: tuple[int, int], orientation: int) -> np.ndarray:
-    """The RGB path (PNG, WebP, HEIC, and JPEGs the plane path leaves: CMYK, grey, damaged): the display's pixels,
-    upright. JPEGs are decoded at a DCT scale through draft()."""
+def _from_planes(
+    found: planes.Planes, target: tuple[int, int], orientation: int, icc: bytes | None
+) -> tuple[bytes, bytes, Image.Image]:
+    """The display and thumbnail JPEGs made plane by plane, and the thumbnail's picture (for the phash)."""
+    display = found.shrink(target, DISPLAY_LOBES).apply(lambda plane: pixels.upright(plane, orientation))
+    size, halvings = _thumb_steps(display.size)
+    thumb = display.halve(halvings).shrink(size, THUMB_LOBES)
+    return display.jpeg(DISPLAY_QUALITY, icc), thumb.jpeg(THUMB_QUALITY, icc), Image.fromarray(thumb.rgb())
+
+
+def _rgb_source(image: Image.Image, target: tuple[int, int]) -> np.ndarray:
+    """The RGB path (PNG, WebP, HEIC, and JPEGs the plane path leaves: CMYK, grey, damaged): the decoded pixels,
+    reduced by a whole factor towards the display. JPEGs are decoded at a DCT scale through draft(); what is left
+    after it is a reduction by less than 2 (2000 -> 1600 for 12 MP), which pixels.shrink finishes on OpenCV's SIMD
+    kernels. Without scaled decoding (HEIC, PNG, WebP), a box reduction by the whole factor first (gap 1.0) stands
+    in for draft(). Only then is the small image turned upright, and the thumbnail made from it."""
     if image.format in ("JPEG", "MPO") and max(image.size) > DISPLAY_EDGE:
         image.draft("RGB", target)
     try:
@@ -340,12 +350,7 @@ def _display_pixels(image: Image.Image, target: tuple[int, int], orientation: in
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         log.info("cannot decode: %s", exc)
         raise Rejected("The image cannot be decoded completely; the file may be truncated.") from None
-    # What is left after draft() is a reduction by less than 2 (2000 -> 1600 for 12 MP): pixels.shrink, on
-    # OpenCV's SIMD kernels. Without scaled decoding (HEIC, PNG, WebP), a box reduction by the whole factor first
-    # (gap 1.0) stands in for draft(). Only then is the small image turned upright, and the thumbnail made from it.
-    source = pixels.bgr(_flatten(_reduce(_rgb_or_rgba(image), target, 1.0)))
-    del image  # the decoded picture goes before the display is made: one full-size copy at a time
-    return pixels.upright(pixels.shrink(source, target, DISPLAY_LOBES), orientation)
+    return pixels.bgr(_flatten(_reduce(_rgb_or_rgba(image), target, 1.0)))
 
 
 def _exif(image: Image.Image) -> Image.Exif:

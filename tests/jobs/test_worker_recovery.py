@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import redis
 from rq.defaults import DEFAULT_JOB_MONITORING_INTERVAL
 from rq.worker import Worker
 from sqlalchemy import select, update
@@ -37,7 +36,6 @@ from service.settings import PROJECT_DIR
 from tests import images
 from tests.conftest import SUMBER, bearer
 from tests.jobs.test_worker_kill import kill_tree
-from tests.serving.crowd import free_port
 
 GEMITO = "35.13.02.2005"
 POINT = {"lat": -7.955629, "lon": 113.087587}
@@ -65,45 +63,6 @@ def drill_database_url(database_url, engine, tmp_path_factory) -> str:
         session.commit()
     eng.dispose()
     return drill
-
-
-class OwnRedis:
-    """A redis-server of the test's own on a free port, without persistence: stopping it loses everything."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        """Like `redis-cli shutdown nosave`: gone, and empty when it comes back."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -325,7 +284,7 @@ def test_redis_killed_and_restarted_empty_the_api_answers_and_the_worker_carries
         session.commit()
     assert until(lambda: fcm.sent_to("drill-phone"), 60) is not None, "the worker runs"
 
-    own_redis.stop()  # redis-cli shutdown nosave
+    own_redis.kill()  # redis-cli shutdown nosave
     time.sleep(INTERVAL + 1)  # the worker meets the outage
     statuses = {
         # sign-in and complaint filing count attempts in Redis: they must fall back (helper "auth"'s part)

@@ -14,8 +14,15 @@ from PIL import Image, ImageOps
 from service.domain import imaging, photos, planes
 from tests import images
 
-SCENE = images.scene(4000, 3000)
-PHOTO = Image.open(io.BytesIO(images.sample("jolla.jpg"))).convert("RGB")  # 3264 x 2448, a real scene
+
+@pytest.fixture(scope="module")
+def scene() -> Image.Image:
+    return images.scene(4000, 3000)
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    return Image.open(io.BytesIO(images.sample("jolla.jpg"))).convert("RGB")  # 3264 x 2448, a real scene
 
 
 def jpeg(picture: Image.Image, **options) -> bytes:
@@ -35,8 +42,8 @@ def test_libjpeg_turbo_is_there():
 
 @pytest.mark.parametrize("subsampling", ["4:4:4", "4:2:2", "4:2:0"])
 @pytest.mark.parametrize("progressive", [False, True])
-def test_every_usual_subsampling_takes_the_plane_path_and_gives_the_picture(subsampling, progressive):
-    data = jpeg(PHOTO, subsampling=subsampling, progressive=progressive, exif=images.camera_exif(orientation=6))
+def test_every_usual_subsampling_takes_the_plane_path_and_gives_the_picture(photo, subsampling, progressive):
+    data = jpeg(photo, subsampling=subsampling, progressive=progressive, exif=images.camera_exif(orientation=6))
     found = planes.decode(data, (1600, 1200))
     assert found is not None and found.size == (1632, 1224), "decoded at 1/2, as draft() would"
     derived = imaging.derive(io.BytesIO(data), "image/jpeg", 10**8)
@@ -68,9 +75,9 @@ def test_odd_sizes_keep_chroma_and_luma_together():
     assert psnr(display, picture.resize((1600, 1000), Image.Resampling.LANCZOS)) > 33
 
 
-def test_files_that_are_not_ycbcr_with_enough_chroma_take_the_rgb_path():
-    grey = jpeg(SCENE.convert("L"))
-    cmyk = jpeg(SCENE.convert("CMYK"))
+def test_files_that_are_not_ycbcr_with_enough_chroma_take_the_rgb_path(scene):
+    grey = jpeg(scene.convert("L"))
+    cmyk = jpeg(scene.convert("CMYK"))
     assert planes.decode(grey, (1600, 1200)) is None and planes.decode(cmyk, (1600, 1200)) is None
     for data in (grey, cmyk):
         assert images.decode(imaging.derive(io.BytesIO(data), "image/jpeg", 10**8).display).size == (1600, 1200)
@@ -83,9 +90,9 @@ def test_a_truncated_file_leaves_the_plane_path_and_is_still_refused():
         imaging.derive(io.BytesIO(data), "image/jpeg", 10**8)
 
 
-def test_a_corrupt_stretch_that_pillow_decodes_is_still_decoded():
+def test_a_corrupt_stretch_that_pillow_decodes_is_still_decoded(scene):
     """libjpeg-turbo warns about the damage; Pillow's decode, as before the plane path, shows what it can."""
-    data = jpeg(SCENE)
+    data = jpeg(scene)
     middle = len(data) // 2
     damaged = data[:middle] + bytes(1000) + data[middle + 1000 :]
     assert planes.decode(damaged, (1600, 1200)) is None

@@ -5,9 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import subprocess
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -17,7 +15,6 @@ from werkzeug.serving import make_server
 from service import create_app
 from service.domain.throttle import LoginThrottle, Store, Throttle, address_key
 from tests.api.test_complaints import complaint_body
-from tests.serving.crowd import free_port
 
 PASSWORD = "the admin's own password"
 
@@ -94,44 +91,6 @@ def test_concurrent_guesses_get_no_more_checks_than_the_limit(threaded_server, s
 
 
 # --- Redis lost mid-run ------------------------------------------------------------------------------------------
-
-
-class OwnRedis:
-    """A redis-server of this test's own on a free loopback port, to kill and restart."""
-
-    def __init__(self, directory):
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(200):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.kill()
 
 
 def test_sign_in_and_filing_keep_working_while_redis_is_lost(client, services, own_redis, admin, caplog):

@@ -1,5 +1,5 @@
 """Fixtures of the serving tests: a prepared SQLite database, servers started as `make run` and the compose
-file start them, and a Redis server of the test's own (so killing it touches nobody else's)."""
+file start them."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import contextlib
 import fcntl
 import shutil
 import sqlite3
-import subprocess
-import time
 
 import pytest
-import redis
 
 from tests.serving import crowd
 
@@ -50,55 +47,3 @@ def logs(tmp_path):
 def nginx_present():
     if shutil.which("nginx") is None and not shutil.which("/usr/sbin/nginx"):
         pytest.fail(crowd.NGINX_MISSING, pytrace=False)
-
-
-class OwnRedis:
-    """A redis-server on a free loopback port in a temp folder, stopped and started at will."""
-
-    def __init__(self, directory):
-        self.directory, self.port, self.process = directory, crowd.free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if client.ping():
-                    return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("own redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
