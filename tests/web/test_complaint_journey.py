@@ -96,6 +96,11 @@ def test_a_complaint_from_a_resident_to_the_opd_and_back(resident, page, staff, 
     sign_in(page, "jalan.koord", PASSWORD)
     page.goto("/app/pengaduan")
     assert page.locator(f"#aduan-{complaint_id}").count() == 1
+    place = page.locator(f"#aduan-{complaint_id} td[data-label='Tempat'] .excerpt")
+    lines = place.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; }"
+    )
+    assert (place.inner_text(), lines) == ("Ledokombo", 1), "a desa's name is never split inside the word"
     screenshot(page, "pengaduan")
     page.click(f"#aduan-{complaint_id} a")
     page.wait_for_url(f"**/app/pengaduan/{complaint_id}")
